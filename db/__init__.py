@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, SQLite engine set-up, the append-only ledger."""

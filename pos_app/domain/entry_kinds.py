@@ -1,0 +1,50 @@
+"""The kinds of ledger entry. Each names one fact; balances are sums over them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class EntryKind(StrEnum):
+    MEMBER_REGISTERED = "member_registered"
+    CARD_STOCK_IMPORTED = "card_stock_imported"
+    CARD_ISSUED = "card_issued"
+    CARD_LOST = "card_lost"
+    CARD_FOUND = "card_found"
+    CARD_FROZEN = "card_frozen"
+    CARD_UNFROZEN = "card_unfrozen"
+    CARD_REPLACED_OUT = "card_replaced_out"  # the old card: balances leave, card is dead
+    CARD_REPLACED_IN = "card_replaced_in"  # the new card: balances arrive
+    CARD_CANCELLED = "card_cancelled"
+    PIN_SET = "pin_set"
+    PIN_FAILED = "pin_failed"
+    PIN_RESET = "pin_reset"
+    OPENING_BALANCE = "opening_balance"  # balances carried over from a previous system
+    TOPUP = "topup"
+    TOPUP_REFUNDED = "topup_refunded"
+    SV_PAYMENT = "sv_payment"
+    SV_PAYMENT_REFUNDED = "sv_payment_refunded"
+    PURCHASE = "purchase"
+    PURCHASE_REFUNDED = "purchase_refunded"
+    POINTS_EARNED = "points_earned"
+    POINTS_REVERSED = "points_reversed"
+    POINTS_REDEEMED = "points_redeemed"
+    POINTS_EXPIRED = "points_expired"
+    POINTS_ADJUSTED = "points_adjusted"
+    POINTS_RESET = "points_reset"
+    REFERRAL_POINTS = "referral_points"
+    PARTICIPATION_POINTS = "participation_points"
+    TIER_CHANGED = "tier_changed"
+
+
+# Card state changes and the state each leads to.
+CARD_STATE_AFTER = {
+    EntryKind.CARD_ISSUED: "active",
+    EntryKind.CARD_LOST: "lost",
+    EntryKind.CARD_FOUND: "active",
+    EntryKind.CARD_FROZEN: "frozen",
+    EntryKind.CARD_UNFROZEN: "active",
+    EntryKind.CARD_REPLACED_OUT: "replaced",
+    EntryKind.CARD_REPLACED_IN: "active",
+    EntryKind.CARD_CANCELLED: "cancelled",
+}

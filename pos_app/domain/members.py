@@ -1,0 +1,60 @@
+"""Member profile rules: mobile numbers, names, masking (PRODUCT §1)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from pos_app.domain.errors import InvalidInput
+
+# Mainland mobile numbers: 11 digits starting 13–19.
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def normalize_mobile(text: str) -> str:
+    """Accept "138 0013 8000", "+86 13800138000", "138-0013-8000"; refuse anything else."""
+    digits = re.sub(r"[\s\-]", "", text.strip())
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    elif digits.startswith("0086"):
+        digits = digits[4:]
+    if not _MOBILE.match(digits):
+        raise InvalidInput(
+            f"手机号不正确：{text}（应为 11 位，以 13–19 开头）",
+            f"Not a mainland mobile number: {text} (11 digits starting 13–19)",
+        )
+    return digits
+
+
+def mask_mobile(mobile: str) -> str:
+    """138****1234: what a cashier sees unless their role allows more."""
+    return f"{mobile[:3]}****{mobile[-4:]}" if len(mobile) == 11 else "****"
+
+
+def check_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 40:
+        raise InvalidInput("姓名不能为空，且不超过 40 个字", "A name is 1 to 40 characters")
+    return name
+
+
+def parse_birthday(text: str, today: date) -> date:
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            f"生日格式不正确：{text}（YYYY-MM-DD）", f"Not a date: {text} (YYYY-MM-DD)"
+        ) from None
+    if day > today or day.year < 1900:
+        raise InvalidInput(f"生日不合理：{text}", f"Not a plausible birthday: {text}")
+    return day
+
+
+def check_card_no(card_no: str) -> str:
+    card_no = card_no.strip()
+    if not re.fullmatch(r"[0-9A-Za-z]{4,32}", card_no):
+        raise InvalidInput(
+            f"卡号不正确：{card_no!r}（4–32 位字母或数字）",
+            f"Not a card number: {card_no!r} (4–32 letters or digits)",
+        )
+    return card_no.upper()

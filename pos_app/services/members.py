@@ -1,0 +1,268 @@
+"""Members: register at the till in seconds, edit later, find by card, mobile, name or number."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from db.engine import read_session
+from db.ledger import new_id
+from db.models import Card, Counter, Member
+from pos_app.domain.entry_kinds import EntryKind
+from pos_app.domain.errors import AlreadyExists, InvalidInput
+from pos_app.domain.members import (
+    check_name,
+    mask_mobile,
+    normalize_mobile,
+    parse_birthday,
+)
+from pos_app.domain.permissions import Permission, Role, role_allows
+from pos_app.domain.pin_policy import MAX_WRONG_TRIES
+from pos_app.services.audit import record
+from pos_app.services.auth import Actor, authorize
+from pos_app.services.context import StoreContext
+from pos_app.services.rules_store import current_rules
+from pos_app.services.lookup import card_by_no, member_by_mobile, member_by_no, member_of_card
+from pos_app.services.use_case import use_case
+
+GENDERS = ("male", "female", "other")
+
+
+@dataclass(frozen=True)
+class CardView:
+    card_no: str
+    media: str
+    state: str
+    principal_fen: int
+    bonus_fen: int
+    pin_set: bool
+    pin_locked: bool
+
+    @property
+    def stored_value_fen(self) -> int:
+        return self.principal_fen + self.bonus_fen
+
+
+@dataclass(frozen=True)
+class MemberView:
+    """A member as an operator may see them: the mobile masked unless their role allows more."""
+
+    member_no: str
+    name: str
+    mobile: str
+    gender: str | None
+    birthday: str | None
+    email: str | None
+    tier: str
+    tier_name: str
+    points: int
+    registered_at: str
+    referrer_no: str | None
+    cards: tuple[CardView, ...] = field(default=())
+
+
+def card_view(card: Card) -> CardView:
+    return CardView(
+        card_no=card.card_no,
+        media=card.media,
+        state=card.state,
+        principal_fen=card.principal_fen,
+        bonus_fen=card.bonus_fen,
+        pin_set=card.pin_hash is not None,
+        pin_locked=card.pin_failures >= MAX_WRONG_TRIES,
+    )
+
+
+def member_view(session: Session, member: Member, role: Role, tier_name: str) -> MemberView:
+    cards = session.scalars(
+        select(Card).where(Card.member_id == member.id).order_by(Card.created_at)
+    ).all()
+    referrer_no = None
+    if member.referrer_id:
+        referrer = session.get(Member, member.referrer_id)
+        referrer_no = referrer.member_no if referrer else None
+    full = role_allows(role, Permission.MEMBER_VIEW_FULL_MOBILE)
+    return MemberView(
+        member_no=member.member_no,
+        name=member.name,
+        mobile=member.mobile if full else mask_mobile(member.mobile),
+        gender=member.gender,
+        birthday=member.birthday,
+        email=member.email,
+        tier=member.tier_code,
+        tier_name=tier_name,
+        points=member.points_balance,
+        registered_at=member.created_at,
+        referrer_no=referrer_no,
+        cards=tuple(card_view(c) for c in cards),
+    )
+
+
+def next_member_no(session: Session, store_code: str) -> str:
+    counter = session.get(Counter, "member_no")
+    if counter is None:
+        counter = Counter(name="member_no", value=0)
+        session.add(counter)
+    counter.value += 1
+    return f"{store_code}{counter.value:07d}"
+
+
+def register_member(
+    ctx: StoreContext,
+    actor: Actor,
+    mobile: str,
+    name: str,
+    birthday: str | None = None,
+    gender: str | None = None,
+    email: str | None = None,
+    referrer_no: str | None = None,
+) -> MemberView:
+    """Register a member: mobile and name are enough; the mobile must be new."""
+    mobile = normalize_mobile(mobile)
+    name = check_name(name)
+    bday = parse_birthday(birthday, ctx.business_day()).isoformat() if birthday else None
+    if gender is not None and gender not in GENDERS:
+        raise InvalidInput(f"性别不正确：{gender}", f"Not a gender: {gender} (male/female/other)")
+    with use_case(ctx, actor, Permission.MEMBER_REGISTER) as uc:
+        s = uc.session
+        if s.scalars(select(Member.id).where(Member.mobile == mobile)).first():
+            raise AlreadyExists(
+                f"手机号 {mask_mobile(mobile)} 已注册会员", f"{mask_mobile(mobile)} is already a member"
+            )
+        referrer = member_by_no(s, referrer_no) if referrer_no else None
+        member = Member(
+            id=new_id(),
+            member_no=next_member_no(s, ctx.store.code),
+            mobile=mobile,
+            mobile_last4=mobile[-4:],
+            name=name,
+            gender=gender,
+            birthday=bday,
+            email=email,
+            referrer_id=referrer.id if referrer else None,
+            store_id=ctx.store.id,
+            registered_by_id=actor.operator_id,
+            created_at=uc.now_iso,
+            tier_code=uc.rules.tiers.base.code,
+            tier_since=uc.now_iso,
+        )
+        s.add(member)
+        s.flush()
+        # Profile details stay out of the permanent ledger; only the fact and the referral.
+        uc.ledger.append(
+            EntryKind.MEMBER_REGISTERED,
+            member_id=member.id,
+            payload={"member_no": member.member_no, "referrer_id": member.referrer_id,
+                     "tier": member.tier_code},
+        )
+        return member_view(s, member, actor.role, uc.rules.tiers.base.name)
+
+
+def update_member(
+    ctx: StoreContext,
+    actor: Actor,
+    member_no: str,
+    *,
+    name: str | None = None,
+    mobile: str | None = None,
+    birthday: str | None = None,
+    gender: str | None = None,
+    email: str | None = None,
+    address: str | None = None,
+    notes: str | None = None,
+) -> MemberView:
+    """Edit a profile; every change is audited with the fields that changed (not their values)."""
+    with use_case(ctx, actor, Permission.MEMBER_EDIT, target=member_no) as uc:
+        s = uc.session
+        member = member_by_no(s, member_no)
+        changed = []
+        if mobile is not None:
+            number = normalize_mobile(mobile)
+            if number != member.mobile:
+                if s.scalars(select(Member.id).where(Member.mobile == number)).first():
+                    raise AlreadyExists(
+                        f"手机号 {mask_mobile(number)} 已被其他会员使用",
+                        f"{mask_mobile(number)} belongs to another member",
+                    )
+                member.mobile, member.mobile_last4 = number, number[-4:]
+                changed.append("mobile")
+        if name is not None:
+            member.name = check_name(name)
+            changed.append("name")
+        if birthday is not None:
+            member.birthday = parse_birthday(birthday, ctx.business_day()).isoformat()
+            changed.append("birthday")
+        if gender is not None:
+            if gender not in GENDERS:
+                raise InvalidInput(f"性别不正确：{gender}", f"Not a gender: {gender}")
+            member.gender = gender
+            changed.append("gender")
+        for attr, value in (("email", email), ("address", address), ("notes", notes)):
+            if value is not None:
+                setattr(member, attr, value.strip() or None)
+                changed.append(attr)
+        record(s, uc.now_iso, actor.operator_id, "member.edit", target=member.member_no,
+               detail={"fields": changed})
+        return member_view(s, member, actor.role, uc.rules.tiers.level(member.tier_code).name)
+
+
+def show_member(
+    ctx: StoreContext,
+    actor: Actor,
+    *,
+    card_no: str | None = None,
+    mobile: str | None = None,
+    member_no: str | None = None,
+) -> MemberView:
+    """One member, found by exactly one of card number, mobile or member number."""
+    given = [x for x in (card_no, mobile, member_no) if x]
+    if len(given) != 1:
+        raise InvalidInput(
+            "请只给出卡号、手机号或会员号中的一个", "Give exactly one of card, mobile or member number"
+        )
+    with read_session(ctx.engine) as s:
+        authorize(s, actor, Permission.MEMBER_VIEW)
+        if card_no:
+            member = member_of_card(s, card_by_no(s, card_no))
+        elif mobile:
+            member = member_by_mobile(s, mobile)
+        else:
+            member = member_by_no(s, member_no or "")
+        _, rules = current_rules(s)
+        return member_view(s, member, actor.role, rules.tiers.level(member.tier_code).name)
+
+
+@dataclass(frozen=True)
+class MemberHit:
+    member_no: str
+    name: str
+    mobile: str
+    tier: str
+
+
+def find_members(ctx: StoreContext, actor: Actor, text: str, limit: int = 20) -> list[MemberHit]:
+    """Search by last 4 digits of the mobile, full mobile, member number, card number or name."""
+    text = text.strip()
+    if not text:
+        raise InvalidInput("请输入要查找的内容", "Type something to search for")
+    with read_session(ctx.engine) as s:
+        authorize(s, actor, Permission.MEMBER_VIEW)
+        conditions = [Member.member_no == text.upper(), Member.name.like(f"{_escape(text)}%", escape="\\")]
+        if text.isdigit() and len(text) == 4:
+            conditions.append(Member.mobile_last4 == text)
+        if text.isdigit() and len(text) == 11:
+            conditions.append(Member.mobile == text)
+        card_owner = select(Card.member_id).where(Card.card_no == text.upper()).scalar_subquery()
+        conditions.append(Member.id == card_owner)
+        rows = s.scalars(select(Member).where(or_(*conditions)).order_by(Member.member_no).limit(limit))
+        full = role_allows(actor.role, Permission.MEMBER_VIEW_FULL_MOBILE)
+        return [
+            MemberHit(m.member_no, m.name, m.mobile if full else mask_mobile(m.mobile), m.tier_code)
+            for m in rows
+        ]
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,121 @@
+"""Setting up a store: the store row, its first admin, more operators."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from db.engine import write_session
+from db.ledger import new_id
+from db.models import Operator, Store
+from pos_app.domain.errors import AlreadyExists, InvalidInput
+from pos_app.domain.permissions import Permission, Role
+from pos_app.services.audit import record
+from pos_app.services.auth import Actor
+from pos_app.services.context import StoreContext
+from pos_app.services.credentials import hash_secret
+from pos_app.services.use_case import use_case
+
+MIN_PASSWORD_LENGTH = 6
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    store_id: str
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class OperatorInfo:
+    operator_id: str
+    login: str
+    name: str
+    role: str
+
+
+def _check_login(login: str) -> str:
+    login = login.strip()
+    if not re.fullmatch(r"[A-Za-z0-9_.\-]{2,32}", login):
+        raise InvalidInput(
+            f"登录名不正确：{login!r}（2–32 位字母、数字、_ . -）",
+            f"Not a valid login: {login!r} (2–32 letters, digits, _ . -)",
+        )
+    return login
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"密码至少 {MIN_PASSWORD_LENGTH} 位", f"A password has at least {MIN_PASSWORD_LENGTH} characters"
+        )
+
+
+def init_store(
+    ctx: StoreContext,
+    store_code: str,
+    store_name: str,
+    admin_login: str,
+    admin_password: str,
+    admin_name: str = "管理员",
+    timezone: str = "Asia/Shanghai",
+) -> StoreInfo:
+    """Create the store and its first admin. Refused if the store is already set up."""
+    code = store_code.strip().upper()
+    if not re.fullmatch(r"[A-Z0-9]{2,12}", code):
+        raise InvalidInput(
+            f"门店编码不正确：{store_code!r}（2–12 位字母或数字）",
+            f"Not a valid store code: {store_code!r} (2–12 letters or digits)",
+        )
+    if not store_name.strip():
+        raise InvalidInput("门店名称不能为空", "The store name cannot be empty")
+    login = _check_login(admin_login)
+    _check_password(admin_password)
+    password_hash = hash_secret(admin_password)
+    with write_session(ctx.engine) as session:
+        existing = session.scalars(select(Store)).first()
+        if existing is not None:
+            raise AlreadyExists(
+                f"门店已初始化：{existing.code} {existing.name}",
+                f"This store is already set up: {existing.code} {existing.name}",
+            )
+        now = ctx.now_iso()
+        store = Store(id=new_id(), code=code, name=store_name.strip(), timezone=timezone,
+                      created_at=now)
+        admin = Operator(id=new_id(), login=login, name=admin_name, role=Role.ADMIN.value,
+                         password_hash=password_hash, active=True, created_at=now)
+        session.add_all([store, admin])
+        session.flush()
+        record(session, now, admin.id, "store.init", target=code)
+    ctx.forget_store()
+    return StoreInfo(store.id, store.code, store.name)
+
+
+def add_operator(
+    ctx: StoreContext, actor: Actor, login: str, name: str, role: str, password: str
+) -> OperatorInfo:
+    """An admin adds a cashier, manager or admin."""
+    login = _check_login(login)
+    try:
+        role_value = Role(role)
+    except ValueError:
+        raise InvalidInput(
+            f"角色不正确：{role}（cashier / manager / admin）",
+            f"Not a role: {role} (cashier / manager / admin)",
+        ) from None
+    if not name.strip():
+        raise InvalidInput("姓名不能为空", "The name cannot be empty")
+    _check_password(password)
+    with use_case(ctx, actor, Permission.OPERATOR_MANAGE, target=login) as uc:
+        session = uc.session
+        if session.scalars(select(Operator).where(Operator.login == login)).first():
+            raise AlreadyExists(f"登录名已存在：{login}", f"The login is taken: {login}")
+        op = Operator(id=new_id(), login=login, name=name.strip(), role=role_value.value,
+                      password_hash=hash_secret(password), active=True, created_at=ctx.now_iso())
+        session.add(op)
+        session.flush()
+        record(session, ctx.now_iso(), actor.operator_id, "operator.add", target=login,
+               detail={"role": role_value.value})
+    return OperatorInfo(op.id, op.login, op.name, op.role)
