@@ -1,0 +1,4 @@
+"""Device drivers (card readers, receipt printers, displays) and their simulators.
+
+Knows nothing of members or money; imports no QtWidgets.
+"""
