@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 from pos_app.domain.errors import InvalidInput
 
-# Mainland mobile numbers: 11 digits starting 13–19.
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+# Mainland mobile numbers: 11 ASCII digits starting 13–19 (\d would also take fullwidth or
+# other scripts' digits, storing the same number under a second spelling).
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 
 
 def normalize_mobile(text: str) -> str:
     """Accept "138 0013 8000", "+86 13800138000", "138-0013-8000"; refuse anything else."""
-    digits = re.sub(r"[\s\-]", "", text.strip())
+    # NFKC turns fullwidth digits and ＋ typed through a Chinese IME into ASCII.
+    digits = re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", text).strip())
     if digits.startswith("+86"):
         digits = digits[3:]
     elif digits.startswith("0086"):
         digits = digits[4:]
-    if not _MOBILE.match(digits):
+    if not _MOBILE.fullmatch(digits):
         raise InvalidInput(
             f"手机号不正确：{text}（应为 11 位，以 13–19 开头）",
             f"Not a mainland mobile number: {text} (11 digits starting 13–19)",

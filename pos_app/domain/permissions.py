@@ -18,8 +18,11 @@ class Role(StrEnum):
 
 
 ROLE_RANK = {Role.CASHIER: 0, Role.MANAGER: 1, Role.ADMIN: 2}
-ROLE_NAMES = {Role.CASHIER: ("收银员", "cashier"), Role.MANAGER: ("店长", "manager"),
-              Role.ADMIN: ("管理员", "admin")}
+ROLE_NAMES = {
+    Role.CASHIER: ("收银员", "cashier"),
+    Role.MANAGER: ("店长", "manager"),
+    Role.ADMIN: ("管理员", "admin"),
+}
 
 
 class Permission(StrEnum):
@@ -42,6 +45,7 @@ class Permission(StrEnum):
     STORED_VALUE_PAY = "stored_value.pay"
     STORED_VALUE_REFUND = "stored_value.refund"
     PURCHASE_RECORD = "purchase.record"
+    PURCHASE_REFUND = "purchase.refund"
     POINTS_REDEEM = "points.redeem"
     POINTS_PARTICIPATION = "points.participation"
     POINTS_ADJUST = "points.adjust"
@@ -75,6 +79,7 @@ MINIMUM_ROLE: dict[Permission, Role] = {
     Permission.STORED_VALUE_PAY: Role.CASHIER,
     Permission.STORED_VALUE_REFUND: Role.CASHIER,
     Permission.PURCHASE_RECORD: Role.CASHIER,
+    Permission.PURCHASE_REFUND: Role.CASHIER,
     Permission.POINTS_REDEEM: Role.CASHIER,
     Permission.POINTS_PARTICIPATION: Role.CASHIER,
     Permission.POINTS_ADJUST: Role.MANAGER,
@@ -96,6 +101,7 @@ NEEDS_APPROVAL = frozenset(
         Permission.CARD_REPLACE,
         Permission.TOPUP_REFUND,
         Permission.STORED_VALUE_REFUND,
+        Permission.PURCHASE_REFUND,
         Permission.POINTS_PARTICIPATION,
         Permission.TIER_CHANGE,
     }
@@ -112,6 +118,7 @@ PERMISSION_NAMES: dict[Permission, tuple[str, str]] = {
     Permission.PIN_RESET: ("重置密码", "reset PINs"),
     Permission.TOPUP_REFUND: ("退充值", "refund top-ups"),
     Permission.STORED_VALUE_REFUND: ("退储值消费", "refund stored-value payments"),
+    Permission.PURCHASE_REFUND: ("退货退积分", "refund purchases"),
     Permission.POINTS_PARTICIPATION: ("赠送活动积分", "give participation points"),
     Permission.POINTS_ADJUST: ("调整积分", "adjust points"),
     Permission.POINTS_EXPIRE: ("执行积分过期", "run points expiry"),
@@ -133,9 +140,7 @@ def check_permission(role: Role, permission: Permission) -> None:
     if not role_allows(role, permission):
         zh, en = PERMISSION_NAMES.get(permission, (permission.value, permission.value))
         zh_role, en_role = ROLE_NAMES[role]
-        raise PermissionDenied(
-            f"{zh_role}无权{zh}", f"A {en_role} is not allowed to {en}"
-        )
+        raise PermissionDenied(f"{zh_role}无权{zh}", f"A {en_role} is not allowed to {en}")
 
 
 def approver_needed(role: Role, permission: Permission) -> bool:

@@ -7,11 +7,12 @@ import re
 from pos_app.domain.errors import InvalidInput, PinLocked, WrongPin
 
 MAX_WRONG_TRIES = 5
-_PIN = re.compile(r"^\d{6}$")
+# ASCII digits only: \d would also take fullwidth digits, and $ a trailing newline.
+_PIN = re.compile(r"[0-9]{6}")
 
 
 def check_pin_format(pin: str) -> None:
-    if not _PIN.match(pin):
+    if not _PIN.fullmatch(pin):
         raise InvalidInput("密码必须是 6 位数字", "A card PIN is 6 digits")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -104,7 +104,9 @@ def parse_rules(text: str) -> Rules:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise RulesError(f"规则文件不是有效的 TOML：{exc}", f"The rules file is not valid TOML: {exc}")
+        raise RulesError(
+            f"规则文件不是有效的 TOML：{exc}", f"The rules file is not valid TOML: {exc}"
+        ) from None
     return _Parser(data).rules()
 
 
@@ -320,6 +322,4 @@ def _permille(table: dict[str, Any], key: str, where: str) -> int:
 
 def rules_to_dict(rules: Rules) -> dict[str, Any]:
     """A plain view of the rules for `rules show` and JSON output (amounts in fen)."""
-    from dataclasses import asdict
-
     return asdict(rules)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import date
 
@@ -41,7 +42,10 @@ def review_level(rules: TierRules, cumulative_spend_fen: int) -> TierLevel:
     """At the review date a member keeps the highest level whose keep threshold they met."""
     kept = rules.base
     for level in rules.levels[1:]:
-        if level.keep_cumulative_spend_fen > 0 and cumulative_spend_fen >= level.keep_cumulative_spend_fen:
+        if (
+            level.keep_cumulative_spend_fen > 0
+            and cumulative_spend_fen >= level.keep_cumulative_spend_fen
+        ):
             kept = level
     return kept
 
@@ -54,6 +58,4 @@ def last_review_date(rules: TierRules, today: date) -> date:
 
 
 def _safe_date(year: int, month: int, day: int) -> date:
-    import calendar
-
     return date(year, month, min(day, calendar.monthrange(year, month)[1]))

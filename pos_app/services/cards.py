@@ -78,7 +78,8 @@ def import_card_stock(
             taken = s.scalars(select(Card.card_no).where(Card.card_no.in_(chunk))).first()
             if taken:
                 raise AlreadyExists(
-                    f"卡号已存在：{mask_card_no(taken)}", f"Card already exists: {mask_card_no(taken)}"
+                    f"卡号已存在：{mask_card_no(taken)}",
+                    f"Card already exists: {mask_card_no(taken)}",
                 )
         batch_id = new_id()
         entry = uc.ledger.append(
@@ -87,16 +88,28 @@ def import_card_stock(
         )
         s.add(
             CardStockBatch(
-                id=batch_id, label=label or batch_id, media=media, count=len(numbers),
-                imported_at=uc.now_iso, entry_id=entry.entry_id,
+                id=batch_id,
+                label=label or batch_id,
+                media=media,
+                count=len(numbers),
+                imported_at=uc.now_iso,
+                entry_id=entry.entry_id,
             )
         )
         s.flush()
         for i in range(0, len(numbers), STOCK_CHUNK):
             rows = [
-                {"id": new_id(), "card_no": n, "media": media, "stock_batch_id": batch_id,
-                 "created_at": uc.now_iso, "state": CardState.IN_STOCK.value,
-                 "principal_fen": 0, "bonus_fen": 0, "pin_failures": 0}
+                {
+                    "id": new_id(),
+                    "card_no": n,
+                    "media": media,
+                    "stock_batch_id": batch_id,
+                    "created_at": uc.now_iso,
+                    "state": CardState.IN_STOCK.value,
+                    "principal_fen": 0,
+                    "bonus_fen": 0,
+                    "pin_failures": 0,
+                }
                 for n in numbers[i : i + STOCK_CHUNK]
             ]
             s.execute(insert(Card), rows)
@@ -124,9 +137,16 @@ def issue_card(
         member = member_by_no(s, member_no)
         card = s.scalars(select(Card).where(Card.card_no == number)).first()
         if card is None:
-            card = Card(id=new_id(), card_no=number, media=media, created_at=uc.now_iso,
-                        state=CardState.IN_STOCK.value, principal_fen=0, bonus_fen=0,
-                        pin_failures=0)
+            card = Card(
+                id=new_id(),
+                card_no=number,
+                media=media,
+                created_at=uc.now_iso,
+                state=CardState.IN_STOCK.value,
+                principal_fen=0,
+                bonus_fen=0,
+                pin_failures=0,
+            )
             s.add(card)
         elif card.member_id is not None:
             raise AlreadyExists(
@@ -136,8 +156,12 @@ def issue_card(
         card.state = next_state(mask_card_no(number), CardState(card.state), "issue").value
         card.member_id = member.id
         s.flush()
-        uc.ledger.append(EntryKind.CARD_ISSUED, member_id=member.id, card_id=card.id,
-                         payload={"media": card.media})
+        uc.ledger.append(
+            EntryKind.CARD_ISSUED,
+            member_id=member.id,
+            card_id=card.id,
+            payload={"media": card.media},
+        )
         if pin_hash is not None:
             card.pin_hash = pin_hash
             uc.ledger.append(EntryKind.PIN_SET, member_id=member.id, card_id=card.id)
@@ -153,7 +177,7 @@ def _change_state(
     permission: Permission,
     approval: Approval | None = None,
 ) -> CardView:
-    with use_case(ctx, actor, permission, approval, target=card_no) as uc:
+    with use_case(ctx, actor, permission, approval, target=mask_card_no(card_no)) as uc:
         card = card_by_no(uc.session, card_no)
         card.state = next_state(mask_card_no(card.card_no), CardState(card.state), action).value
         uc.ledger.append(kind, member_id=card.member_id, card_id=card.id)
@@ -162,8 +186,9 @@ def _change_state(
 
 def report_card_lost(ctx: StoreContext, actor: Actor, card_no: str) -> CardView:
     """挂失: the card stops paying at once; its balances stay safe for a replacement."""
-    return _change_state(ctx, actor, card_no, "report_lost", EntryKind.CARD_LOST,
-                         Permission.CARD_REPORT_LOST)
+    return _change_state(
+        ctx, actor, card_no, "report_lost", EntryKind.CARD_LOST, Permission.CARD_REPORT_LOST
+    )
 
 
 def mark_card_found(ctx: StoreContext, actor: Actor, card_no: str) -> CardView:
@@ -172,13 +197,15 @@ def mark_card_found(ctx: StoreContext, actor: Actor, card_no: str) -> CardView:
 
 
 def freeze_card(ctx: StoreContext, actor: Actor, card_no: str) -> CardView:
-    return _change_state(ctx, actor, card_no, "freeze", EntryKind.CARD_FROZEN,
-                         Permission.CARD_FREEZE)
+    return _change_state(
+        ctx, actor, card_no, "freeze", EntryKind.CARD_FROZEN, Permission.CARD_FREEZE
+    )
 
 
 def unfreeze_card(ctx: StoreContext, actor: Actor, card_no: str) -> CardView:
-    return _change_state(ctx, actor, card_no, "unfreeze", EntryKind.CARD_UNFROZEN,
-                         Permission.CARD_FREEZE)
+    return _change_state(
+        ctx, actor, card_no, "unfreeze", EntryKind.CARD_UNFROZEN, Permission.CARD_FREEZE
+    )
 
 
 @dataclass(frozen=True)
@@ -197,9 +224,10 @@ def replace_card(
     approval: Approval | None = None,
     media: str | None = None,
 ) -> ReplaceResult:
-    """换卡/补卡: every balance moves to the new card, the PIN goes with it, the old card is dead."""
+    """换卡/补卡: every balance moves to the new card, the PIN too; the old card is dead."""
     new_number = check_card_no(new_card_no)
-    with use_case(ctx, actor, Permission.CARD_REPLACE, approval, target=old_card_no) as uc:
+    target = mask_card_no(old_card_no)
+    with use_case(ctx, actor, Permission.CARD_REPLACE, approval, target=target) as uc:
         s = uc.session
         old = card_by_no(s, old_card_no)
         if old.member_id is None:
@@ -209,26 +237,44 @@ def replace_card(
         next_state(mask_card_no(old.card_no), CardState(old.state), "replace")
         new = s.scalars(select(Card).where(Card.card_no == new_number)).first()
         if new is None:
-            new = Card(id=new_id(), card_no=new_number, media=_media(media or old.media),
-                       created_at=uc.now_iso, state=CardState.IN_STOCK.value, principal_fen=0,
-                       bonus_fen=0, pin_failures=0)
+            new = Card(
+                id=new_id(),
+                card_no=new_number,
+                media=_media(media or old.media),
+                created_at=uc.now_iso,
+                state=CardState.IN_STOCK.value,
+                principal_fen=0,
+                bonus_fen=0,
+                pin_failures=0,
+            )
             s.add(new)
         elif new.member_id is not None or new.state != CardState.IN_STOCK.value:
             raise AlreadyExists(
-                f"新卡 {mask_card_no(new_number)} 已在使用", f"Card {mask_card_no(new_number)} is in use"
+                f"新卡 {mask_card_no(new_number)} 已在使用",
+                f"Card {mask_card_no(new_number)} is in use",
             )
         s.flush()
         principal, bonus = old.principal_fen, old.bonus_fen
         out = uc.ledger.append(
-            EntryKind.CARD_REPLACED_OUT, member_id=old.member_id, card_id=old.id,
-            principal_delta=-principal, bonus_delta=-bonus,
+            EntryKind.CARD_REPLACED_OUT,
+            member_id=old.member_id,
+            card_id=old.id,
+            principal_delta=-principal,
+            bonus_delta=-bonus,
             payload={"to_card_id": new.id},
         )
         uc.ledger.append(
-            EntryKind.CARD_REPLACED_IN, member_id=old.member_id, card_id=new.id,
-            principal_delta=principal, bonus_delta=bonus, related_entry_id=out.entry_id,
-            payload={"from_card_id": old.id, "pin_carried": old.pin_hash is not None,
-                     "pin_failures": old.pin_failures},
+            EntryKind.CARD_REPLACED_IN,
+            member_id=old.member_id,
+            card_id=new.id,
+            principal_delta=principal,
+            bonus_delta=bonus,
+            related_entry_id=out.entry_id,
+            payload={
+                "from_card_id": old.id,
+                "pin_carried": old.pin_hash is not None,
+                "pin_failures": old.pin_failures,
+            },
         )
         new.member_id, new.state = old.member_id, CardState.ACTIVE.value
         new.principal_fen, new.bonus_fen = principal, bonus
@@ -254,21 +300,31 @@ def cancel_card(
     tender: str = "cash",
 ) -> CancelResult:
     """注销: principal refunded less the configured fee; the bonus is forfeited."""
-    with use_case(ctx, actor, Permission.CARD_CANCEL, approval, target=card_no) as uc:
+    with use_case(ctx, actor, Permission.CARD_CANCEL, approval, target=mask_card_no(card_no)) as uc:
         card = card_by_no(uc.session, card_no)
         next_state(mask_card_no(card.card_no), CardState(card.state), "cancel")
         settlement = settle_cancel(uc.rules.stored_value, card.principal_fen, card.bonus_fen)
         uc.ledger.append(
-            EntryKind.CARD_CANCELLED, member_id=card.member_id, card_id=card.id,
-            principal_delta=-card.principal_fen, bonus_delta=-card.bonus_fen,
-            amount_fen=settlement.refund_fen, tender=tender,
-            payload={"fee_fen": settlement.fee_fen,
-                     "forfeited_bonus_fen": settlement.forfeited_bonus_fen},
+            EntryKind.CARD_CANCELLED,
+            member_id=card.member_id,
+            card_id=card.id,
+            principal_delta=-card.principal_fen,
+            bonus_delta=-card.bonus_fen,
+            amount_fen=settlement.refund_fen,
+            tender=tender,
+            payload={
+                "fee_fen": settlement.fee_fen,
+                "forfeited_bonus_fen": settlement.forfeited_bonus_fen,
+            },
         )
         card.state = CardState.CANCELLED.value
         card.principal_fen = card.bonus_fen = 0
-        return CancelResult(card_view(card), settlement.refund_fen, settlement.fee_fen,
-                            settlement.forfeited_bonus_fen)
+        return CancelResult(
+            card_view(card),
+            settlement.refund_fen,
+            settlement.fee_fen,
+            settlement.forfeited_bonus_fen,
+        )
 
 
 def reset_pin(
@@ -277,7 +333,7 @@ def reset_pin(
     """A manager (or a cashier with a manager's approval) sets a new PIN and lifts the lock."""
     check_pin_format(new_pin)
     pin_hash = hash_secret(new_pin)
-    with use_case(ctx, actor, Permission.PIN_RESET, approval, target=card_no) as uc:
+    with use_case(ctx, actor, Permission.PIN_RESET, approval, target=mask_card_no(card_no)) as uc:
         card = card_by_no(uc.session, card_no)
         if card.state in (CardState.REPLACED.value, CardState.CANCELLED.value):
             raise CardStateError("这张卡已失效", "This card is no longer valid")

@@ -19,9 +19,7 @@ _N, _R, _P = 2**14, 8, 1
 def hash_secret(secret: str) -> str:
     salt = os.urandom(16)
     digest = hashlib.scrypt(secret.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
-    return "$".join(
-        ["scrypt", str(_N), str(_R), str(_P), _b64(salt), _b64(digest)]
-    )
+    return "$".join(["scrypt", str(_N), str(_R), str(_P), _b64(salt), _b64(digest)])
 
 
 def verify_secret(secret: str, stored: str) -> bool:

@@ -23,8 +23,8 @@ from pos_app.domain.pin_policy import MAX_WRONG_TRIES
 from pos_app.services.audit import record
 from pos_app.services.auth import Actor, authorize
 from pos_app.services.context import StoreContext
-from pos_app.services.rules_store import current_rules
 from pos_app.services.lookup import card_by_no, member_by_mobile, member_by_no, member_of_card
+from pos_app.services.rules_store import current_rules
 from pos_app.services.use_case import use_case
 
 GENDERS = ("male", "female", "other")
@@ -129,7 +129,8 @@ def register_member(
         s = uc.session
         if s.scalars(select(Member.id).where(Member.mobile == mobile)).first():
             raise AlreadyExists(
-                f"手机号 {mask_mobile(mobile)} 已注册会员", f"{mask_mobile(mobile)} is already a member"
+                f"手机号 {mask_mobile(mobile)} 已注册会员",
+                f"{mask_mobile(mobile)} is already a member",
             )
         referrer = member_by_no(s, referrer_no) if referrer_no else None
         member = Member(
@@ -154,8 +155,11 @@ def register_member(
         uc.ledger.append(
             EntryKind.MEMBER_REGISTERED,
             member_id=member.id,
-            payload={"member_no": member.member_no, "referrer_id": member.referrer_id,
-                     "tier": member.tier_code},
+            payload={
+                "member_no": member.member_no,
+                "referrer_id": member.referrer_id,
+                "tier": member.tier_code,
+            },
         )
         return member_view(s, member, actor.role, uc.rules.tiers.base.name)
 
@@ -203,8 +207,14 @@ def update_member(
             if value is not None:
                 setattr(member, attr, value.strip() or None)
                 changed.append(attr)
-        record(s, uc.now_iso, actor.operator_id, "member.edit", target=member.member_no,
-               detail={"fields": changed})
+        record(
+            s,
+            uc.now_iso,
+            actor.operator_id,
+            "member.edit",
+            target=member.member_no,
+            detail={"fields": changed},
+        )
         return member_view(s, member, actor.role, uc.rules.tiers.level(member.tier_code).name)
 
 
@@ -220,7 +230,8 @@ def show_member(
     given = [x for x in (card_no, mobile, member_no) if x]
     if len(given) != 1:
         raise InvalidInput(
-            "请只给出卡号、手机号或会员号中的一个", "Give exactly one of card, mobile or member number"
+            "请只给出卡号、手机号或会员号中的一个",
+            "Give exactly one of card, mobile or member number",
         )
     with read_session(ctx.engine) as s:
         authorize(s, actor, Permission.MEMBER_VIEW)
@@ -249,14 +260,19 @@ def find_members(ctx: StoreContext, actor: Actor, text: str, limit: int = 20) ->
         raise InvalidInput("请输入要查找的内容", "Type something to search for")
     with read_session(ctx.engine) as s:
         authorize(s, actor, Permission.MEMBER_VIEW)
-        conditions = [Member.member_no == text.upper(), Member.name.like(f"{_escape(text)}%", escape="\\")]
+        conditions = [
+            Member.member_no == text.upper(),
+            Member.name.like(f"{_escape(text)}%", escape="\\"),
+        ]
         if text.isdigit() and len(text) == 4:
             conditions.append(Member.mobile_last4 == text)
         if text.isdigit() and len(text) == 11:
             conditions.append(Member.mobile == text)
         card_owner = select(Card.member_id).where(Card.card_no == text.upper()).scalar_subquery()
         conditions.append(Member.id == card_owner)
-        rows = s.scalars(select(Member).where(or_(*conditions)).order_by(Member.member_no).limit(limit))
+        rows = s.scalars(
+            select(Member).where(or_(*conditions)).order_by(Member.member_no).limit(limit)
+        )
         full = role_allows(actor.role, Permission.MEMBER_VIEW_FULL_MOBILE)
         return [
             MemberHit(m.member_no, m.name, m.mobile if full else mask_mobile(m.mobile), m.tier_code)

@@ -80,18 +80,24 @@ def record_purchase(
         raise InvalidInput("积分金额不能超过消费金额", "The eligible amount exceeds the purchase")
     with use_case(ctx, actor, Permission.PURCHASE_RECORD, target=receipt_no) as uc:
         member = _member(uc, member_no, card_no)
-        first = uc.session.scalar(
-            select(LedgerEntry.entry_id)
-            .where(LedgerEntry.member_id == member.id, LedgerEntry.kind == EntryKind.PURCHASE)
-            .limit(1)
-        ) is None
+        first = (
+            uc.session.scalar(
+                select(LedgerEntry.entry_id)
+                .where(LedgerEntry.member_id == member.id, LedgerEntry.kind == EntryKind.PURCHASE)
+                .limit(1)
+            )
+            is None
+        )
         purchase = uc.ledger.append(
-            EntryKind.PURCHASE, member_id=member.id, amount_fen=amount_fen,
+            EntryKind.PURCHASE,
+            member_id=member.id,
+            amount_fen=amount_fen,
             payload={"receipt_no": receipt_no, "eligible_fen": eligible},
         )
         tier = uc.rules.tiers.level(member.tier_code)
         pts = earned_points(
-            eligible, uc.rules.points.per_yuan,
+            eligible,
+            uc.rules.points.per_yuan,
             tier.points_multiplier_permille * multiplier_permille // 1000,
         )
         if pts > 0:
@@ -99,20 +105,35 @@ def record_purchase(
         old_tier = member.tier_code
         uc.session.flush()
         upgrade_if_qualified(
-            uc, member,
-            Activity(cumulative_spend_fen=spend_in_window(uc.session, member.id, window_start(uc)),
-                     single_purchase_fen=amount_fen),
+            uc,
+            member,
+            Activity(
+                cumulative_spend_fen=spend_in_window(uc.session, member.id, window_start(uc)),
+                single_purchase_fen=amount_fen,
+            ),
             "purchase",
         )
         rewarded = None
         if first and member.referrer_id and uc.rules.points.referral_points > 0:
             referrer = uc.session.get(Member, member.referrer_id)
             assert referrer is not None
-            add_lot(uc, referrer, EntryKind.REFERRAL_POINTS, uc.rules.points.referral_points,
-                    related_entry_id=purchase.entry_id, extra={"referred_member_id": member.id})
+            add_lot(
+                uc,
+                referrer,
+                EntryKind.REFERRAL_POINTS,
+                uc.rules.points.referral_points,
+                related_entry_id=purchase.entry_id,
+                extra={"referred_member_id": member.id},
+            )
             rewarded = referrer.member_no
-        return PurchaseResult(purchase.entry_id, pts, member.points_balance, member.tier_code,
-                              member.tier_code != old_tier, rewarded)
+        return PurchaseResult(
+            purchase.entry_id,
+            pts,
+            member.points_balance,
+            member.tier_code,
+            member.tier_code != old_tier,
+            rewarded,
+        )
 
 
 def refund_purchase(
@@ -120,26 +141,37 @@ def refund_purchase(
 ) -> PointsResult:
     """A refunded purchase: its spend leaves the tier window, its points are taken back
     (a negative balance if they were already spent). The tier is not lowered mid-year."""
-    with use_case(ctx, actor, Permission.STORED_VALUE_REFUND, approval,
-                  target=purchase_entry_id) as uc:
+    with use_case(
+        ctx, actor, Permission.PURCHASE_REFUND, approval, target=purchase_entry_id
+    ) as uc:
         s = uc.session
         purchase = s.get(LedgerEntry, purchase_entry_id)
         if purchase is None or purchase.kind != EntryKind.PURCHASE:
-            raise InvalidInput(f"找不到这笔消费：{purchase_entry_id}",
-                               f"No such purchase: {purchase_entry_id}")
-        if s.scalar(select(LedgerEntry.entry_id).where(
+            raise InvalidInput(
+                f"找不到这笔消费：{purchase_entry_id}", f"No such purchase: {purchase_entry_id}"
+            )
+        if s.scalar(
+            select(LedgerEntry.entry_id).where(
                 LedgerEntry.related_entry_id == purchase_entry_id,
-                LedgerEntry.kind == EntryKind.PURCHASE_REFUNDED)):
+                LedgerEntry.kind == EntryKind.PURCHASE_REFUNDED,
+            )
+        ):
             raise InvalidInput("这笔消费已经退过了", "This purchase was already refunded")
         member = s.get(Member, purchase.member_id)
         assert member is not None
-        refund = uc.ledger.append(EntryKind.PURCHASE_REFUNDED, member_id=member.id,
-                                  amount_fen=purchase.amount_fen,
-                                  related_entry_id=purchase.entry_id)
-        earned = s.scalars(select(LedgerEntry).where(
-            LedgerEntry.related_entry_id == purchase.entry_id,
-            LedgerEntry.kind == EntryKind.POINTS_EARNED,
-            LedgerEntry.member_id == member.id)).first()
+        refund = uc.ledger.append(
+            EntryKind.PURCHASE_REFUNDED,
+            member_id=member.id,
+            amount_fen=purchase.amount_fen,
+            related_entry_id=purchase.entry_id,
+        )
+        earned = s.scalars(
+            select(LedgerEntry).where(
+                LedgerEntry.related_entry_id == purchase.entry_id,
+                LedgerEntry.kind == EntryKind.POINTS_EARNED,
+                LedgerEntry.member_id == member.id,
+            )
+        ).first()
         if earned is not None and earned.points_delta > 0:
             reverse_points(uc, member, earned.points_delta, earned.entry_id, refund.entry_id)
         return _result(member, -(earned.points_delta if earned else 0), refund.entry_id)
@@ -164,8 +196,9 @@ def redeem_points(
         allocations = allocate_for_redemption(
             as_domain(member_lots(uc, member.id)), member.points_debt, points
         )
-        entry_id = take_points(uc, member, EntryKind.POINTS_REDEEMED, allocations,
-                               extra={"reason": reason})
+        entry_id = take_points(
+            uc, member, EntryKind.POINTS_REDEEMED, allocations, extra={"reason": reason}
+        )
         return _result(member, -points, entry_id)
 
 
@@ -184,8 +217,9 @@ def give_participation_points(
         raise InvalidInput("请填写赠送原因", "Give a reason")
     with use_case(ctx, actor, Permission.POINTS_PARTICIPATION, approval, target=member_no) as uc:
         member = member_by_no(uc.session, member_no)
-        entry_id = add_lot(uc, member, EntryKind.PARTICIPATION_POINTS, points,
-                           extra={"reason": reason.strip()})
+        entry_id = add_lot(
+            uc, member, EntryKind.PARTICIPATION_POINTS, points, extra={"reason": reason.strip()}
+        )
         return _result(member, points, entry_id)
 
 
@@ -200,8 +234,9 @@ def adjust_points(
     with use_case(ctx, actor, Permission.POINTS_ADJUST, target=member_no) as uc:
         member = member_by_no(uc.session, member_no)
         if delta > 0:
-            entry_id = add_lot(uc, member, EntryKind.POINTS_ADJUSTED, delta,
-                               extra={"reason": reason.strip()})
+            entry_id = add_lot(
+                uc, member, EntryKind.POINTS_ADJUSTED, delta, extra={"reason": reason.strip()}
+            )
         else:
             allocations, short = allocate(as_domain(member_lots(uc, member.id)), -delta)
             if short:
@@ -209,8 +244,9 @@ def adjust_points(
                     f"积分不足，最多可扣 {-delta - short}",
                     f"Not enough points; at most {-delta - short} can be taken",
                 )
-            entry_id = take_points(uc, member, EntryKind.POINTS_ADJUSTED, allocations,
-                                   extra={"reason": reason.strip()})
+            entry_id = take_points(
+                uc, member, EntryKind.POINTS_ADJUSTED, allocations, extra={"reason": reason.strip()}
+            )
         return _result(member, delta, entry_id)
 
 
@@ -218,9 +254,13 @@ def expire_points(ctx: StoreContext, actor: Actor) -> int:
     """Expire every lot past its date (the nightly job); returns the points expired."""
     with use_case(ctx, actor, Permission.POINTS_EXPIRE) as uc:
         today = ctx.business_day().isoformat()
-        member_ids = set(uc.session.scalars(
-            select(PointLot.member_id).where(PointLot.remaining > 0,
-                                             PointLot.expires_on <= today)))
+        member_ids = set(
+            uc.session.scalars(
+                select(PointLot.member_id).where(
+                    PointLot.remaining > 0, PointLot.expires_on <= today
+                )
+            )
+        )
         total = 0
         for member_id in sorted(member_ids):
             member = uc.session.get(Member, member_id)

@@ -26,8 +26,12 @@ def member_lots(uc: UseCase, member_id: str) -> list[PointLot]:
 
 def as_domain(lots: list[PointLot]) -> list[Lot]:
     return [
-        Lot(lot.id, lot.remaining, date.fromisoformat(lot.expires_on) if lot.expires_on else None,
-            lot.seq)
+        Lot(
+            lot.id,
+            lot.remaining,
+            date.fromisoformat(lot.expires_on) if lot.expires_on else None,
+            lot.seq,
+        )
         for lot in lots
     ]
 
@@ -51,14 +55,22 @@ def add_lot(
         **(extra or {}),
     }
     entry = uc.ledger.append(
-        kind, member_id=member.id, points_delta=points, related_entry_id=related_entry_id,
+        kind,
+        member_id=member.id,
+        points_delta=points,
+        related_entry_id=related_entry_id,
         payload=payload,
     )
     uc.session.flush()
     uc.session.add(
         PointLot(
-            id=entry.entry_id, member_id=member.id, seq=entry.store_seq, earned_at=uc.now_iso,
-            expires_on=payload["expires_on"], points=points, remaining=remaining,
+            id=entry.entry_id,
+            member_id=member.id,
+            seq=entry.store_seq,
+            earned_at=uc.now_iso,
+            expires_on=payload["expires_on"],
+            points=points,
+            remaining=remaining,
         )
     )
     member.points_balance += points
@@ -79,9 +91,15 @@ def take_points(
     """Debit points from the given lots (plus any debt). Returns the entry id."""
     total = sum(a.points for a in allocations) + debt_added
     entry = uc.ledger.append(
-        kind, member_id=member.id, points_delta=-total, related_entry_id=related_entry_id,
-        payload={"lots": [[a.lot_id, a.points] for a in allocations], "debt_added": debt_added,
-                 **(extra or {})},
+        kind,
+        member_id=member.id,
+        points_delta=-total,
+        related_entry_id=related_entry_id,
+        payload={
+            "lots": [[a.lot_id, a.points] for a in allocations],
+            "debt_added": debt_added,
+            **(extra or {}),
+        },
     )
     for a in allocations:
         lot = uc.session.get(PointLot, a.lot_id)
@@ -101,8 +119,9 @@ def expire_due(uc: UseCase, member: Member) -> int:
     return sum(a.points for a in due)
 
 
-def reverse_points(uc: UseCase, member: Member, points: int, lot_first: str | None,
-                   related_entry_id: str) -> None:
+def reverse_points(
+    uc: UseCase, member: Member, points: int, lot_first: str | None, related_entry_id: str
+) -> None:
     """Take back points a refunded purchase earned: from its own lot first, then oldest first;
     whatever is already spent becomes a debt (a negative balance)."""
     lots = as_domain(member_lots(uc, member.id))
@@ -118,5 +137,11 @@ def reverse_points(uc: UseCase, member: Member, points: int, lot_first: str | No
     if left and others:
         more, left = allocate(others, left)
         allocations.extend(more)
-    take_points(uc, member, EntryKind.POINTS_REVERSED, allocations, debt_added=left,
-                related_entry_id=related_entry_id)
+    take_points(
+        uc,
+        member,
+        EntryKind.POINTS_REVERSED,
+        allocations,
+        debt_added=left,
+        related_entry_id=related_entry_id,
+    )

@@ -7,12 +7,13 @@ from sqlalchemy.orm import Session
 
 from db.engine import write_session
 from db.models import Operator
-from pos_app.domain.errors import AuthenticationFailed, PermissionDenied
+from pos_app.domain.errors import ApprovalRequired, AuthenticationFailed, PermissionDenied
 from pos_app.domain.permissions import Permission, Role, check_approver
 from pos_app.services.audit import record, record_refusal
 from pos_app.services.auth import Actor, Approval
 from pos_app.services.context import StoreContext
 from pos_app.services.credentials import verify_secret
+
 
 def _check_credentials(session: Session, login: str, password: str) -> Operator:
     operator = session.scalars(select(Operator).where(Operator.login == login)).first()
@@ -20,9 +21,7 @@ def _check_credentials(session: Session, login: str, password: str) -> Operator:
     stored = operator.password_hash if operator else _DUMMY_HASH
     ok = verify_secret(password, stored)
     if operator is None or not ok or not operator.active:
-        raise AuthenticationFailed(
-            "用户名或密码不正确", "The login or password is not correct"
-        )
+        raise AuthenticationFailed("用户名或密码不正确", "The login or password is not correct")
     return operator
 
 
@@ -37,7 +36,7 @@ def sign_in(ctx: StoreContext, login: str, password: str) -> Actor:
         with write_session(ctx.engine) as session:
             op = _check_credentials(session, login, password)
             record(session, ctx.now_iso(), op.id, "sign_in")
-            return Actor(op.id, op.login, op.name, Role(op.role))
+            return Actor.sealed(op.id, op.login, op.name, Role(op.role))
     except AuthenticationFailed:
         record_refusal(ctx, None, "sign_in", login, "bad credentials")
         raise
@@ -49,9 +48,8 @@ def approve(ctx: StoreContext, login: str, password: str, permission: Permission
         with write_session(ctx.engine) as session:
             op = _check_credentials(session, login, password)
             check_approver(Role(op.role), permission)
-            return Approval(op.id, op.login, Role(op.role))
-    except (AuthenticationFailed, PermissionDenied) as exc:
+            return Approval.sealed(op.id, op.login, Role(op.role), permission)
+    # check_approver refuses a cashier's credentials with ApprovalRequired: audited as well.
+    except (AuthenticationFailed, PermissionDenied, ApprovalRequired) as exc:
         record_refusal(ctx, None, f"approve:{permission.value}", login, exc.en)
         raise
-
-

@@ -49,7 +49,8 @@ def _check_login(login: str) -> str:
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
-            f"密码至少 {MIN_PASSWORD_LENGTH} 位", f"A password has at least {MIN_PASSWORD_LENGTH} characters"
+            f"密码至少 {MIN_PASSWORD_LENGTH} 位",
+            f"A password has at least {MIN_PASSWORD_LENGTH} characters",
         )
 
 
@@ -82,10 +83,18 @@ def init_store(
                 f"This store is already set up: {existing.code} {existing.name}",
             )
         now = ctx.now_iso()
-        store = Store(id=new_id(), code=code, name=store_name.strip(), timezone=timezone,
-                      created_at=now)
-        admin = Operator(id=new_id(), login=login, name=admin_name, role=Role.ADMIN.value,
-                         password_hash=password_hash, active=True, created_at=now)
+        store = Store(
+            id=new_id(), code=code, name=store_name.strip(), timezone=timezone, created_at=now
+        )
+        admin = Operator(
+            id=new_id(),
+            login=login,
+            name=admin_name,
+            role=Role.ADMIN.value,
+            password_hash=password_hash,
+            active=True,
+            created_at=now,
+        )
         session.add_all([store, admin])
         session.flush()
         record(session, now, admin.id, "store.init", target=code)
@@ -112,10 +121,23 @@ def add_operator(
         session = uc.session
         if session.scalars(select(Operator).where(Operator.login == login)).first():
             raise AlreadyExists(f"登录名已存在：{login}", f"The login is taken: {login}")
-        op = Operator(id=new_id(), login=login, name=name.strip(), role=role_value.value,
-                      password_hash=hash_secret(password), active=True, created_at=ctx.now_iso())
+        op = Operator(
+            id=new_id(),
+            login=login,
+            name=name.strip(),
+            role=role_value.value,
+            password_hash=hash_secret(password),
+            active=True,
+            created_at=ctx.now_iso(),
+        )
         session.add(op)
         session.flush()
-        record(session, ctx.now_iso(), actor.operator_id, "operator.add", target=login,
-               detail={"role": role_value.value})
+        record(
+            session,
+            ctx.now_iso(),
+            actor.operator_id,
+            "operator.add",
+            target=login,
+            detail={"role": role_value.value},
+        )
     return OperatorInfo(op.id, op.login, op.name, op.role)

@@ -96,14 +96,20 @@ def preview_bonus(ctx: StoreContext, amount_fen: int) -> int:
 
 
 def top_up(
-    ctx: StoreContext, actor: Actor, card_no: str, amount_fen: int, tender: str = "cash",
+    ctx: StoreContext,
+    actor: Actor,
+    card_no: str,
+    amount_fen: int,
+    tender: str = "cash",
     reference: str | None = None,
 ) -> TopUpResult:
     """充值: principal plus the bonus of the highest rule reached (充500送50); may lift the tier."""
     if tender not in TOPUP_TENDERS:
-        raise InvalidInput(f"充值方式不正确：{tender}（{'/'.join(TOPUP_TENDERS)}）",
-                           f"Not a top-up tender: {tender} ({'/'.join(TOPUP_TENDERS)})")
-    with use_case(ctx, actor, Permission.TOPUP, target=card_no) as uc:
+        raise InvalidInput(
+            f"充值方式不正确：{tender}（{'/'.join(TOPUP_TENDERS)}）",
+            f"Not a top-up tender: {tender} ({'/'.join(TOPUP_TENDERS)})",
+        )
+    with use_case(ctx, actor, Permission.TOPUP, target=mask_card_no(card_no)) as uc:
         s = uc.session
         card = card_by_no(s, card_no)
         check_can_pay(mask_card_no(card.card_no), CardState(card.state))
@@ -111,8 +117,13 @@ def top_up(
         check_topup_amount(uc.rules.stored_value, amount_fen)
         bonus = bonus_for_topup(uc.rules.stored_value, amount_fen)
         entry = uc.ledger.append(
-            EntryKind.TOPUP, member_id=member.id, card_id=card.id, principal_delta=amount_fen,
-            bonus_delta=bonus, amount_fen=amount_fen, tender=tender,
+            EntryKind.TOPUP,
+            member_id=member.id,
+            card_id=card.id,
+            principal_delta=amount_fen,
+            bonus_delta=bonus,
+            amount_fen=amount_fen,
+            tender=tender,
             payload={"reference": reference} if reference else None,
         )
         card.principal_fen += amount_fen
@@ -121,7 +132,11 @@ def top_up(
         upgrade_if_qualified(uc, member, Activity(topup_fen=amount_fen), "topup")
         tier = uc.rules.tiers.level(member.tier_code)
         return TopUpResult(
-            entry.entry_id, amount_fen, bonus, tender, _balance(card, member, tier.name),
+            entry.entry_id,
+            amount_fen,
+            bonus,
+            tender,
+            _balance(card, member, tier.name),
             member.tier_code if member.tier_code != old_tier else None,
         )
 
@@ -139,9 +154,11 @@ def _spent_today(ctx: StoreContext, s: Session, card_id: str) -> int:
     start = ctx.day_start_iso(ctx.business_day())
     rows = s.execute(
         select(LedgerEntry.kind, func.sum(LedgerEntry.amount_fen))
-        .where(LedgerEntry.card_id == card_id,
-               LedgerEntry.kind.in_([EntryKind.SV_PAYMENT, EntryKind.SV_PAYMENT_REFUNDED]),
-               LedgerEntry.business_time >= start)
+        .where(
+            LedgerEntry.card_id == card_id,
+            LedgerEntry.kind.in_([EntryKind.SV_PAYMENT, EntryKind.SV_PAYMENT_REFUNDED]),
+            LedgerEntry.business_time >= start,
+        )
         .group_by(LedgerEntry.kind)
     ).all()
     totals = {kind: amount or 0 for kind, amount in rows}
@@ -163,7 +180,7 @@ def pay_with_stored_value(
     """
     refusal: DomainError | None = None
     result: PaymentResult | None = None
-    with use_case(ctx, actor, Permission.STORED_VALUE_PAY, target=card_no) as uc:
+    with use_case(ctx, actor, Permission.STORED_VALUE_PAY, target=mask_card_no(card_no)) as uc:
         s = uc.session
         card = card_by_no(s, card_no)
         masked = mask_card_no(card.card_no)
@@ -172,34 +189,53 @@ def pay_with_stored_value(
         sv_rules = uc.rules.stored_value
         if amount_fen <= 0:
             raise InvalidInput("支付金额必须大于零", "The amount must be above zero")
+        # The lock is on stored-value payment as such, not only on payments that ask for the PIN.
+        check_not_locked(card.pin_failures)
+        pin_checked = False
         if pin_needed(sv_rules, amount_fen, card.pin_hash is not None):
-            check_not_locked(card.pin_failures)
             if not pin:
                 raise PinRequired("请输入卡密码", "Enter the card PIN")
             assert card.pin_hash is not None
-            if not verify_secret(pin, card.pin_hash):
+            pin_checked = verify_secret(pin, card.pin_hash)
+            if not pin_checked:
                 card.pin_failures += 1
                 uc.ledger.append(EntryKind.PIN_FAILED, member_id=member.id, card_id=card.id)
                 refusal = wrong_pin_error(card.pin_failures)
         if refusal is None:
-            if card.pin_failures and card.pin_failures < MAX_WRONG_TRIES and pin:
+            # Only a PIN actually checked clears wrong tries; one given below the threshold is
+            # not verified, and must not let a guesser reset the counter with a small payment.
+            if card.pin_failures and card.pin_failures < MAX_WRONG_TRIES and pin_checked:
                 # A right PIN clears earlier wrong tries, as at a bank.
                 card.pin_failures = 0
-                uc.ledger.append(EntryKind.PIN_RESET, member_id=member.id, card_id=card.id,
-                                 payload={"reason": "correct_pin"})
+                uc.ledger.append(
+                    EntryKind.PIN_RESET,
+                    member_id=member.id,
+                    card_id=card.id,
+                    payload={"reason": "correct_pin"},
+                )
             check_daily_limit(sv_rules, _spent_today(ctx, s, card.id), amount_fen)
-            split = split_spend(sv_rules.spend_order, card.principal_fen, card.bonus_fen,
-                                amount_fen)
+            split = split_spend(
+                sv_rules.spend_order, card.principal_fen, card.bonus_fen, amount_fen
+            )
             entry = uc.ledger.append(
-                EntryKind.SV_PAYMENT, member_id=member.id, card_id=card.id,
-                principal_delta=-split.principal, bonus_delta=-split.bonus,
-                amount_fen=amount_fen, payload={"reference": reference} if reference else None,
+                EntryKind.SV_PAYMENT,
+                member_id=member.id,
+                card_id=card.id,
+                principal_delta=-split.principal,
+                bonus_delta=-split.bonus,
+                amount_fen=amount_fen,
+                payload={"reference": reference} if reference else None,
             )
             card.principal_fen -= split.principal
             card.bonus_fen -= split.bonus
             tier = uc.rules.tiers.level(member.tier_code)
-            result = PaymentResult(entry.entry_id, amount_fen, split.principal, split.bonus,
-                                   _balance(card, member, tier.name))
+            result = PaymentResult(
+                entry.entry_id,
+                amount_fen,
+                split.principal,
+                split.bonus,
+                _balance(card, member, tier.name),
+            )
     if refusal is not None:
         raise refusal
     assert result is not None
@@ -207,10 +243,14 @@ def pay_with_stored_value(
 
 
 def _refunded_already(s: Session, entry_id: str, kind: EntryKind) -> bool:
-    return s.scalar(
-        select(LedgerEntry.entry_id).where(LedgerEntry.related_entry_id == entry_id,
-                                           LedgerEntry.kind == kind)
-    ) is not None
+    return (
+        s.scalar(
+            select(LedgerEntry.entry_id).where(
+                LedgerEntry.related_entry_id == entry_id, LedgerEntry.kind == kind
+            )
+        )
+        is not None
+    )
 
 
 def _original(s: Session, entry_id: str, kind: EntryKind) -> LedgerEntry:
@@ -243,8 +283,9 @@ def refund_stored_value_payment(
     ctx: StoreContext, actor: Actor, payment_entry_id: str, approval: Approval | None = None
 ) -> RefundResult:
     """Return a stored-value payment to the buckets it came from, on the card that paid."""
-    with use_case(ctx, actor, Permission.STORED_VALUE_REFUND, approval,
-                  target=payment_entry_id) as uc:
+    with use_case(
+        ctx, actor, Permission.STORED_VALUE_REFUND, approval, target=payment_entry_id
+    ) as uc:
         s = uc.session
         original = _original(s, payment_entry_id, EntryKind.SV_PAYMENT)
         if _refunded_already(s, payment_entry_id, EntryKind.SV_PAYMENT_REFUNDED):
@@ -253,8 +294,12 @@ def refund_stored_value_payment(
         check_can_pay(mask_card_no(card.card_no), CardState(card.state))
         back = Buckets(-original.principal_delta, -original.bonus_delta)
         entry = uc.ledger.append(
-            EntryKind.SV_PAYMENT_REFUNDED, member_id=original.member_id, card_id=card.id,
-            principal_delta=back.principal, bonus_delta=back.bonus, amount_fen=back.total,
+            EntryKind.SV_PAYMENT_REFUNDED,
+            member_id=original.member_id,
+            card_id=card.id,
+            principal_delta=back.principal,
+            bonus_delta=back.bonus,
+            amount_fen=back.total,
             related_entry_id=original.entry_id,
         )
         card.principal_fen += back.principal
@@ -275,13 +320,18 @@ def refund_top_up(
         check_can_pay(mask_card_no(card.card_no), CardState(card.state))
         refund = refund_topup(
             Buckets(original.principal_delta, original.bonus_delta),
-            card.principal_fen, card.bonus_fen,
+            card.principal_fen,
+            card.bonus_fen,
             _refunded_already(s, topup_entry_id, EntryKind.TOPUP_REFUNDED),
         )
         entry = uc.ledger.append(
-            EntryKind.TOPUP_REFUNDED, member_id=original.member_id, card_id=card.id,
-            principal_delta=-refund.taken.principal, bonus_delta=-refund.taken.bonus,
-            amount_fen=refund.cash_out_fen, tender=original.tender,
+            EntryKind.TOPUP_REFUNDED,
+            member_id=original.member_id,
+            card_id=card.id,
+            principal_delta=-refund.taken.principal,
+            bonus_delta=-refund.taken.bonus,
+            amount_fen=refund.cash_out_fen,
+            tender=original.tender,
             related_entry_id=original.entry_id,
             payload={"bonus_already_spent_fen": refund.bonus_already_spent_fen},
         )
@@ -289,6 +339,6 @@ def refund_top_up(
         card.bonus_fen -= refund.taken.bonus
         member = member_of_card(s, card)
         tier = uc.rules.tiers.level(member.tier_code)
-        return RefundResult(entry.entry_id, refund.taken, refund.cash_out_fen,
-                            _balance(card, member, tier.name))
-
+        return RefundResult(
+            entry.entry_id, refund.taken, refund.cash_out_fen, _balance(card, member, tier.name)
+        )

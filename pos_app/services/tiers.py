@@ -46,14 +46,16 @@ def set_tier(uc: UseCase, member: Member, level: TierLevel, reason: str, note: s
     """Record a tier change; on an upgrade, reset points if the rules say so (归零)."""
     old = uc.rules.tiers.level(member.tier_code)
     uc.ledger.append(
-        EntryKind.TIER_CHANGED, member_id=member.id,
+        EntryKind.TIER_CHANGED,
+        member_id=member.id,
         payload={"from": member.tier_code, "to": level.code, "reason": reason, "note": note},
     )
     member.tier_code, member.tier_since = level.code, uc.now_iso
     if level.rank > old.rank and uc.rules.points.reset_on_upgrade and member.points_balance > 0:
         lots = member_lots(uc, member.id)
-        take_points(uc, member, EntryKind.POINTS_RESET,
-                    [Allocation(lot.id, lot.remaining) for lot in lots])
+        take_points(
+            uc, member, EntryKind.POINTS_RESET, [Allocation(lot.id, lot.remaining) for lot in lots]
+        )
 
 
 def upgrade_if_qualified(uc: UseCase, member: Member, activity: Activity, reason: str) -> None:
@@ -85,8 +87,10 @@ def change_tier(
         member = member_by_no(uc.session, member_no)
         codes = [lvl.code for lvl in uc.rules.tiers.levels]
         if tier_code not in codes:
-            raise InvalidInput(f"没有这个等级：{tier_code}（{'/'.join(codes)}）",
-                               f"No such tier: {tier_code} ({'/'.join(codes)})")
+            raise InvalidInput(
+                f"没有这个等级：{tier_code}（{'/'.join(codes)}）",
+                f"No such tier: {tier_code} ({'/'.join(codes)})",
+            )
         old = member.tier_code
         if old != tier_code:
             set_tier(uc, member, uc.rules.tiers.level(tier_code), "manual", reason.strip())
@@ -103,8 +107,9 @@ def review_tiers(ctx: StoreContext, actor: Actor) -> list[TierChange]:
         since = window_start(uc)
         changes = []
         candidates = uc.session.scalars(
-            select(Member).where(Member.tier_code != tiers.base.code,
-                                 Member.tier_since < review_start)
+            select(Member).where(
+                Member.tier_code != tiers.base.code, Member.tier_since < review_start
+            )
         )
         for member in candidates:
             kept = review_level(tiers, spend_in_window(uc.session, member.id, since))

@@ -9,6 +9,7 @@ approval is audited in a transaction of its own, since the use-case's own rolls 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,13 +18,15 @@ from sqlalchemy.orm import Session
 
 from db.engine import write_session
 from db.ledger import LedgerWriter
-from pos_app.domain.errors import ApprovalRequired, PermissionDenied
+from pos_app.domain.errors import ApprovalRequired, AuthenticationFailed, PermissionDenied
 from pos_app.domain.permissions import Permission
 from pos_app.domain.rules import Rules
 from pos_app.services.audit import record_refusal
 from pos_app.services.auth import Actor, Approval, authorize
 from pos_app.services.context import StoreContext
 from pos_app.services.rules_store import current_rules
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -61,6 +64,8 @@ def use_case(
                 approved_by_id=approver_id,
             )
             yield UseCase(ctx, session, ledger, rules, approver_id)
-    except (PermissionDenied, ApprovalRequired) as exc:
+    except (PermissionDenied, ApprovalRequired, AuthenticationFailed) as exc:
         record_refusal(ctx, actor.operator_id, permission.value, target, exc.en)
+        log.warning("%s refused for %s on %s: %s", permission.value, actor.login, target, exc.en)
         raise
+    log.info("%s by %s on %s", permission.value, actor.login, target or "-")

@@ -72,9 +72,7 @@ class _MemberState:
     last_seq: int = 0
 
 
-def verify_ledger(
-    ctx: StoreContext, progress: Callable[[int], None] | None = None
-) -> VerifyReport:
+def verify_ledger(ctx: StoreContext, progress: Callable[[int], None] | None = None) -> VerifyReport:
     """Recompute everything from the entries and compare. Read-only."""
     report = VerifyReport()
     cards: dict[str, _CardState] = defaultdict(_CardState)
@@ -83,23 +81,40 @@ def verify_ledger(
     with read_session(ctx.engine) as s:
         prev_hash, expected_seq = GENESIS_HASH, 1
         rows = s.execute(
-            select(LedgerEntry).where(LedgerEntry.store_id == store_id)
-            .order_by(LedgerEntry.store_seq).execution_options(yield_per=5000)
+            select(LedgerEntry)
+            .where(LedgerEntry.store_id == store_id)
+            .order_by(LedgerEntry.store_seq)
+            .execution_options(yield_per=5000)
         ).scalars()
         for e in rows:
             report.entries += 1
             where = f"#{e.store_seq} {e.entry_id}"
             if e.store_seq != expected_seq:
-                report.add(Problem(where, f"sequence gap: expected {expected_seq}",
-                                   e.store_seq, e.entry_id))
+                report.add(
+                    Problem(
+                        where, f"sequence gap: expected {expected_seq}", e.store_seq, e.entry_id
+                    )
+                )
             expected_seq = e.store_seq + 1
             fields = {name: getattr(e, name) for name in HASHED_FIELDS}
             if e.prev_hash != prev_hash:
-                report.add(Problem(where, "prev_hash does not link to the previous entry",
-                                   e.store_seq, e.entry_id))
+                report.add(
+                    Problem(
+                        where,
+                        "prev_hash does not link to the previous entry",
+                        e.store_seq,
+                        e.entry_id,
+                    )
+                )
             if chain_hash(e.prev_hash, fields) != e.hash:
-                report.add(Problem(where, "hash does not match the entry's content "
-                                   "(altered outside the app)", e.store_seq, e.entry_id))
+                report.add(
+                    Problem(
+                        where,
+                        "hash does not match the entry's content (altered outside the app)",
+                        e.store_seq,
+                        e.entry_id,
+                    )
+                )
             prev_hash = e.hash
             _replay(e, cards, members, report, where)
             if progress and report.entries % 50_000 == 0:
@@ -109,8 +124,13 @@ def verify_ledger(
     return report
 
 
-def _replay(e: LedgerEntry, cards: dict[str, _CardState], members: dict[str, _MemberState],
-            report: VerifyReport, where: str) -> None:
+def _replay(
+    e: LedgerEntry,
+    cards: dict[str, _CardState],
+    members: dict[str, _MemberState],
+    report: VerifyReport,
+    where: str,
+) -> None:
     payload = json.loads(e.payload) if e.payload else {}
     kind = e.kind
     if e.card_id is not None:
@@ -152,8 +172,9 @@ def _replay(e: LedgerEntry, cards: dict[str, _CardState], members: dict[str, _Me
         debt_added = int(payload.get("debt_added", 0))
         m.debt += debt_added
         if taken + debt_added != -e.points_delta:
-            report.add(Problem(where, "points taken from lots do not add up",
-                               e.store_seq, e.entry_id))
+            report.add(
+                Problem(where, "points taken from lots do not add up", e.store_seq, e.entry_id)
+            )
     m.points += e.points_delta
     if m.debt < 0:
         report.add(Problem(where, "points debt went below zero", e.store_seq, e.entry_id))
@@ -172,18 +193,22 @@ def _compare_cards(s: Session, cards: dict[str, _CardState], report: VerifyRepor
         )
         for name, stored, recomputed in checks:
             if stored != recomputed:
-                report.add(Problem(
-                    f"card {mask_card_no(card.card_no)}",
-                    f"{name} is {stored} but the ledger says {recomputed}"
-                    + (f" (last entry #{r.last_seq})" if r.last_seq else ""),
-                ))
+                report.add(
+                    Problem(
+                        f"card {mask_card_no(card.card_no)}",
+                        f"{name} is {stored} but the ledger says {recomputed}"
+                        + (f" (last entry #{r.last_seq})" if r.last_seq else ""),
+                    )
+                )
 
 
-def _compare_members(
-    s: Session, members: dict[str, _MemberState], report: VerifyReport
-) -> None:
-    lots = {lot_id: (member_id, remaining) for lot_id, member_id, remaining in
-            s.execute(select(PointLot.id, PointLot.member_id, PointLot.remaining))}
+def _compare_members(s: Session, members: dict[str, _MemberState], report: VerifyReport) -> None:
+    lots = {
+        lot_id: (member_id, remaining)
+        for lot_id, member_id, remaining in s.execute(
+            select(PointLot.id, PointLot.member_id, PointLot.remaining)
+        )
+    }
     for member in s.execute(select(Member).execution_options(yield_per=5000)).scalars():
         report.members += 1
         r = members.get(member.id, _MemberState())
@@ -194,19 +219,23 @@ def _compare_members(
         )
         for name, stored, recomputed in checks:
             if stored != recomputed:
-                report.add(Problem(
-                    f"member {member.member_no}",
-                    f"{name} is {stored} but the ledger says {recomputed}"
-                    + (f" (last entry #{r.last_seq})" if r.last_seq else ""),
-                ))
+                report.add(
+                    Problem(
+                        f"member {member.member_no}",
+                        f"{name} is {stored} but the ledger says {recomputed}"
+                        + (f" (last entry #{r.last_seq})" if r.last_seq else ""),
+                    )
+                )
         for lot_id, remaining in r.lots.items():
             stored_lot = lots.pop(lot_id, None)
             if stored_lot is None or stored_lot != (member.id, remaining):
-                report.add(Problem(
-                    f"member {member.member_no}",
-                    f"points lot {lot_id} holds {stored_lot[1] if stored_lot else 'nothing'} "
-                    f"but the ledger says {remaining}",
-                ))
+                report.add(
+                    Problem(
+                        f"member {member.member_no}",
+                        f"points lot {lot_id} holds {stored_lot[1] if stored_lot else 'nothing'} "
+                        f"but the ledger says {remaining}",
+                    )
+                )
         if sum(r.lots.values()) - r.debt != r.points:
             report.add(Problem(f"member {member.member_no}", "lots less debt differ from points"))
     for lot_id in lots:
