@@ -1,0 +1,369 @@
+"""Tampering with the database behind the app's back, and what `verify_ledger` makes of it.
+
+What verify can detect, from the store's own database alone:
+
+- any change to a ledger entry's hashed content (amount, kind, times, payload, ...): its
+  hash no longer matches, reported at that entry's store_seq;
+- an entry deleted or inserted in the middle: a sequence gap and a broken prev_hash link,
+  reported at the entry after the hole;
+- one entry forged and re-hashed by someone who knows the (public) hash rule: the next
+  entry's prev_hash no longer links, reported there;
+- any projection (card balances, state, PIN tries; member points, debt, tier; point lots)
+  that differs from what replaying the entries gives, reported by card (masked number),
+  member number or lot — including after a forged and fully re-hashed tail, or a deleted
+  last entry, as long as the projections were not rewritten to match.
+
+What it cannot detect: an attacker who rewrites an entry, re-hashes every entry after it and
+updates the projections to match (or drops the newest entries and their effects) leaves a
+self-consistent database. The chain only proves the history is the one whose head hash is
+X; that X differs from the head HQ already holds for the same store_seq is found only by
+comparison with HQ's copy (the sync's job, not verify's). Both limits are pinned down by
+tests below, so a change in what verify sees is noticed.
+
+The append-only triggers are dropped first, as an attacker with the file would do; the
+last tests show that, while they exist, UPDATE and DELETE on ledger_entry are refused.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import pytest
+
+from pos_app.domain.card_lifecycle import mask_card_no
+from pos_app.domain.ledger_chain import GENESIS_HASH, HASHED_FIELDS, chain_hash
+from pos_app.services import members, points, stored_value
+from pos_app.services.cards import issue_card, replace_card
+from pos_app.services.context import DB_FILENAME
+from pos_app.services.verify import VerifyReport, verify_ledger
+
+CARD_A, CARD_A2, CARD_B = "6222020000000001", "6222020000000009", "6222020000000002"
+PIN = "246810"
+
+
+@dataclass
+class History:
+    member_a: str
+    member_b: str
+    topup_b_seq: int
+    payment_b_seq: int
+    head_seq: int
+    head_hash: str
+
+
+def seq_of(conn: sqlite3.Connection, entry_id: str) -> int:
+    return conn.execute(
+        "SELECT store_seq FROM ledger_entry WHERE entry_id = ?", (entry_id,)
+    ).fetchone()[0]
+
+
+@contextmanager
+def raw_db(store) -> Iterator[sqlite3.Connection]:
+    """The store's database file, opened with plain sqlite3 (no app, no foreign keys)."""
+    store.ctx.engine.dispose()
+    conn = sqlite3.connect(store.data_dir / DB_FILENAME)
+    conn.row_factory = sqlite3.Row
+    try:
+        yield conn
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def drop_triggers(conn: sqlite3.Connection) -> None:
+    conn.execute("DROP TRIGGER ledger_entry_no_update")
+    conn.execute("DROP TRIGGER ledger_entry_no_delete")
+
+
+def rehash(conn: sqlite3.Connection, first: int, last: int | None = None) -> None:
+    """Recompute hash (and, after the first, prev_hash) of entries first..last the way the
+    app does — what an attacker who read ledger_chain.py can do."""
+    rows = conn.execute(
+        "SELECT * FROM ledger_entry WHERE store_seq >= ? AND store_seq <= ? ORDER BY store_seq",
+        (first, last if last is not None else 2**62),
+    ).fetchall()
+    prev = rows[0]["prev_hash"]
+    for row in rows:
+        new_hash = chain_hash(prev, {name: row[name] for name in HASHED_FIELDS})
+        conn.execute(
+            "UPDATE ledger_entry SET prev_hash = ?, hash = ? WHERE entry_id = ?",
+            (prev, new_hash, row["entry_id"]),
+        )
+        prev = new_hash
+
+
+def problems_text(report: VerifyReport) -> str:
+    return "\n".join(f"{p.store_seq} {p.where}: {p.message}" for p in report.problems)
+
+
+@pytest.fixture
+def history(store) -> History:
+    """Two members (B referred by A), a PIN card and a plain card, top-ups with bonus,
+    payments, purchases earning points and the referral reward, a redemption, a refund and
+    a card replacement."""
+    ctx, cashier, manager = store.ctx, store.cashier, store.manager
+    a = members.register_member(ctx, cashier, "13800000001", "张一")
+    b = members.register_member(ctx, cashier, "13800000002", "李二", referrer_no=a.member_no)
+    issue_card(ctx, cashier, a.member_no, CARD_A, pin=PIN)
+    issue_card(ctx, cashier, b.member_no, CARD_B)
+    stored_value.top_up(ctx, cashier, CARD_A, 100_000)  # +150 bonus, and silver
+    top_b = stored_value.top_up(ctx, cashier, CARD_B, 50_000, tender="wechat")
+    stored_value.pay_with_stored_value(ctx, cashier, CARD_A, 30_000, pin=PIN)
+    pay_b = stored_value.pay_with_stored_value(ctx, cashier, CARD_B, 1_000)
+    points.record_purchase(ctx, cashier, amount_fen=50_000, member_no=b.member_no)
+    points.record_purchase(ctx, cashier, amount_fen=20_000, card_no=CARD_A)
+    points.redeem_points(ctx, cashier, 100, "兑换礼品", member_no=a.member_no)
+    replace_card(ctx, manager, CARD_A, CARD_A2)
+    stored_value.pay_with_stored_value(ctx, cashier, CARD_A2, 5_000, pin=PIN)
+    pay_b2 = stored_value.pay_with_stored_value(ctx, cashier, CARD_B, 2_000)
+    stored_value.refund_stored_value_payment(ctx, manager, pay_b2.entry_id)
+    stored_value.pay_with_stored_value(ctx, cashier, CARD_B, 500)
+    report = verify_ledger(ctx)
+    assert report.ok, problems_text(report)
+    with raw_db(store) as conn:
+        head_seq, head_hash = conn.execute(
+            "SELECT store_seq, hash FROM ledger_entry ORDER BY store_seq DESC LIMIT 1"
+        ).fetchone()
+        return History(a.member_no, b.member_no, seq_of(conn, top_b.entry_id),
+                       seq_of(conn, pay_b.entry_id), head_seq, head_hash)
+
+
+# ---- (a) an entry's content changed ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "amount_fen = amount_fen + 100000, principal_delta = principal_delta + 100000",
+        "amount_fen = 1",
+        "bonus_delta = bonus_delta + 5000",
+        "tender = 'cash'",
+        "business_time = '2026-01-01T00:00:00.000000+00:00'",
+        "payload = '{\"reference\":\"forged\"}'",
+    ],
+)
+def test_changed_entry_is_named_by_its_seq(store, history, change):
+    with raw_db(store) as conn:
+        drop_triggers(conn)
+        conn.execute(f"UPDATE ledger_entry SET {change} WHERE store_seq = ?",
+                     (history.topup_b_seq,))
+    report = verify_ledger(store.ctx)
+    assert not report.ok
+    bad = report.first_bad_entry
+    assert bad is not None and bad.store_seq == history.topup_b_seq, problems_text(report)
+    assert "hash does not match" in bad.message
+    # Only that entry is bad: the next one still links to its stored (unchanged) hash.
+    assert {p.store_seq for p in report.problems if p.store_seq} == {history.topup_b_seq}
+
+
+def test_changed_amount_also_shows_in_the_card_balance(store, history):
+    with raw_db(store) as conn:
+        drop_triggers(conn)
+        conn.execute("UPDATE ledger_entry SET principal_delta = principal_delta + 100000 "
+                     "WHERE store_seq = ?", (history.topup_b_seq,))
+    report = verify_ledger(store.ctx)
+    card_problems = [p for p in report.problems if p.where == f"card {mask_card_no(CARD_B)}"]
+    assert [p.message.split(" is ")[0] for p in card_problems] == ["principal_fen"]
+
+
+# ---- (b) an entry deleted -----------------------------------------------------------------
+
+
+def test_deleted_entry_breaks_sequence_and_link_at_the_next_seq(store, history):
+    k = history.payment_b_seq
+    with raw_db(store) as conn:
+        drop_triggers(conn)
+        conn.execute("DELETE FROM ledger_entry WHERE store_seq = ?", (k,))
+    report = verify_ledger(store.ctx)
+    assert not report.ok
+    bad = report.first_bad_entry
+    assert bad is not None and bad.store_seq == k + 1, problems_text(report)
+    at_next = {p.message for p in report.problems if p.store_seq == k + 1}
+    assert f"sequence gap: expected {k}" in at_next
+    assert "prev_hash does not link to the previous entry" in at_next
+    # The deleted payment's money is back on the card as far as the ledger is concerned.
+    assert any(p.where == f"card {mask_card_no(CARD_B)}" and "principal_fen" in p.message
+               for p in report.problems)
+
+
+def test_deleted_last_entry_leaves_no_gap_but_the_balance_disagrees(store, history):
+    """Cutting off the newest entry leaves a shorter, valid chain: only the projection it
+    moved shows it (and if it moved none, only HQ's copy would)."""
+    with raw_db(store) as conn:
+        drop_triggers(conn)
+        conn.execute("DELETE FROM ledger_entry WHERE store_seq = ?", (history.head_seq,))
+    report = verify_ledger(store.ctx)
+    assert report.first_bad_entry is None
+    assert [p.where for p in report.problems] == [f"card {mask_card_no(CARD_B)}"]
+
+
+# ---- (c) card projections changed -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("card_no", "change", "field"),
+    [
+        (CARD_B, "principal_fen = principal_fen + 100000", "principal_fen"),
+        (CARD_B, "bonus_fen = 99900", "bonus_fen"),
+        (CARD_A, "state = 'active'", "state"),  # a replaced card brought back to life
+        (CARD_A, "principal_fen = 50000", "principal_fen"),
+        (CARD_A2, "pin_failures = 0, state = 'frozen'", "state"),
+    ],
+)
+def test_changed_card_projection_names_the_card_masked(store, history, card_no, change, field):
+    with raw_db(store) as conn:
+        conn.execute(f"UPDATE card SET {change} WHERE card_no = ?", (card_no,))
+    report = verify_ledger(store.ctx)
+    assert not report.ok
+    assert report.first_bad_entry is None  # the chain itself is intact
+    assert any(p.where == f"card {mask_card_no(card_no)}" and p.message.startswith(field)
+               for p in report.problems), problems_text(report)
+    assert all(p.where.startswith("card ") for p in report.problems)
+    assert card_no not in problems_text(report)  # card numbers are only shown masked
+
+
+# ---- (d) points projections changed ---------------------------------------------------------
+
+
+def test_changed_points_balance_names_the_member(store, history):
+    with raw_db(store) as conn:
+        conn.execute("UPDATE member SET points_balance = points_balance + 5000 "
+                     "WHERE member_no = ?", (history.member_b,))
+    report = verify_ledger(store.ctx)
+    assert not report.ok
+    assert report.first_bad_entry is None
+    messages = [p.message for p in report.problems if p.where == f"member {history.member_b}"]
+    assert any(m.startswith("points_balance is") for m in messages), problems_text(report)
+
+
+def test_changed_points_debt_and_tier_name_the_member(store, history):
+    with raw_db(store) as conn:
+        conn.execute("UPDATE member SET points_debt = 7, tier_code = 'diamond' "
+                     "WHERE member_no = ?", (history.member_a,))
+    report = verify_ledger(store.ctx)
+    fields = {p.message.split(" is ")[0] for p in report.problems
+              if p.where == f"member {history.member_a}"}
+    assert fields == {"points_debt", "tier_code"}, problems_text(report)
+
+
+def test_changed_point_lot_names_the_lot_and_its_member(store, history):
+    with raw_db(store) as conn:
+        lot_id = conn.execute(
+            "SELECT point_lot.id FROM point_lot JOIN member ON member.id = point_lot.member_id "
+            "WHERE member.member_no = ? AND remaining > 0 ORDER BY seq LIMIT 1",
+            (history.member_b,),
+        ).fetchone()[0]
+        conn.execute("UPDATE point_lot SET remaining = remaining + 1000 WHERE id = ?", (lot_id,))
+    report = verify_ledger(store.ctx)
+    assert not report.ok
+    assert any(p.where == f"member {history.member_b}" and lot_id in p.message
+               for p in report.problems), problems_text(report)
+
+
+def test_a_lot_no_entry_created_is_named(store, history):
+    with raw_db(store) as conn:
+        member_id = conn.execute("SELECT id FROM member WHERE member_no = ?",
+                                 (history.member_b,)).fetchone()[0]
+        conn.execute(
+            "INSERT INTO point_lot (id, member_id, seq, earned_at, expires_on, points, remaining)"
+            " VALUES ('forged-lot', ?, 1, '2026-03-02T02:00:00.000000+00:00', NULL, 500, 500)",
+            (member_id,),
+        )
+    report = verify_ledger(store.ctx)
+    assert any(p.where == "points lot forged-lot" for p in report.problems), problems_text(report)
+
+
+# ---- (e) one entry forged and re-hashed -------------------------------------------------------
+
+
+def test_forged_and_rehashed_entry_is_caught_at_the_next_entry(store, history):
+    k = history.topup_b_seq
+    with raw_db(store) as conn:
+        drop_triggers(conn)
+        conn.execute("UPDATE ledger_entry SET amount_fen = amount_fen + 100000, "
+                     "principal_delta = principal_delta + 100000 WHERE store_seq = ?", (k,))
+        rehash(conn, k, k)  # its own hash now matches its content; the next entry's link not
+    report = verify_ledger(store.ctx)
+    assert not report.ok
+    bad = report.first_bad_entry
+    assert bad is not None and bad.store_seq == k + 1, problems_text(report)
+    assert bad.message == "prev_hash does not link to the previous entry"
+    assert not [p for p in report.problems if p.store_seq == k]
+
+
+# ---- (f) the whole tail forged consistently ------------------------------------------------------
+
+
+def test_rehashed_tail_passes_the_chain_but_not_the_projections(store, history):
+    k = history.topup_b_seq
+    with raw_db(store) as conn:
+        drop_triggers(conn)
+        conn.execute("UPDATE ledger_entry SET amount_fen = amount_fen + 100000, "
+                     "principal_delta = principal_delta + 100000 WHERE store_seq = ?", (k,))
+        rehash(conn, k)  # every entry from k to the head, each linked to the one before
+    report = verify_ledger(store.ctx)
+    assert report.first_bad_entry is None, problems_text(report)  # the chain looks fine
+    assert not report.ok  # ... but the card does not hold what the forged ledger says
+    assert [(p.where, p.message.split(" is ")[0]) for p in report.problems] == [
+        (f"card {mask_card_no(CARD_B)}", "principal_fen")
+    ]
+
+
+def test_rehashed_tail_with_matching_projections_is_invisible_to_verify(store, history):
+    """The limit of a local check: a forged entry, a re-hashed tail and a projection edited
+    to match make a self-consistent database. Only the head hash betrays it, compared with
+    the copy HQ received for the same seq — which is what the sync does, not verify."""
+    k = history.topup_b_seq
+    with raw_db(store) as conn:
+        drop_triggers(conn)
+        conn.execute("UPDATE ledger_entry SET amount_fen = amount_fen + 100000, "
+                     "principal_delta = principal_delta + 100000 WHERE store_seq = ?", (k,))
+        rehash(conn, k)
+        conn.execute("UPDATE card SET principal_fen = principal_fen + 100000 "
+                     "WHERE card_no = ?", (CARD_B,))
+        head_seq, head_hash = conn.execute(
+            "SELECT store_seq, hash FROM ledger_entry ORDER BY store_seq DESC LIMIT 1"
+        ).fetchone()
+    report = verify_ledger(store.ctx)
+    assert report.ok, problems_text(report)  # verify cannot see it ...
+    assert head_seq == history.head_seq
+    assert head_hash != history.head_hash  # ... HQ's copy of entry #head would
+
+
+def test_rehashed_genesis_cannot_hide_a_deleted_first_entry(store, history):
+    """Deleting entry 1 and re-linking entry 2 to the genesis hash still leaves seq 2 first."""
+    with raw_db(store) as conn:
+        drop_triggers(conn)
+        conn.execute("DELETE FROM ledger_entry WHERE store_seq = 1")
+        conn.execute("UPDATE ledger_entry SET prev_hash = ? WHERE store_seq = 2",
+                     (GENESIS_HASH,))
+        rehash(conn, 2)
+    report = verify_ledger(store.ctx)
+    bad = report.first_bad_entry
+    assert bad is not None and bad.store_seq == 2
+    assert bad.message == "sequence gap: expected 1"
+
+
+# ---- the triggers, while they exist -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE ledger_entry SET amount_fen = amount_fen + 1 WHERE store_seq = 3",
+        "UPDATE ledger_entry SET hash = hash",
+        "DELETE FROM ledger_entry WHERE store_seq = 3",
+        "DELETE FROM ledger_entry",
+    ],
+)
+def test_triggers_refuse_update_and_delete(store, history, statement):
+    with raw_db(store) as conn:
+        before = conn.execute("SELECT count(*), max(hash) FROM ledger_entry").fetchone()
+        with pytest.raises(sqlite3.DatabaseError, match="ledger_entry is append-only"):
+            conn.execute(statement)
+        conn.rollback()
+        assert conn.execute("SELECT count(*), max(hash) FROM ledger_entry").fetchone() == before
+    assert verify_ledger(store.ctx).ok
