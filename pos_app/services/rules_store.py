@@ -3,6 +3,8 @@ small query for the rules rather than a TOML parse."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,10 +24,18 @@ def current_rules(session: Session) -> tuple[int, Rules]:
     if row is None:
         return 0, DEFAULT_RULES
     version, digest = row
+    return version, rules_by_digest(
+        digest,
+        lambda: session.scalar(
+            select(RulesVersion.source_text).where(RulesVersion.version == version)
+        ),
+    )
+
+
+def rules_by_digest(digest: str, source_text: Callable[[], str | None]) -> Rules:
+    """The parsed rules with this content hash; `source_text()` is read and parsed only the
+    first time a hash is seen (for callers that read the version row themselves)."""
     rules = _parsed.get(digest)
     if rules is None:
-        text = session.scalar(
-            select(RulesVersion.source_text).where(RulesVersion.version == version)
-        )
-        rules = _parsed[digest] = parse_rules(text or "")
-    return version, rules
+        rules = _parsed[digest] = parse_rules(source_text() or "")
+    return rules

@@ -1,0 +1,23 @@
+"""The exit codes of `pos-app`, stable for scripts.
+
+0  done
+1  refused: the services said no (permission, approval, wrong password or PIN, card
+   state, short balance, limit, not found, already exists, store not set up, ...)
+2  invalid input or usage: a bad option or argument, an amount such as "12.345" or
+   "-5", a malformed mobile, card number or rules file, missing credentials
+3  `verify` found problems in the ledger
+"""
+
+from __future__ import annotations
+
+from pos_app.domain.errors import DomainError, InvalidInput, RulesError
+
+OK = 0
+REFUSED = 1
+USAGE = 2
+VERIFY_FAILED = 3
+
+
+def exit_code_for(error: DomainError) -> int:
+    """Invalid input is the caller's to fix (2); everything else is a refusal (1)."""
+    return USAGE if isinstance(error, InvalidInput | RulesError) else REFUSED

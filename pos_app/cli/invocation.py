@@ -1,0 +1,100 @@
+"""One run of `pos-app`: which store it works on, how it prints, and what it must close."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import platformdirs
+
+from pos_app.app_logging import configure_logging
+from pos_app.cli.output import Output
+from pos_app.domain.errors import NotInitialized
+from pos_app.services.context import DB_FILENAME, StoreContext, open_store
+
+APP_NAME = "pos-app"
+LOG_DIR = "logs"  # where pos_app.app_logging writes, under the data folder
+STORE_FILES = (DB_FILENAME, DB_FILENAME + "-wal", DB_FILENAME + "-shm")
+
+
+def default_data_dir() -> Path:
+    """Where the store lives unless --data-dir or POS_DATA_DIR says otherwise."""
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+class Invocation:
+    """Shared by the commands of one invocation (click's `obj`)."""
+
+    def __init__(self, data_dir: Path, as_json: bool, lang: str) -> None:
+        self.data_dir = data_dir
+        self.data_dir_given = False  # --data-dir or POS_DATA_DIR, not the default
+        self.lang = lang
+        self.out = Output(as_json, lang)
+        self._ctx: StoreContext | None = None
+        self._log_handlers: list[logging.Handler] = []
+
+    @property
+    def as_json(self) -> bool:
+        return self.out.as_json
+
+    def has_store_file(self) -> bool:
+        return (self.data_dir / DB_FILENAME).exists()
+
+    def discard_new_store(self, existed: set[Path]) -> None:
+        """Undo what opening a new store created (the folder, the database, the log), for an
+        `init` that was refused: a refused command leaves nothing behind. `existed` is what
+        `paths_present()` returned before the store was opened."""
+        self.close()
+        for path in (self.data_dir / name for name in STORE_FILES):
+            if path not in existed:
+                path.unlink(missing_ok=True)
+        logs = self.data_dir / LOG_DIR
+        if logs not in existed and logs.is_dir():
+            shutil.rmtree(logs, ignore_errors=True)
+        for folder in (self.data_dir, *self.data_dir.parents):  # the folders mkdir made
+            if folder in existed:
+                break
+            try:
+                folder.rmdir()  # only if nothing else is in it
+            except OSError:
+                break
+
+    def paths_present(self) -> set[Path]:
+        """Which of the paths a new store creates are already there."""
+        candidates = [self.data_dir, *self.data_dir.parents, self.data_dir / LOG_DIR]
+        candidates += [self.data_dir / name for name in STORE_FILES]
+        return {p for p in candidates if p.exists()}
+
+    def store(self, *, create: bool = False) -> StoreContext:
+        """The store's context. Only `init` and `demo` may create a database: any other
+        command on a folder without one is refused, so a mistyped --data-dir leaves no trace."""
+        if self._ctx is None:
+            if not create and not self.has_store_file():
+                raise NotInitialized(
+                    f"这个数据目录里没有门店：{self.data_dir}（请先运行 pos-app init，"
+                    "或用 --data-dir / POS_DATA_DIR 指定门店目录）",
+                    f"There is no store in {self.data_dir} (run pos-app init first, or point "
+                    "--data-dir / POS_DATA_DIR at the store's folder)",
+                )
+            self._ctx = open_store(self.data_dir)
+            self._start_logging()
+        return self._ctx
+
+    def _start_logging(self) -> None:
+        # Log to this store's folder for the length of this invocation only, so that running
+        # many invocations in one process (tests, the demo) never leaks handlers between them.
+        logger = logging.getLogger("pos_app")
+        before = set(logger.handlers)
+        configure_logging(self.data_dir)
+        self._log_handlers = [h for h in logger.handlers if h not in before]
+
+    def close(self) -> None:
+        logger = logging.getLogger("pos_app")
+        for handler in self._log_handlers:
+            logger.removeHandler(handler)
+            handler.close()
+        self._log_handlers = []
+        if self._ctx is not None:
+            self._ctx.engine.dispose()
+            self._ctx = None

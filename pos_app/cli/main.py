@@ -1,0 +1,139 @@
+"""`pos-app`: the root command group, its global options, exit codes and error output.
+
+Exit codes are in `pos_app.cli.exit_codes`: 0 done, 1 refused, 2 invalid input or usage,
+3 `verify` found problems.
+
+A refusal prints its message on stderr (Chinese, or English with --lang en / POS_LANG=en);
+with --json it also prints {"error": CODE, "message": TEXT} on stdout, where CODE is the
+DomainError code (e.g. "permission_denied", "invalid_input", "insufficient_balance").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from click.core import ParameterSource
+from sqlalchemy.exc import OperationalError
+
+from pos_app.cli import (
+    cards_cmd,
+    demo_cmd,
+    exit_codes,
+    ledger_cmd,
+    members_cmd,
+    money_cmd,
+    points_cmd,
+    setup_cmd,
+)
+from pos_app.cli.exit_codes import exit_code_for
+from pos_app.cli.invocation import Invocation, default_data_dir
+from pos_app.domain.errors import DomainError
+
+
+class PosGroup(click.Group):
+    """The root group: turns refusals into a message, a JSON error and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DomainError as exc:
+            inv = _invocation(ctx)
+            inv.out.error(exc.code, exc.message(inv.lang))
+            raise click.exceptions.Exit(exit_code_for(exc)) from None
+        except OperationalError as exc:
+            inv = _invocation(ctx)
+            busy = "locked" in str(exc.orig) or "busy" in str(exc.orig)
+            zh, en = (
+                ("数据库正忙，请稍后重试", "The database is busy; try again")
+                if busy
+                else (f"数据库错误：{exc.orig}", f"Database error: {exc.orig}")
+            )
+            inv.out.error("database_error", en if inv.lang == "en" else zh)
+            raise click.exceptions.Exit(exit_codes.REFUSED) from None
+        except click.UsageError as exc:
+            inv = _invocation(ctx)
+            if not inv.as_json:
+                raise
+            exc.show()  # the usual usage text, on stderr
+            inv.out.error("usage", exc.format_message(), echo_stderr=False)
+            raise click.exceptions.Exit(exit_codes.USAGE) from None
+
+
+def _invocation(ctx: click.Context) -> Invocation:
+    """This run's Invocation; before the group's callback ran (an unknown command), one
+    made from the options parsed so far, so even that error honours --json and --lang."""
+    if isinstance(ctx.obj, Invocation):
+        return ctx.obj
+    lang = _lang(ctx, None, ctx.params.get("lang"))
+    return Invocation(default_data_dir(), bool(ctx.params.get("as_json")), lang)
+
+
+def _lang(_ctx: click.Context, _param: click.Parameter | None, value: str | None) -> str:
+    # POS_LANG may hold a locale such as en_US.UTF-8; anything not English means Chinese.
+    return "en" if (value or "").lower().startswith("en") else "zh"
+
+
+@click.group(cls=PosGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="POS_DATA_DIR",
+    help="门店数据目录 The store's data folder [env POS_DATA_DIR; default: the user data "
+    "folder, e.g. ~/.local/share/pos-app]",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="输出一个 JSON 对象 Print one JSON object (for scripts)"
+)
+@click.option(
+    "--lang",
+    envvar="POS_LANG",
+    callback=_lang,
+    metavar="zh|en",
+    help="消息语言 Language of messages [env POS_LANG; default zh]",
+)
+@click.version_option(package_name="pos-app", prog_name="pos-app")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: Path | None, as_json: bool, lang: str) -> None:
+    """pos-app 会员卡收银系统命令行 — the member-card POS from the command line.
+
+    Commands that read or change member data need an operator: --operator LOGIN
+    --password PW after the command, or POS_OPERATOR / POS_PASSWORD in the environment.
+    Amounts are in yuan with up to two decimals (500, 12.50).
+
+    Exit codes: 0 done, 1 refused, 2 invalid input or usage, 3 verify found problems.
+    """
+    source = ctx.get_parameter_source("data_dir")
+    inv = Invocation(data_dir.expanduser() if data_dir else default_data_dir(), as_json, lang)
+    inv.data_dir_given = source in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
+    ctx.obj = inv
+    ctx.call_on_close(inv.close)
+
+
+for _command in (
+    setup_cmd.init,
+    setup_cmd.operator,
+    setup_cmd.rules,
+    members_cmd.member,
+    cards_cmd.card,
+    money_cmd.topup,
+    money_cmd.balance,
+    money_cmd.pay,
+    money_cmd.refund_payment,
+    money_cmd.topup_refund,
+    points_cmd.purchase,
+    points_cmd.purchase_refund,
+    points_cmd.points,
+    points_cmd.tier,
+    ledger_cmd.verify,
+    ledger_cmd.audit,
+    demo_cmd.demo_data,
+    demo_cmd.demo,
+):
+    cli.add_command(_command)
+
+
+def main() -> None:
+    """Console-script entry point (`pos-app`)."""
+    cli.main(prog_name="pos-app")

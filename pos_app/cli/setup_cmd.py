@@ -1,0 +1,212 @@
+"""Setting a store up: `init`, `operator add`, `rules load` and `rules show`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from decimal import Decimal
+from pathlib import Path
+
+import click
+
+from pos_app.cli.invocation import Invocation
+from pos_app.cli.operator_options import Credentials, operator_options, signed_in
+from pos_app.cli.output import yes_no, yuan
+from pos_app.domain.errors import DomainError
+from pos_app.domain.permissions import ROLE_NAMES, Role
+from pos_app.domain.rules import rules_to_dict
+from pos_app.services.rules import LoadedRules, load_rules, show_rules
+from pos_app.services.store_setup import add_operator, init_store
+
+
+@click.command()
+@click.option("--store-code", required=True, help="门店编码 Store code (2–12 letters/digits)")
+@click.option("--store-name", required=True, help="门店名称 Store name")
+@click.option("--admin-login", required=True, help="管理员登录名 First admin's login")
+@click.option("--admin-password", required=True, help="管理员密码 First admin's password")
+@click.option("--admin-name", default="管理员", show_default=True, help="管理员姓名 Admin's name")
+@click.option(
+    "--timezone", default="Asia/Shanghai", show_default=True, help="营业时区 Business time zone"
+)
+@click.pass_obj
+def init(
+    inv: Invocation,
+    store_code: str,
+    store_name: str,
+    admin_login: str,
+    admin_password: str,
+    admin_name: str,
+    timezone: str,
+) -> None:
+    """初始化门店 Set up the store in the data folder, with its first admin."""
+    existed = inv.paths_present()
+    try:
+        info = init_store(
+            inv.store(create=True),
+            store_code,
+            store_name,
+            admin_login,
+            admin_password,
+            admin_name=admin_name,
+            timezone=timezone,
+        )
+    except DomainError:
+        inv.discard_new_store(existed)
+        raise
+    inv.out.result(
+        {
+            "store_id": info.store_id,
+            "store_code": info.code,
+            "store_name": info.name,
+            "admin_login": admin_login.strip(),
+            "data_dir": str(inv.data_dir),
+        },
+        [
+            ("门店 Store", f"{info.code} {info.name}"),
+            ("管理员 Admin", admin_login.strip()),
+            ("数据目录 Data dir", inv.data_dir),
+        ],
+        title="门店已初始化 Store set up",
+    )
+
+
+@click.group()
+def operator() -> None:
+    """操作员 Operators (cashiers, managers, admins)."""
+
+
+@operator.command("add")
+@click.option("--login", required=True, help="新操作员登录名 The new operator's login")
+@click.option("--name", required=True, help="姓名 Name")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]), help="角色 Role")
+@click.option("--password", required=True, help="新操作员密码 The new operator's password")
+@operator_options(password_flag=False)
+@click.pass_obj
+def operator_add(
+    inv: Invocation, login: str, name: str, role: str, password: str, creds: Credentials
+) -> None:
+    """添加操作员 Add an operator (admins only).
+
+    The acting admin's password is --operator-password (or POS_PASSWORD), since --password
+    here is the new operator's.
+    """
+    actor = signed_in(inv, creds)
+    info = add_operator(inv.store(), actor, login, name, role, password)
+    zh_role, en_role = ROLE_NAMES[Role(info.role)]
+    inv.out.result(
+        {
+            "operator_id": info.operator_id,
+            "login": info.login,
+            "name": info.name,
+            "role": info.role,
+        },
+        [
+            ("登录名 Login", info.login),
+            ("姓名 Name", info.name),
+            ("角色 Role", f"{zh_role} {en_role}"),
+        ],
+        title="操作员已添加 Operator added",
+    )
+
+
+@click.group()
+def rules() -> None:
+    """规则 The store's rules (stored value, points, tiers)."""
+
+
+@rules.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@operator_options()
+@click.pass_obj
+def rules_load(inv: Invocation, file: Path, creds: Credentials) -> None:
+    """加载规则文件 Load a rules file (TOML) as the new rules version (admins only)."""
+    text = file.read_text(encoding="utf-8")
+    actor = signed_in(inv, creds)
+    loaded = load_rules(inv.store(), actor, text, source=file.name)
+    inv.out.result(
+        {"version": loaded.version, "label": loaded.label, "source": file.name},
+        [("版本 Version", loaded.version), ("名称 Label", loaded.label), ("文件 File", file.name)],
+        title="规则已加载 Rules loaded",
+    )
+
+
+@rules.command("show")
+@click.pass_obj
+def rules_show(inv: Invocation) -> None:
+    """查看当前规则 Show the rules in force (no operator needed)."""
+    ctx = inv.store()
+    ctx.store  # noqa: B018 -- refuse politely on a store that is not set up
+    loaded = show_rules(ctx)
+    data = {"version": loaded.version, "label": loaded.label, "rules": rules_to_dict(loaded.rules)}
+    _print_rules(inv, loaded, data)
+
+
+def _multiplier(permille: int) -> str:
+    return f"{Decimal(permille) / 1000:g}×"
+
+
+def _print_rules(inv: Invocation, loaded: LoadedRules, data: dict[str, object]) -> None:
+    r = loaded.rules
+    sv, pts, tiers = r.stored_value, r.points, r.tiers
+    version = loaded.version or "0（内置默认 built-in defaults）"
+    inv.out.result(
+        data,
+        [
+            ("版本 Version", version),
+            ("名称 Label", loaded.label),
+            ("扣款顺序 Spend order", sv.spend_order),
+            ("最低充值 Min top-up", yuan(sv.min_topup_fen)),
+            ("免密额度 PIN above", yuan(sv.pin_threshold_fen)),
+            ("每日限额 Daily limit", yuan(sv.daily_limit_fen) if sv.daily_limit_fen else "—"),
+            ("注销手续费 Cancel fee", yuan(sv.cancel_fee_fen)),
+            ("积分/元 Points per yuan", pts.per_yuan),
+            ("积分过期 Points expiry", _expiry_text(loaded)),
+            ("推荐积分 Referral points", pts.referral_points),
+            ("升级清零 Reset on upgrade", yes_no(pts.reset_on_upgrade)),
+            ("等级窗口 Tier window", f"{tiers.window_days} 天 days"),
+            ("复审日 Review date", tiers.review_date),
+        ],
+        title="当前规则 Rules in force",
+        tables=[
+            (
+                "充值赠送 Top-up bonus",
+                ["充值满 Top-up ≥", "赠送 Bonus"],
+                [[yuan(b.min_topup_fen), yuan(b.bonus_fen)] for b in sv.bonus],
+            ),
+            (
+                "会员等级 Tiers",
+                ["代码 Code", "名称 Name", "折扣 Pays", "积分 Points", "升级 Upgrade at"],
+                [
+                    [
+                        lvl.code,
+                        f"{lvl.name} {lvl.name_en}",
+                        f"{lvl.discount_percent}%",
+                        _multiplier(lvl.points_multiplier_permille),
+                        _upgrade_text(asdict(lvl)),
+                    ]
+                    for lvl in tiers.levels
+                ],
+            ),
+        ],
+    )
+
+
+def _expiry_text(loaded: LoadedRules) -> str:
+    pts = loaded.rules.points
+    if pts.expiry == "rolling":
+        return f"rolling {pts.rolling_months} 个月 months"
+    if pts.expiry == "yearly":
+        return f"yearly {pts.yearly_clear_date} (+{pts.yearly_keep_years})"
+    return pts.expiry
+
+
+def _upgrade_text(level: dict[str, int | str]) -> str:
+    parts = []
+    for key, label in (
+        ("upgrade_cumulative_spend_fen", "累计 spend"),
+        ("upgrade_single_purchase_fen", "单笔 receipt"),
+        ("upgrade_topup_fen", "充值 top-up"),
+    ):
+        fen = level.get(key)
+        if isinstance(fen, int) and fen:
+            parts.append(f"{label} {yuan(fen)}")
+    return ", ".join(parts) or "—"
