@@ -147,7 +147,11 @@ def _spawned_life(life: Life, data_dir: Path, seed: int, stderr: Path) -> None:
     with stderr.open("ab") as err:
         proc = subprocess.Popen(
             [sys.executable, str(WORKER), "life", str(data_dir), CARD_NO, life.tag, str(seed)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err, cwd=REPO, env=_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            cwd=REPO,
+            env=_env(),
         )
     try:
         assert proc.stdout is not None
@@ -170,7 +174,11 @@ class ForkServer:
         with stderr.open("ab") as err:
             self.proc = subprocess.Popen(
                 [sys.executable, str(WORKER), "serve", str(data_dir), CARD_NO],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, cwd=REPO, env=_env(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                cwd=REPO,
+                env=_env(),
             )
         assert self.proc.stdout is not None
         self.lines = Lines(self.proc.stdout)
@@ -284,14 +292,23 @@ def test_sigkill_at_random_moments_never_loses_or_half_writes_a_top_up(store, tm
             card_principal, card_bonus = card.principal_fen, card.bonus_fen
             seqs = list(s.scalars(select(LedgerEntry.store_seq).order_by(LedgerEntry.store_seq)))
             topups = [
-                Topup(e.entry_id, json.loads(e.payload)["reference"], e.principal_delta,
-                      e.bonus_delta)
-                for e in s.scalars(select(LedgerEntry).where(
-                    LedgerEntry.card_id == card.id, LedgerEntry.kind == EntryKind.TOPUP))
+                Topup(
+                    e.entry_id, json.loads(e.payload)["reference"], e.principal_delta, e.bonus_delta
+                )
+                for e in s.scalars(
+                    select(LedgerEntry).where(
+                        LedgerEntry.card_id == card.id, LedgerEntry.kind == EntryKind.TOPUP
+                    )
+                )
             ]
-            money_moves = set(s.scalars(select(LedgerEntry.entry_id).where(
-                LedgerEntry.card_id == card.id,
-                (LedgerEntry.principal_delta != 0) | (LedgerEntry.bonus_delta != 0))))
+            money_moves = set(
+                s.scalars(
+                    select(LedgerEntry.entry_id).where(
+                        LedgerEntry.card_id == card.id,
+                        (LedgerEntry.principal_delta != 0) | (LedgerEntry.bonus_delta != 0),
+                    )
+                )
+            )
     finally:
         ctx.engine.dispose()
 
@@ -306,7 +323,10 @@ def test_sigkill_at_random_moments_never_loses_or_half_writes_a_top_up(store, tm
         entry = by_ref.get(ref)
         assert entry is not None, f"acknowledged top-up {ref} ({entry_id}) is not in the ledger"
         assert (entry.entry_id, entry.principal_delta, entry.bonus_delta) == (
-            entry_id, amount, bonus)
+            entry_id,
+            amount,
+            bonus,
+        )
     phantoms = set(by_ref) - set(acked) - set(in_flight)
     assert not phantoms, f"top-ups in the ledger that no life ever began: {sorted(phantoms)[:5]}"
     landed = {ref for ref in in_flight if ref in by_ref}
@@ -327,7 +347,8 @@ def test_sigkill_at_random_moments_never_loses_or_half_writes_a_top_up(store, tm
     assert card_principal == sum(t.principal_delta for t in topups)
     assert card_bonus == sum(t.bonus_delta for t in topups)
     assert card_principal == sum(a[1] for a in acked.values()) + sum(
-        in_flight[ref] for ref in landed)
+        in_flight[ref] for ref in landed
+    )
 
     with sqlite3.connect(data_dir / DB_FILENAME) as raw:
         assert raw.execute("PRAGMA integrity_check").fetchone() == ("ok",)

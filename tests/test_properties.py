@@ -203,11 +203,17 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def kinds_after(self, seq: int) -> list[str]:
         with read_session(self.ctx.engine) as s:
-            return list(s.scalars(select(LedgerEntry.kind).where(LedgerEntry.store_seq > seq)
-                                  .order_by(LedgerEntry.store_seq)))
+            return list(
+                s.scalars(
+                    select(LedgerEntry.kind)
+                    .where(LedgerEntry.store_seq > seq)
+                    .order_by(LedgerEntry.store_seq)
+                )
+            )
 
-    def attempt(self, expected: type[DomainError] | None, call: Any, *args: Any,
-                **kwargs: Any) -> Any:
+    def attempt(
+        self, expected: type[DomainError] | None, call: Any, *args: Any, **kwargs: Any
+    ) -> Any:
         """Run a service call; it must raise exactly `expected` (or succeed when None).
 
         A refusal must leave the ledger unchanged, except a wrong PIN: one pin_failed entry.
@@ -231,9 +237,7 @@ class LedgerMachine(RuleBasedStateMachine):
             )
             return exc
         STATS.outcomes[f"{call.__name__}:ok"] += 1
-        assert expected is None, (
-            f"{call.__name__} succeeded; expected {expected.__name__}"
-        )
+        assert expected is None, f"{call.__name__} succeeded; expected {expected.__name__}"
         assert self.ledger_len() > before, f"{call.__name__} succeeded without an entry"
         return result
 
@@ -267,34 +271,51 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(duplicate=st.booleans(), referrer=st.none() | st.integers(min_value=0))
     def register(self, duplicate: bool, referrer: int | None) -> None:
         if duplicate and self.mobiles:
-            self.attempt(AlreadyExists, member_svc.register_member, self.ctx, self.cashier,
-                         self.mobiles[0], "重复")
+            self.attempt(
+                AlreadyExists,
+                member_svc.register_member,
+                self.ctx,
+                self.cashier,
+                self.mobiles[0],
+                "重复",
+            )
             return
         mobile = f"1390000{len(self.mobiles):04d}"
-        referrer_no = self.members[referrer % len(self.members)] if (
-            referrer is not None and self.members) else None
-        view = self.attempt(None, member_svc.register_member, self.ctx, self.cashier, mobile,
-                            f"会员{len(self.mobiles)}", referrer_no=referrer_no)
+        referrer_no = (
+            self.members[referrer % len(self.members)]
+            if (referrer is not None and self.members)
+            else None
+        )
+        view = self.attempt(
+            None,
+            member_svc.register_member,
+            self.ctx,
+            self.cashier,
+            mobile,
+            f"会员{len(self.mobiles)}",
+            referrer_no=referrer_no,
+        )
         self.mobiles.append(mobile)
         self.members.append(view.member_no)
 
     @precondition(lambda self: self.members)
     @rule(data=st.data(), with_pin=st.sampled_from([False, False, False, True]))
     def issue(self, data: st.DataObject | None, with_pin: bool) -> None:
-        member_no = (data.draw(st.sampled_from(self.members), label="member") if data
-                     else self.members[-1])
+        member_no = (
+            data.draw(st.sampled_from(self.members), label="member") if data else self.members[-1]
+        )
         card_no = self.new_card_no()
         pin = RIGHT_PIN if with_pin else None
-        self.attempt(None, card_svc.issue_card, self.ctx, self.cashier, member_no, card_no,
-                     pin=pin)
+        self.attempt(None, card_svc.issue_card, self.ctx, self.cashier, member_no, card_no, pin=pin)
         self.cards[card_no] = CardModel(member_no, pin=pin)
 
     @precondition(lambda self: self.cards)
     @rule(data=st.data())
     def issue_a_card_that_is_taken(self, data: st.DataObject) -> None:
         card_no = self.pick_card(data)
-        self.attempt(AlreadyExists, card_svc.issue_card, self.ctx, self.cashier,
-                     self.members[-1], card_no)
+        self.attempt(
+            AlreadyExists, card_svc.issue_card, self.ctx, self.cashier, self.members[-1], card_no
+        )
 
     # ---- stored value ----------------------------------------------------------------------
 
@@ -311,10 +332,10 @@ class LedgerMachine(RuleBasedStateMachine):
     def do_top_up(self, data: st.DataObject, amount: int, tender: str) -> None:
         card_no = self.pick_card(data)
         card = self.cards[card_no]
-        expected = (CardStateError if card.state != ACTIVE
-                    else InvalidInput if amount < MIN_TOPUP else None)
-        result = self.attempt(expected, sv.top_up, self.ctx, self.cashier, card_no, amount,
-                              tender)
+        expected = (
+            CardStateError if card.state != ACTIVE else InvalidInput if amount < MIN_TOPUP else None
+        )
+        result = self.attempt(expected, sv.top_up, self.ctx, self.cashier, card_no, amount, tender)
         if expected is None:
             bonus = expected_bonus(amount)
             assert (result.amount_fen, result.bonus_fen) == (amount, bonus)
@@ -322,8 +343,9 @@ class LedgerMachine(RuleBasedStateMachine):
             card.bonus += bonus
             self.topups.append(Topup(result.entry_id, card_no, amount, bonus))
 
-    def expected_payment(self, card: CardModel, card_no: str, amount: int,
-                         pin: str | None) -> tuple[type[DomainError] | None, int]:
+    def expected_payment(
+        self, card: CardModel, card_no: str, amount: int, pin: str | None
+    ) -> tuple[type[DomainError] | None, int]:
         """The refusal the service must give (or None), and the PIN failures afterwards."""
         if card.state != ACTIVE:
             return CardStateError, card.pin_failures
@@ -337,7 +359,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 return PinRequired, failures
             if pin != card.pin:
                 return (PinLocked if failures + 1 >= MAX_TRIES else WrongPin), failures + 1
-        if self.spent.get((card_no, self.today()), 0) + amount > DAILY_LIMIT:
+        if self.spent.get((card.member_no, self.today()), 0) + amount > DAILY_LIMIT:
             return LimitExceeded, failures  # the PIN reset, if any, rolls back with it
         if amount > card.principal + card.bonus:
             return InsufficientBalance, failures
@@ -370,28 +392,37 @@ class LedgerMachine(RuleBasedStateMachine):
         if card.pin is not None and card.state == ACTIVE and amount > 0:
             pin = {"right": card.pin, "wrong": WRONG_PIN, "none": None}[pin_choice]
         expected, failures = self.expected_payment(card, card_no, amount, pin)
-        result = self.attempt(expected, sv.pay_with_stored_value, self.ctx, self.cashier,
-                              card_no, amount, pin=pin)
+        result = self.attempt(
+            expected, sv.pay_with_stored_value, self.ctx, self.cashier, card_no, amount, pin=pin
+        )
         card.pin_failures = failures
         if expected is None:
             from_principal = min(card.principal, amount)  # principal_first
             from_bonus = amount - from_principal
             assert (result.from_principal_fen, result.from_bonus_fen) == (
-                from_principal, from_bonus)
+                from_principal,
+                from_bonus,
+            )
             card.principal -= from_principal
             card.bonus -= from_bonus
-            key = (card_no, self.today())
+            key = (card.member_no, self.today())  # the daily limit is per member
             self.spent[key] = self.spent.get(key, 0) + amount
             self.payments.append(Payment(result.entry_id, card_no, from_principal, from_bonus))
 
-    @precondition(lambda self: any(c.state in (REPLACED, CANCELLED)
-                                   for c in self.cards.values()))
+    @precondition(lambda self: any(c.state in (REPLACED, CANCELLED) for c in self.cards.values()))
     @rule(data=st.data(), amount=st.integers(min_value=1, max_value=10_000))
     def dead_card_never_pays(self, data: st.DataObject, amount: int) -> None:
         card_no = self.pick_card(data, REPLACED, CANCELLED)
         pin = self.cards[card_no].pin
-        self.attempt(CardStateError, sv.pay_with_stored_value, self.ctx, self.cashier, card_no,
-                     amount, pin=pin)
+        self.attempt(
+            CardStateError,
+            sv.pay_with_stored_value,
+            self.ctx,
+            self.cashier,
+            card_no,
+            amount,
+            pin=pin,
+        )
         self.attempt(CardStateError, sv.top_up, self.ctx, self.cashier, card_no, 10_000)
 
     @precondition(lambda self: self.payments)
@@ -400,24 +431,31 @@ class LedgerMachine(RuleBasedStateMachine):
         payment = data.draw(st.sampled_from(self.payments), label="payment")
         holder_no = self.holder(payment.card_no)
         holder = self.cards[holder_no]
-        expected = (InvalidInput if payment.refunded
-                    else CardStateError if holder.state != ACTIVE else None)
-        result = self.attempt(expected, sv.refund_stored_value_payment, self.ctx, self.manager,
-                              payment.entry_id)
+        expected = (
+            InvalidInput if payment.refunded else CardStateError if holder.state != ACTIVE else None
+        )
+        result = self.attempt(
+            expected, sv.refund_stored_value_payment, self.ctx, self.manager, payment.entry_id
+        )
         if expected is None:
             assert result.balance.card_no == holder_no
             payment.refunded = True
             holder.principal += payment.principal
             holder.bonus += payment.bonus
-            key = (holder_no, self.today())
+            key = (holder.member_no, self.today())
             self.spent[key] = self.spent.get(key, 0) - payment.principal - payment.bonus
 
     @precondition(lambda self: self.payments)
     @rule(data=st.data())
     def cashier_refund_needs_approval(self, data: st.DataObject) -> None:
         payment = data.draw(st.sampled_from(self.payments), label="payment")
-        self.attempt(ApprovalRequired, sv.refund_stored_value_payment, self.ctx, self.cashier,
-                     payment.entry_id)
+        self.attempt(
+            ApprovalRequired,
+            sv.refund_stored_value_payment,
+            self.ctx,
+            self.cashier,
+            payment.entry_id,
+        )
 
     @precondition(lambda self: self.topups)
     @rule(data=st.data())
@@ -425,15 +463,22 @@ class LedgerMachine(RuleBasedStateMachine):
         topup = data.draw(st.sampled_from(self.topups), label="topup")
         holder_no = self.holder(topup.card_no)
         holder = self.cards[holder_no]
-        expected = (CardStateError if holder.state != ACTIVE
-                    else InvalidInput if topup.refunded
-                    else InsufficientBalance if holder.principal < topup.principal else None)
-        result = self.attempt(expected, sv.refund_top_up, self.ctx, self.manager,
-                              topup.entry_id)
+        expected = (
+            CardStateError
+            if holder.state != ACTIVE
+            else InvalidInput
+            if topup.refunded
+            else InsufficientBalance
+            if holder.principal < topup.principal
+            else None
+        )
+        result = self.attempt(expected, sv.refund_top_up, self.ctx, self.manager, topup.entry_id)
         if expected is None:
             bonus_back = min(topup.bonus, holder.bonus)
             assert (result.returned.principal, result.returned.bonus) == (
-                topup.principal, bonus_back)
+                topup.principal,
+                bonus_back,
+            )
             assert result.cash_out_fen == max(0, topup.principal - (topup.bonus - bonus_back))
             topup.refunded = True
             holder.principal -= topup.principal
@@ -442,12 +487,19 @@ class LedgerMachine(RuleBasedStateMachine):
     # ---- points ----------------------------------------------------------------------------
 
     @precondition(lambda self: self.members)
-    @rule(data=st.data(),
-          amount=st.sampled_from([1, 100, 9_999, 50_000, 99_900, 250_000, 2_000_000]))
+    @rule(
+        data=st.data(), amount=st.sampled_from([1, 100, 9_999, 50_000, 99_900, 250_000, 2_000_000])
+    )
     def purchase(self, data: st.DataObject, amount: int) -> None:
         member_no = data.draw(st.sampled_from(self.members), label="member")
-        result = self.attempt(None, points_svc.record_purchase, self.ctx, self.cashier,
-                              amount_fen=amount, member_no=member_no)
+        result = self.attempt(
+            None,
+            points_svc.record_purchase,
+            self.ctx,
+            self.cashier,
+            amount_fen=amount,
+            member_no=member_no,
+        )
         self.purchases.append(Purchase(result.purchase_entry_id))
 
     @precondition(lambda self: self.purchases)
@@ -455,8 +507,9 @@ class LedgerMachine(RuleBasedStateMachine):
     def refund_purchase(self, data: st.DataObject) -> None:
         purchase = data.draw(st.sampled_from(self.purchases), label="purchase")
         expected = InvalidInput if purchase.refunded else None
-        self.attempt(expected, points_svc.refund_purchase, self.ctx, self.manager,
-                     purchase.entry_id)
+        self.attempt(
+            expected, points_svc.refund_purchase, self.ctx, self.manager, purchase.entry_id
+        )
         purchase.refunded = True
 
     @precondition(lambda self: self.members)
@@ -464,16 +517,28 @@ class LedgerMachine(RuleBasedStateMachine):
     def redeem(self, data: st.DataObject) -> None:
         today = self.today().isoformat()
         with read_session(self.ctx.engine) as s:
-            books = {no: (balance, debt) for no, balance, debt in s.execute(
-                select(Member.member_no, Member.points_balance, Member.points_debt))}
-            due = dict(s.execute(
-                select(Member.member_no, func.sum(PointLot.remaining))
-                .join(Member, Member.id == PointLot.member_id)
-                .where(PointLot.expires_on <= today).group_by(Member.member_no)).tuples().all())
+            books = {
+                no: (balance, debt)
+                for no, balance, debt in s.execute(
+                    select(Member.member_no, Member.points_balance, Member.points_debt)
+                )
+            }
+            due = dict(
+                s.execute(
+                    select(Member.member_no, func.sum(PointLot.remaining))
+                    .join(Member, Member.id == PointLot.member_id)
+                    .where(PointLot.expires_on <= today)
+                    .group_by(Member.member_no)
+                )
+                .tuples()
+                .all()
+            )
         holders = sorted(no for no, (balance, _) in books.items() if balance > 0)
         owing = sorted(no for no, (_, debt) in books.items() if debt > 0)
-        pool = data.draw(st.sampled_from(
-            [p for p in (holders, holders, holders, owing, self.members) if p]), label="whom")
+        pool = data.draw(
+            st.sampled_from([p for p in (holders, holders, holders, owing, self.members) if p]),
+            label="whom",
+        )
         member_no = data.draw(st.sampled_from(pool), label="member")
         balance, debt = books[member_no]
         usable = balance - (due.get(member_no) or 0)  # expired lots are cleared first
@@ -482,8 +547,15 @@ class LedgerMachine(RuleBasedStateMachine):
         else:
             points = data.draw(st.sampled_from([1, 10, 100, 1_000, 5_000]), label="points")
         expected = InsufficientBalance if debt > 0 or points > usable else None
-        result = self.attempt(expected, points_svc.redeem_points, self.ctx, self.cashier,
-                              points, "兑换", member_no=member_no)
+        result = self.attempt(
+            expected,
+            points_svc.redeem_points,
+            self.ctx,
+            self.cashier,
+            points,
+            "兑换",
+            member_no=member_no,
+        )
         if debt > 0:
             STATS.outcomes["redeem_points: refused while negative"] += 1
         if expected is None:
@@ -492,12 +564,10 @@ class LedgerMachine(RuleBasedStateMachine):
             assert kinds[-1] == EntryKind.POINTS_REDEEMED
             assert set(kinds[:-1]) <= {EntryKind.POINTS_EXPIRED}
 
-
     # ---- card lifecycle --------------------------------------------------------------------
 
     @precondition(lambda self: self.cards)
-    @rule(data=st.data(),
-          action=st.sampled_from(["lost", "found", "freeze", "unfreeze", "cancel"]))
+    @rule(data=st.data(), action=st.sampled_from(["lost", "found", "freeze", "unfreeze", "cancel"]))
     def change_card_state(self, data: st.DataObject, action: str) -> None:
         """挂失 / 解挂 / 冻结 / 解冻 / 注销: one rule, so they do not crowd out the money rules."""
         if action == "cancel":
@@ -523,20 +593,28 @@ class LedgerMachine(RuleBasedStateMachine):
         old = self.cards[old_no]
         if onto_existing:
             target = self.pick_card(data)
-            expected = (InvalidInput if target == old_no
-                        else CardStateError if old.state not in LIVE else AlreadyExists)
-            self.attempt(expected, card_svc.replace_card, self.ctx, self.manager, old_no,
-                         target)
+            expected = (
+                InvalidInput
+                if target == old_no
+                else CardStateError
+                if old.state not in LIVE
+                else AlreadyExists
+            )
+            self.attempt(expected, card_svc.replace_card, self.ctx, self.manager, old_no, target)
             return
         new_no = self.new_card_no()
         expected = None if old.state in LIVE else CardStateError
-        result = self.attempt(expected, card_svc.replace_card, self.ctx, self.manager, old_no,
-                              new_no)
+        result = self.attempt(
+            expected, card_svc.replace_card, self.ctx, self.manager, old_no, new_no
+        )
         if expected is None:
             assert (result.moved_principal_fen, result.moved_bonus_fen) == (
-                old.principal, old.bonus)
-            self.cards[new_no] = CardModel(old.member_no, ACTIVE, old.principal, old.bonus,
-                                           old.pin, old.pin_failures)
+                old.principal,
+                old.bonus,
+            )
+            self.cards[new_no] = CardModel(
+                old.member_no, ACTIVE, old.principal, old.bonus, old.pin, old.pin_failures
+            )
             old.state, old.replaced_by = REPLACED, new_no
             old.principal = old.bonus = 0
 
@@ -550,8 +628,9 @@ class LedgerMachine(RuleBasedStateMachine):
             card.state = CANCELLED
             card.principal = card.bonus = 0
 
-    @precondition(lambda self: any(c.pin is not None and c.state == ACTIVE
-                                   for c in self.cards.values()))
+    @precondition(
+        lambda self: any(c.pin is not None and c.state == ACTIVE for c in self.cards.values())
+    )
     @rule(data=st.data(), tries=st.integers(1, MAX_TRIES + 1))
     def guess_pins(self, data: st.DataObject, tries: int) -> None:
         """Someone tries wrong PINs: each try is refused and recorded; the fifth locks."""
@@ -560,11 +639,19 @@ class LedgerMachine(RuleBasedStateMachine):
         card = self.cards[card_no]
         for _ in range(tries):
             expected, card.pin_failures = self.expected_payment(card, card_no, 100, WRONG_PIN)
-            self.attempt(expected, sv.pay_with_stored_value, self.ctx, self.cashier, card_no,
-                         100, pin=WRONG_PIN)
+            self.attempt(
+                expected,
+                sv.pay_with_stored_value,
+                self.ctx,
+                self.cashier,
+                card_no,
+                100,
+                pin=WRONG_PIN,
+            )
 
-    @precondition(lambda self: any(c.pin is not None and c.pin_failures
-                                   for c in self.cards.values()))
+    @precondition(
+        lambda self: any(c.pin is not None and c.pin_failures for c in self.cards.values())
+    )
     @rule(data=st.data())
     def reset_pin(self, data: st.DataObject) -> None:
         pool = sorted(n for n, c in self.cards.items() if c.pin is not None and c.pin_failures)
@@ -608,24 +695,45 @@ class LedgerMachine(RuleBasedStateMachine):
     @invariant()
     def cards_match_the_model(self) -> None:
         with read_session(self.ctx.engine) as s:
-            rows = {c.card_no: (c.state, c.principal_fen, c.bonus_fen, c.pin_failures,
-                                c.pin_hash is not None) for c in s.scalars(select(Card))}
+            rows = {
+                c.card_no: (
+                    c.state,
+                    c.principal_fen,
+                    c.bonus_fen,
+                    c.pin_failures,
+                    c.pin_hash is not None,
+                )
+                for c in s.scalars(select(Card))
+            }
         assert set(rows) == set(self.cards)
         for card_no, (state, principal, bonus, failures, has_pin) in rows.items():
             assert principal >= 0 and bonus >= 0, card_no
             m = self.cards[card_no]
             assert (state, principal, bonus, failures, has_pin) == (
-                m.state, m.principal, m.bonus, m.pin_failures, m.pin is not None), card_no
+                m.state,
+                m.principal,
+                m.bonus,
+                m.pin_failures,
+                m.pin is not None,
+            ), card_no
 
     @invariant()
     def points_balance_is_lots_less_debt(self) -> None:
         with read_session(self.ctx.engine) as s:
-            lots = dict(s.execute(select(PointLot.member_id, func.sum(PointLot.remaining))
-                                  .group_by(PointLot.member_id)).tuples().all())
+            lots = dict(
+                s.execute(
+                    select(PointLot.member_id, func.sum(PointLot.remaining)).group_by(
+                        PointLot.member_id
+                    )
+                )
+                .tuples()
+                .all()
+            )
             for member in s.scalars(select(Member)):
                 assert member.points_debt >= 0
                 assert member.points_balance == lots.get(member.id, 0) - member.points_debt, (
-                    member.member_no)
+                    member.member_no
+                )
 
 
 def test_random_operation_sequences_keep_the_ledger_and_balances_right(_template, tmp_path):

@@ -127,8 +127,14 @@ def history(store) -> History:
         head_seq, head_hash = conn.execute(
             "SELECT store_seq, hash FROM ledger_entry ORDER BY store_seq DESC LIMIT 1"
         ).fetchone()
-        return History(a.member_no, b.member_no, seq_of(conn, top_b.entry_id),
-                       seq_of(conn, pay_b.entry_id), head_seq, head_hash)
+        return History(
+            a.member_no,
+            b.member_no,
+            seq_of(conn, top_b.entry_id),
+            seq_of(conn, pay_b.entry_id),
+            head_seq,
+            head_hash,
+        )
 
 
 # ---- (a) an entry's content changed ------------------------------------------------------
@@ -142,14 +148,15 @@ def history(store) -> History:
         "bonus_delta = bonus_delta + 5000",
         "tender = 'cash'",
         "business_time = '2026-01-01T00:00:00.000000+00:00'",
-        "payload = '{\"reference\":\"forged\"}'",
+        'payload = \'{"reference":"forged"}\'',
     ],
 )
 def test_changed_entry_is_named_by_its_seq(store, history, change):
     with raw_db(store) as conn:
         drop_triggers(conn)
-        conn.execute(f"UPDATE ledger_entry SET {change} WHERE store_seq = ?",
-                     (history.topup_b_seq,))
+        conn.execute(
+            f"UPDATE ledger_entry SET {change} WHERE store_seq = ?", (history.topup_b_seq,)
+        )
     report = verify_ledger(store.ctx)
     assert not report.ok
     bad = report.first_bad_entry
@@ -162,8 +169,11 @@ def test_changed_entry_is_named_by_its_seq(store, history, change):
 def test_changed_amount_also_shows_in_the_card_balance(store, history):
     with raw_db(store) as conn:
         drop_triggers(conn)
-        conn.execute("UPDATE ledger_entry SET principal_delta = principal_delta + 100000 "
-                     "WHERE store_seq = ?", (history.topup_b_seq,))
+        conn.execute(
+            "UPDATE ledger_entry SET principal_delta = principal_delta + 100000 "
+            "WHERE store_seq = ?",
+            (history.topup_b_seq,),
+        )
     report = verify_ledger(store.ctx)
     card_problems = [p for p in report.problems if p.where == f"card {mask_card_no(CARD_B)}"]
     assert [p.message.split(" is ")[0] for p in card_problems] == ["principal_fen"]
@@ -185,8 +195,10 @@ def test_deleted_entry_breaks_sequence_and_link_at_the_next_seq(store, history):
     assert f"sequence gap: expected {k}" in at_next
     assert "prev_hash does not link to the previous entry" in at_next
     # The deleted payment's money is back on the card as far as the ledger is concerned.
-    assert any(p.where == f"card {mask_card_no(CARD_B)}" and "principal_fen" in p.message
-               for p in report.problems)
+    assert any(
+        p.where == f"card {mask_card_no(CARD_B)}" and "principal_fen" in p.message
+        for p in report.problems
+    )
 
 
 def test_deleted_last_entry_leaves_no_gap_but_the_balance_disagrees(store, history):
@@ -219,8 +231,10 @@ def test_changed_card_projection_names_the_card_masked(store, history, card_no, 
     report = verify_ledger(store.ctx)
     assert not report.ok
     assert report.first_bad_entry is None  # the chain itself is intact
-    assert any(p.where == f"card {mask_card_no(card_no)}" and p.message.startswith(field)
-               for p in report.problems), problems_text(report)
+    assert any(
+        p.where == f"card {mask_card_no(card_no)}" and p.message.startswith(field)
+        for p in report.problems
+    ), problems_text(report)
     assert all(p.where.startswith("card ") for p in report.problems)
     assert card_no not in problems_text(report)  # card numbers are only shown masked
 
@@ -230,8 +244,10 @@ def test_changed_card_projection_names_the_card_masked(store, history, card_no, 
 
 def test_changed_points_balance_names_the_member(store, history):
     with raw_db(store) as conn:
-        conn.execute("UPDATE member SET points_balance = points_balance + 5000 "
-                     "WHERE member_no = ?", (history.member_b,))
+        conn.execute(
+            "UPDATE member SET points_balance = points_balance + 5000 WHERE member_no = ?",
+            (history.member_b,),
+        )
     report = verify_ledger(store.ctx)
     assert not report.ok
     assert report.first_bad_entry is None
@@ -241,11 +257,16 @@ def test_changed_points_balance_names_the_member(store, history):
 
 def test_changed_points_debt_and_tier_name_the_member(store, history):
     with raw_db(store) as conn:
-        conn.execute("UPDATE member SET points_debt = 7, tier_code = 'diamond' "
-                     "WHERE member_no = ?", (history.member_a,))
+        conn.execute(
+            "UPDATE member SET points_debt = 7, tier_code = 'diamond' WHERE member_no = ?",
+            (history.member_a,),
+        )
     report = verify_ledger(store.ctx)
-    fields = {p.message.split(" is ")[0] for p in report.problems
-              if p.where == f"member {history.member_a}"}
+    fields = {
+        p.message.split(" is ")[0]
+        for p in report.problems
+        if p.where == f"member {history.member_a}"
+    }
     assert fields == {"points_debt", "tier_code"}, problems_text(report)
 
 
@@ -259,14 +280,16 @@ def test_changed_point_lot_names_the_lot_and_its_member(store, history):
         conn.execute("UPDATE point_lot SET remaining = remaining + 1000 WHERE id = ?", (lot_id,))
     report = verify_ledger(store.ctx)
     assert not report.ok
-    assert any(p.where == f"member {history.member_b}" and lot_id in p.message
-               for p in report.problems), problems_text(report)
+    assert any(
+        p.where == f"member {history.member_b}" and lot_id in p.message for p in report.problems
+    ), problems_text(report)
 
 
 def test_a_lot_no_entry_created_is_named(store, history):
     with raw_db(store) as conn:
-        member_id = conn.execute("SELECT id FROM member WHERE member_no = ?",
-                                 (history.member_b,)).fetchone()[0]
+        member_id = conn.execute(
+            "SELECT id FROM member WHERE member_no = ?", (history.member_b,)
+        ).fetchone()[0]
         conn.execute(
             "INSERT INTO point_lot (id, member_id, seq, earned_at, expires_on, points, remaining)"
             " VALUES ('forged-lot', ?, 1, '2026-03-02T02:00:00.000000+00:00', NULL, 500, 500)",
@@ -283,8 +306,11 @@ def test_forged_and_rehashed_entry_is_caught_at_the_next_entry(store, history):
     k = history.topup_b_seq
     with raw_db(store) as conn:
         drop_triggers(conn)
-        conn.execute("UPDATE ledger_entry SET amount_fen = amount_fen + 100000, "
-                     "principal_delta = principal_delta + 100000 WHERE store_seq = ?", (k,))
+        conn.execute(
+            "UPDATE ledger_entry SET amount_fen = amount_fen + 100000, "
+            "principal_delta = principal_delta + 100000 WHERE store_seq = ?",
+            (k,),
+        )
         rehash(conn, k, k)  # its own hash now matches its content; the next entry's link not
     report = verify_ledger(store.ctx)
     assert not report.ok
@@ -301,8 +327,11 @@ def test_rehashed_tail_passes_the_chain_but_not_the_projections(store, history):
     k = history.topup_b_seq
     with raw_db(store) as conn:
         drop_triggers(conn)
-        conn.execute("UPDATE ledger_entry SET amount_fen = amount_fen + 100000, "
-                     "principal_delta = principal_delta + 100000 WHERE store_seq = ?", (k,))
+        conn.execute(
+            "UPDATE ledger_entry SET amount_fen = amount_fen + 100000, "
+            "principal_delta = principal_delta + 100000 WHERE store_seq = ?",
+            (k,),
+        )
         rehash(conn, k)  # every entry from k to the head, each linked to the one before
     report = verify_ledger(store.ctx)
     assert report.first_bad_entry is None, problems_text(report)  # the chain looks fine
@@ -319,11 +348,15 @@ def test_rehashed_tail_with_matching_projections_is_invisible_to_verify(store, h
     k = history.topup_b_seq
     with raw_db(store) as conn:
         drop_triggers(conn)
-        conn.execute("UPDATE ledger_entry SET amount_fen = amount_fen + 100000, "
-                     "principal_delta = principal_delta + 100000 WHERE store_seq = ?", (k,))
+        conn.execute(
+            "UPDATE ledger_entry SET amount_fen = amount_fen + 100000, "
+            "principal_delta = principal_delta + 100000 WHERE store_seq = ?",
+            (k,),
+        )
         rehash(conn, k)
-        conn.execute("UPDATE card SET principal_fen = principal_fen + 100000 "
-                     "WHERE card_no = ?", (CARD_B,))
+        conn.execute(
+            "UPDATE card SET principal_fen = principal_fen + 100000 WHERE card_no = ?", (CARD_B,)
+        )
         head_seq, head_hash = conn.execute(
             "SELECT store_seq, hash FROM ledger_entry ORDER BY store_seq DESC LIMIT 1"
         ).fetchone()
@@ -333,13 +366,35 @@ def test_rehashed_tail_with_matching_projections_is_invisible_to_verify(store, h
     assert head_hash != history.head_hash  # ... HQ's copy of entry #head would
 
 
+def test_rehashed_tail_whose_amount_and_balance_change_disagree_is_caught(store, history):
+    """Bonus money added to a top-up without changing its paid amount, the tail re-hashed and
+    the card edited to match: the chain and the projections agree, but the top-up's amount
+    no longer matches its principal change, and verify names that entry."""
+    k = history.topup_b_seq
+    with raw_db(store) as conn:
+        drop_triggers(conn)
+        conn.execute(
+            "UPDATE ledger_entry SET principal_delta = principal_delta + 100000 "
+            "WHERE store_seq = ?",
+            (k,),
+        )
+        rehash(conn, k)
+        conn.execute(
+            "UPDATE card SET principal_fen = principal_fen + 100000 WHERE card_no = ?", (CARD_B,)
+        )
+    report = verify_ledger(store.ctx)
+    assert not report.ok
+    assert report.first_bad_entry is not None
+    assert report.first_bad_entry.store_seq == k, problems_text(report)
+    assert "amounts do not agree" in report.first_bad_entry.message
+
+
 def test_rehashed_genesis_cannot_hide_a_deleted_first_entry(store, history):
     """Deleting entry 1 and re-linking entry 2 to the genesis hash still leaves seq 2 first."""
     with raw_db(store) as conn:
         drop_triggers(conn)
         conn.execute("DELETE FROM ledger_entry WHERE store_seq = 1")
-        conn.execute("UPDATE ledger_entry SET prev_hash = ? WHERE store_seq = 2",
-                     (GENESIS_HASH,))
+        conn.execute("UPDATE ledger_entry SET prev_hash = ? WHERE store_seq = 2", (GENESIS_HASH,))
         rehash(conn, 2)
     report = verify_ledger(store.ctx)
     bad = report.first_bad_entry

@@ -141,9 +141,7 @@ def refund_purchase(
 ) -> PointsResult:
     """A refunded purchase: its spend leaves the tier window, its points are taken back
     (a negative balance if they were already spent). The tier is not lowered mid-year."""
-    with use_case(
-        ctx, actor, Permission.PURCHASE_REFUND, approval, target=purchase_entry_id
-    ) as uc:
+    with use_case(ctx, actor, Permission.PURCHASE_REFUND, approval, target=purchase_entry_id) as uc:
         s = uc.session
         purchase = s.get(LedgerEntry, purchase_entry_id)
         if purchase is None or purchase.kind != EntryKind.PURCHASE:

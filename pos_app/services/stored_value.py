@@ -150,12 +150,14 @@ class PaymentResult:
     balance: Balance
 
 
-def _spent_today(ctx: StoreContext, s: Session, card_id: str) -> int:
+def _spent_today(ctx: StoreContext, s: Session, member_id: str) -> int:
+    """Stored value the member spent today, over all their cards: a replacement card (or a
+    second card) does not open a fresh daily allowance."""
     start = ctx.day_start_iso(ctx.business_day())
     rows = s.execute(
         select(LedgerEntry.kind, func.sum(LedgerEntry.amount_fen))
         .where(
-            LedgerEntry.card_id == card_id,
+            LedgerEntry.member_id == member_id,
             LedgerEntry.kind.in_([EntryKind.SV_PAYMENT, EntryKind.SV_PAYMENT_REFUNDED]),
             LedgerEntry.business_time >= start,
         )
@@ -213,7 +215,7 @@ def pay_with_stored_value(
                     card_id=card.id,
                     payload={"reason": "correct_pin"},
                 )
-            check_daily_limit(sv_rules, _spent_today(ctx, s, card.id), amount_fen)
+            check_daily_limit(sv_rules, _spent_today(ctx, s, member.id), amount_fen)
             split = split_spend(
                 sv_rules.spend_order, card.principal_fen, card.bonus_fen, amount_fen
             )

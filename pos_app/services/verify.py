@@ -77,6 +77,7 @@ def verify_ledger(ctx: StoreContext, progress: Callable[[int], None] | None = No
     report = VerifyReport()
     cards: dict[str, _CardState] = defaultdict(_CardState)
     members: dict[str, _MemberState] = defaultdict(_MemberState)
+    moves: dict[str, tuple[int, int, int]] = {}
     store_id = ctx.store.id
     with read_session(ctx.engine) as s:
         prev_hash, expected_seq = GENESIS_HASH, 1
@@ -117,11 +118,71 @@ def verify_ledger(ctx: StoreContext, progress: Callable[[int], None] | None = No
                 )
             prev_hash = e.hash
             _replay(e, cards, members, report, where)
+            _check_amounts(e, moves, report, where)
             if progress and report.entries % 50_000 == 0:
                 progress(report.entries)
         _compare_cards(s, cards, report)
         _compare_members(s, members, report)
     return report
+
+
+# Kinds that may move money on a card; any other kind with a money delta is forged.
+_MONEY_KINDS = frozenset(
+    {
+        EntryKind.TOPUP,
+        EntryKind.TOPUP_REFUNDED,
+        EntryKind.SV_PAYMENT,
+        EntryKind.SV_PAYMENT_REFUNDED,
+        EntryKind.CARD_REPLACED_OUT,
+        EntryKind.CARD_REPLACED_IN,
+        EntryKind.CARD_CANCELLED,
+        EntryKind.OPENING_BALANCE,
+    }
+)
+
+
+def _check_amounts(
+    e: LedgerEntry, moves: dict[str, tuple[int, int, int]], report: VerifyReport, where: str
+) -> None:
+    """Each money entry must agree with itself and with the entry it reverses: a rewritten and
+    rehashed entry whose amount and balance change disagree is caught here."""
+    p, b, amount = e.principal_delta, e.bonus_delta, e.amount_fen
+    payload = json.loads(e.payload) if e.payload else {}
+    kind = e.kind
+    ok = True
+    if (p or b) and kind not in _MONEY_KINDS:
+        ok = False
+    elif kind == EntryKind.TOPUP:
+        ok = amount == p > 0 and b >= 0
+    elif kind == EntryKind.SV_PAYMENT:
+        ok = amount == -(p + b) > 0 and p <= 0 and b <= 0
+    elif kind == EntryKind.CARD_CANCELLED:
+        ok = amount + int(payload.get("fee_fen", 0)) == -p and b <= 0
+    elif kind in (EntryKind.SV_PAYMENT_REFUNDED, EntryKind.CARD_REPLACED_IN):
+        original = moves.pop(e.related_entry_id or "", None)  # pop: reversed at most once
+        ok = original is not None and (p, b) == (-original[0], -original[1])
+        if kind == EntryKind.SV_PAYMENT_REFUNDED:
+            ok = ok and amount == p + b
+    elif kind == EntryKind.TOPUP_REFUNDED:
+        original = moves.pop(e.related_entry_id or "", None)
+        ok = (
+            original is not None
+            and p == -original[0]
+            and -original[1] <= b <= 0
+            and amount == max(0, original[0] - (original[1] + b))
+        )
+    if kind in (EntryKind.SV_PAYMENT, EntryKind.CARD_REPLACED_OUT, EntryKind.TOPUP):
+        moves[e.entry_id] = (p, b, amount)
+    if not ok:
+        report.add(
+            Problem(
+                where,
+                f"{kind}: amounts do not agree with the balance change "
+                "or with the entry it reverses",
+                e.store_seq,
+                e.entry_id,
+            )
+        )
 
 
 def _replay(

@@ -366,3 +366,17 @@ def test_yesterdays_spending_does_not_count(store):
     pay(store, 500000)
     store.clock.advance(days=1)
     assert pay(store, 100000).amount_fen == 100000
+
+
+def test_the_daily_limit_is_per_member_so_a_replacement_card_does_not_reset_it(store):
+    member_with_card(store, CARD, topup_fen=600000)
+    pay(store, 500000)
+    cards.report_card_lost(store.ctx, store.cashier, CARD)
+    cards.replace_card(store.ctx, store.manager, CARD, "88880099")
+    before = snapshot(store)
+    with pytest.raises(LimitExceeded):
+        stored_value.pay_with_stored_value(store.ctx, store.cashier, "88880099", 1)
+    assert snapshot(store) == before
+    store.clock.advance(days=1)
+    paid = stored_value.pay_with_stored_value(store.ctx, store.cashier, "88880099", 100000)
+    assert paid.balance.card_no == "88880099"
