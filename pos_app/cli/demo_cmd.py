@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import shlex
+import shutil
+import sys
 from dataclasses import asdict, dataclass, is_dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import click
@@ -227,7 +230,12 @@ def _example_commands(inv: Invocation, samples: list[tuple[Balance, str]]) -> li
     card = samples[0][0].card_no if samples else "CARD"
     other = samples[1][0].card_no if len(samples) > 1 else card
     last4 = samples[0][1] if samples else "1234"
-    commands = [
+    commands = []
+    # scripts/run-demo installs into a virtualenv that is not on PATH: say how to reach it.
+    bin_dir = Path(sys.executable).parent
+    if shutil.which("pos-app") is None and (bin_dir / "pos-app").exists():
+        commands.append((f"export PATH={shlex.quote(str(bin_dir))}:$PATH", "pos-app 命令 command"))
+    commands += [
         (f"export POS_DATA_DIR={shlex.quote(str(inv.data_dir))}", ""),
         ("export POS_OPERATOR=cashier POS_PASSWORD=cashier123", ""),
         (f"pos-app balance {card}", ""),
