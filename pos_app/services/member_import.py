@@ -70,7 +70,7 @@ from db.models import Card, Counter, LedgerEntry, Member
 from pos_app.domain.card_lifecycle import CardMedia, CardState, mask_card_no
 from pos_app.domain.entry_kinds import EntryKind
 from pos_app.domain.errors import DomainError, InvalidInput, PermissionDenied
-from pos_app.domain.ledger_chain import GENESIS_HASH, canonical_bytes, chain_hash
+from pos_app.domain.ledger_chain import GENESIS_HASH, HASHED_FIELDS, canonical_bytes, chain_hash
 from pos_app.domain.members import (
     check_card_no,
     check_name,
@@ -678,28 +678,8 @@ class _Built:
     lots: list[tuple[Any, ...]]
 
 
-_ENTRY_COLUMNS = (
-    "entry_id",
-    "store_id",
-    "store_seq",
-    "kind",
-    "member_id",
-    "card_id",
-    "operator_id",
-    "approved_by_id",
-    "business_time",
-    "wall_time",
-    "principal_delta",
-    "bonus_delta",
-    "points_delta",
-    "amount_fen",
-    "tender",
-    "related_entry_id",
-    "rules_version",
-    "payload",
-    "prev_hash",
-    "hash",
-)
+# The hashed fields, then the chain links: the column order of the entry rows built below.
+_ENTRY_COLUMNS = (*HASHED_FIELDS, "prev_hash", "hash")
 _MEMBER_COLUMNS = (
     "id",
     "member_no",
