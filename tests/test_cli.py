@@ -599,7 +599,14 @@ def test_purchase_points_and_tiers(c: Cli) -> None:
     assert c.balance()["tier"] == "silver"
     assert c.json("tier review", as_="manager") == {"count": 0, "changes": []}
 
-    refund = c.json("purchase-refund", bought["purchase_entry_id"], as_="manager")
+    purchase = bought["purchase_entry_id"]
+    assert c.json(f"purchase-refund {purchase}", as_="cashier", code=1)["error"] == (
+        "approval_required"
+    )
+    refund = c.json(
+        f"purchase-refund {purchase} --approver manager --approver-password manager123",
+        as_="cashier",
+    )
     assert refund["points_delta"] == -1299
     assert c.entries() > 0  # and the ledger still checks out after all of it
 

@@ -102,7 +102,7 @@ def purchase(
 def purchase_refund(inv: Invocation, entry_id: str, creds: Credentials) -> None:
     """退货 Refund a recorded purchase (by its entry id): its points are taken back."""
     actor = signed_in(inv, creds)
-    approval = approval_for(inv, creds, Permission.STORED_VALUE_REFUND)
+    approval = approval_for(inv, creds, Permission.PURCHASE_REFUND)
     r = refund_purchase(inv.store(), actor, entry_id.strip(), approval)
     _points_result(inv, r, "消费已退 Purchase refunded")
 
