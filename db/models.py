@@ -174,3 +174,204 @@ class AuditEvent(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     target: Mapped[str | None] = mapped_column(String(80))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+# --- Checkout: catalogue, coupons, service passes, shifts, sales -----------------------------
+
+
+class Product(Base):
+    """A product or service on sale. Count, time and package cards are products too: selling
+    one grants the member a service pass described by `pass_spec` (JSON)."""
+
+    __tablename__ = "product"
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    sku: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(80), index=True)
+    name_en: Mapped[str | None] = mapped_column(String(80))
+    category: Mapped[str] = mapped_column(String(40), index=True)
+    unit: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(16))  # goods, service, count_card, time_card, package
+    price_fen: Mapped[int]
+    member_price_fen: Mapped[int | None]
+    earns_points: Mapped[bool] = mapped_column(default=True)
+    takes_discounts: Mapped[bool] = mapped_column(default=True)
+    pass_spec: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[str] = mapped_column(String(32))
+
+
+class ProductBarcode(Base):
+    __tablename__ = "product_barcode"
+    barcode: Mapped[str] = mapped_column(String(32), primary_key=True)
+    product_id: Mapped[str] = mapped_column(ForeignKey("product.id"), index=True)
+
+
+class CouponTemplate(Base):
+    """What a coupon is worth and when it may be used (满20减8, 8.5折 capped, gift, exchange).
+    Scopes are JSON lists of categories and SKUs; empty means the whole sale."""
+
+    __tablename__ = "coupon_template"
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(16))  # amount_off, percent_off, gift, exchange
+    threshold_fen: Mapped[int] = mapped_column(default=0)
+    amount_off_fen: Mapped[int] = mapped_column(default=0)
+    percent_off: Mapped[int] = mapped_column(default=0)
+    cap_fen: Mapped[int] = mapped_column(default=0)
+    scope_categories: Mapped[str] = mapped_column(Text, default="[]")
+    scope_skus: Mapped[str] = mapped_column(Text, default="[]")
+    gift_sku: Mapped[str | None] = mapped_column(String(32))
+    valid_from: Mapped[str | None] = mapped_column(String(10))
+    valid_to: Mapped[str | None] = mapped_column(String(10))
+    valid_days: Mapped[int | None]
+    per_member_limit: Mapped[int] = mapped_column(default=0)
+    stacks_with_tier: Mapped[bool] = mapped_column(default=True)
+    stacks_with_coupons: Mapped[bool] = mapped_column(default=False)
+    restore_on_refund: Mapped[bool] = mapped_column(default=True)
+    points_cost: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[str] = mapped_column(String(32))
+
+
+class Coupon(Base):
+    """One issued coupon. `state` is a projection of its ledger entries."""
+
+    __tablename__ = "coupon"
+    id: Mapped[str] = mapped_column(Id, primary_key=True)  # the coupon_issued entry
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    template_id: Mapped[str] = mapped_column(ForeignKey("coupon_template.id"), index=True)
+    member_id: Mapped[str | None] = mapped_column(ForeignKey("member.id"), index=True)
+    source: Mapped[str] = mapped_column(String(16))
+    batch_label: Mapped[str | None] = mapped_column(String(80))
+    valid_from: Mapped[str] = mapped_column(String(10))
+    valid_to: Mapped[str] = mapped_column(String(10))
+    issued_at: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16))  # issued, used, void
+    used_at: Mapped[str | None] = mapped_column(String(32))
+    used_receipt_no: Mapped[str | None] = mapped_column(String(32))
+
+
+class ServicePass(Base):
+    """A count card (计次卡), time card (时限卡), package (套餐卡) or trial card a member holds."""
+
+    __tablename__ = "service_pass"
+    id: Mapped[str] = mapped_column(Id, primary_key=True)  # the pass_granted entry
+    member_id: Mapped[str] = mapped_column(ForeignKey("member.id"), index=True)
+    product_sku: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))  # count, time, package
+    name: Mapped[str] = mapped_column(String(80))
+    valid_until: Mapped[str] = mapped_column(String(10))
+    receipt_no: Mapped[str | None] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16))  # active, revoked
+    granted_at: Mapped[str] = mapped_column(String(32))
+
+
+class ServicePassItem(Base):
+    """One service a pass covers; `uses_left` is None for unlimited use (time cards)."""
+
+    __tablename__ = "service_pass_item"
+    pass_id: Mapped[str] = mapped_column(ForeignKey("service_pass.id"), primary_key=True)
+    service_sku: Mapped[str] = mapped_column(String(32), primary_key=True)
+    uses_total: Mapped[int | None]
+    uses_left: Mapped[int | None]
+
+
+class Shift(Base):
+    """A till's shift, from opening float to cash count. At most one is open at a time."""
+
+    __tablename__ = "shift"
+    id: Mapped[str] = mapped_column(Id, primary_key=True)  # the shift_opened entry
+    shift_no: Mapped[int] = mapped_column(unique=True)
+    business_day: Mapped[str] = mapped_column(String(10), index=True)
+    opened_by_id: Mapped[str] = mapped_column(ForeignKey("operator.id"))
+    opened_at: Mapped[str] = mapped_column(String(32))
+    float_fen: Mapped[int]
+    state: Mapped[str] = mapped_column(String(16))  # open, closed
+    closed_by_id: Mapped[str | None] = mapped_column(ForeignKey("operator.id"))
+    closed_at: Mapped[str | None] = mapped_column(String(32))
+    counted_fen: Mapped[int | None]
+    expected_cash_fen: Mapped[int | None]
+
+
+class Sale(Base):
+    """A completed sale or refund (kind `refund`, amounts negative), written once at commit.
+    The columns are the figures reports add up, so a day-end reads one narrow table."""
+
+    __tablename__ = "sale"
+    __table_args__ = (Index("ix_sale_time", "business_time"),)
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    receipt_no: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(8))  # sale, refund
+    original_sale_id: Mapped[str | None] = mapped_column(ForeignKey("sale.id"), index=True)
+    shift_id: Mapped[str] = mapped_column(ForeignKey("shift.id"), index=True)
+    operator_id: Mapped[str] = mapped_column(ForeignKey("operator.id"))
+    approved_by_id: Mapped[str | None] = mapped_column(ForeignKey("operator.id"))
+    member_id: Mapped[str | None] = mapped_column(ForeignKey("member.id"), index=True)
+    card_id: Mapped[str | None] = mapped_column(ForeignKey("card.id"))
+    business_time: Mapped[str] = mapped_column(String(32))
+    gross_fen: Mapped[int]  # list prices
+    discount_fen: Mapped[int]  # member price, tier, promotions and coupons together
+    rounding_fen: Mapped[int]  # 抹零
+    total_fen: Mapped[int]  # what the customer owes (gross - discount - rounding)
+    change_fen: Mapped[int] = mapped_column(default=0)
+    points_earned: Mapped[int] = mapped_column(default=0)
+    entry_id: Mapped[str] = mapped_column(Id)  # the purchase / purchase_refunded entry
+
+
+class SaleLine(Base):
+    __tablename__ = "sale_line"
+    sale_id: Mapped[str] = mapped_column(ForeignKey("sale.id"), primary_key=True)
+    line_no: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[str] = mapped_column(ForeignKey("product.id"))
+    sku: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(80))
+    category: Mapped[str] = mapped_column(String(40))
+    qty: Mapped[int]  # negative on a refund
+    unit_price_fen: Mapped[int]
+    gross_fen: Mapped[int]
+    net_fen: Mapped[int]  # after every discount and the share of rounding
+    original_line_no: Mapped[int | None]  # on a refund: the line returned
+    adjustments: Mapped[str] = mapped_column(Text, default="[]")  # JSON: the explained discounts
+
+
+class SaleTender(Base):
+    __tablename__ = "sale_tender"
+    __table_args__ = (Index("ix_sale_tender_time", "business_time", "tender", "amount_fen"),)
+    sale_id: Mapped[str] = mapped_column(ForeignKey("sale.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(primary_key=True)
+    tender: Mapped[str] = mapped_column(String(16))
+    amount_fen: Mapped[int]  # what the tender paid towards the total (cash: net of change)
+    reference: Mapped[str | None] = mapped_column(String(64))
+    entry_id: Mapped[str | None] = mapped_column(Id)  # the sv/points/pass entry it made
+    business_time: Mapped[str] = mapped_column(String(32))
+
+
+class ReceiptDocument(Base):
+    """The receipt as printed, for reprint (补打); kept apart so `sale` stays narrow."""
+
+    __tablename__ = "receipt_document"
+    sale_id: Mapped[str] = mapped_column(ForeignKey("sale.id"), primary_key=True)
+    document: Mapped[str] = mapped_column(Text)
+
+
+class HeldSale(Base):
+    """A cart put aside (挂单) to serve the next customer; not money, so not in the ledger."""
+
+    __tablename__ = "held_sale"
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    label: Mapped[str] = mapped_column(String(40))
+    operator_id: Mapped[str] = mapped_column(ForeignKey("operator.id"))
+    held_at: Mapped[str] = mapped_column(String(32))
+    cart: Mapped[str] = mapped_column(Text)  # JSON
+
+
+class DayClose(Base):
+    """Day-end (日结): the day's figures as they stood when the manager closed it."""
+
+    __tablename__ = "day_close"
+    business_day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    closed_at: Mapped[str] = mapped_column(String(32))
+    closed_by_id: Mapped[str] = mapped_column(ForeignKey("operator.id"))
+    figures: Mapped[str] = mapped_column(Text)  # JSON
+    entry_id: Mapped[str] = mapped_column(Id)

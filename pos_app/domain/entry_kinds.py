@@ -35,6 +35,21 @@ class EntryKind(StrEnum):
     REFERRAL_POINTS = "referral_points"
     PARTICIPATION_POINTS = "participation_points"
     TIER_CHANGED = "tier_changed"
+    # Checkout. A sale is a `purchase` (member or not) with its tender entries beside it.
+    POINTS_RETURNED = "points_returned"  # points a refunded sale had taken as a tender
+    COUPON_ISSUED = "coupon_issued"
+    COUPON_REDEEMED = "coupon_redeemed"
+    COUPON_RESTORED = "coupon_restored"  # a refund gave a used coupon back
+    COUPON_VOIDED = "coupon_voided"
+    PASS_GRANTED = "pass_granted"  # a count/time/package card sold to a member
+    PASS_USED = "pass_used"
+    PASS_USE_REVERSED = "pass_use_reversed"
+    PASS_REVOKED = "pass_revoked"  # the card itself refunded
+    SHIFT_OPENED = "shift_opened"
+    CASH_PAID_IN = "cash_paid_in"
+    CASH_PAID_OUT = "cash_paid_out"
+    SHIFT_CLOSED = "shift_closed"
+    DAY_CLOSED = "day_closed"
 
 
 # Card state changes and the state each leads to.

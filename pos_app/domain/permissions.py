@@ -56,6 +56,20 @@ class Permission(StrEnum):
     RULES_LOAD = "rules.load"
     AUDIT_VIEW = "audit.view"
     DEMO_DATA = "demo.data"
+    PRODUCT_IMPORT = "product.import"
+    COUPON_TEMPLATE = "coupon.template"
+    COUPON_ISSUE = "coupon.issue"
+    COUPON_BATCH = "coupon.batch"
+    COUPON_VOID = "coupon.void"
+    SALE = "sale.checkout"
+    SALE_REFUND = "sale.refund"
+    # A refund, or a line voided, above the cashier's limit (rules: checkout.refund_limit).
+    SALE_OVER_LIMIT = "sale.over_limit"
+    SHIFT = "shift.run"
+    CASH_MOVE = "shift.cash_move"
+    REPORT_SHIFT = "report.shift"
+    REPORT_STORE = "report.store"
+    DAY_CLOSE = "report.day_close"
 
 
 # The lowest role allowed to perform each action.
@@ -90,6 +104,19 @@ MINIMUM_ROLE: dict[Permission, Role] = {
     Permission.RULES_LOAD: Role.ADMIN,
     Permission.AUDIT_VIEW: Role.MANAGER,
     Permission.DEMO_DATA: Role.ADMIN,
+    Permission.PRODUCT_IMPORT: Role.MANAGER,
+    Permission.COUPON_TEMPLATE: Role.MANAGER,
+    Permission.COUPON_ISSUE: Role.CASHIER,
+    Permission.COUPON_BATCH: Role.MANAGER,
+    Permission.COUPON_VOID: Role.MANAGER,
+    Permission.SALE: Role.CASHIER,
+    Permission.SALE_REFUND: Role.CASHIER,
+    Permission.SALE_OVER_LIMIT: Role.CASHIER,
+    Permission.SHIFT: Role.CASHIER,
+    Permission.CASH_MOVE: Role.CASHIER,
+    Permission.REPORT_SHIFT: Role.CASHIER,
+    Permission.REPORT_STORE: Role.MANAGER,
+    Permission.DAY_CLOSE: Role.MANAGER,
 }
 
 # Privileged actions: a cashier may do them only with a manager's approval on the spot;
@@ -104,6 +131,7 @@ NEEDS_APPROVAL = frozenset(
         Permission.PURCHASE_REFUND,
         Permission.POINTS_PARTICIPATION,
         Permission.TIER_CHANGE,
+        Permission.SALE_OVER_LIMIT,
     }
 )
 
@@ -128,6 +156,15 @@ PERMISSION_NAMES: dict[Permission, tuple[str, str]] = {
     Permission.RULES_LOAD: ("加载规则", "load rules"),
     Permission.AUDIT_VIEW: ("查看审计日志", "view the audit trail"),
     Permission.DEMO_DATA: ("生成演示数据", "create demo data"),
+    Permission.PRODUCT_IMPORT: ("导入商品", "import products"),
+    Permission.COUPON_TEMPLATE: ("管理优惠券模板", "manage coupon templates"),
+    Permission.COUPON_ISSUE: ("发放优惠券", "issue coupons"),
+    Permission.COUPON_BATCH: ("批量生成券码", "make batches of coupon codes"),
+    Permission.COUPON_VOID: ("作废优惠券", "void coupons"),
+    Permission.SALE_REFUND: ("退货", "refund sales"),
+    Permission.SALE_OVER_LIMIT: ("超限额退货/删除商品", "refund or void above the cashier's limit"),
+    Permission.REPORT_STORE: ("查看门店报表", "view store reports"),
+    Permission.DAY_CLOSE: ("日结", "close the day"),
 }
 
 

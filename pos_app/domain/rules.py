@@ -19,6 +19,9 @@ from pos_app.domain.money import parse_yuan
 
 SPEND_ORDERS = ("principal_first", "bonus_first", "pro_rata")
 EXPIRY_MODES = ("rolling", "yearly", "never")
+ROUNDING_MODES = ("none", "jiao", "yuan")
+PROMOTION_KINDS = ("points_multiplier", "category_discount", "threshold_gift")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
 
 
@@ -28,6 +31,8 @@ class BonusTier:
 
     min_topup_fen: int
     bonus_fen: int
+    coupon_template: str | None = None  # a coupon template code given with the bonus
+    coupon_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,8 @@ class PointsRules:
     yearly_keep_years: int = 1
     referral_points: int = 0
     reset_on_upgrade: bool = False
+    redeem_points_per_yuan: int = 100  # points as a tender: this many points pay ¥1
+    redeem_max_percent: int = 50  # at most this share of a bill may be paid with points
 
 
 @dataclass(frozen=True)
@@ -87,13 +94,46 @@ class TierRules:
 
 
 @dataclass(frozen=True)
+class CheckoutRules:
+    rounding: str = "none"  # 抹零: "jiao" drops the fen, "yuan" drops jiao and fen
+    refund_limit_fen: int = 20000  # a cashier's refunds and voids above this need a manager
+    registration_coupon: str | None = None  # coupon template code given on registration (新人券)
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """A promotion in a date window (inclusive ISO dates; None = open-ended).
+
+    points_multiplier: named SKUs/categories earn `multiplier_permille`/1000 × points.
+    category_discount: lines in `categories` cost `percent_off`% less on `weekdays` (1 = Mon).
+    threshold_gift: a sale of at least `threshold_fen` (in scope) gets `gift_sku` free.
+    """
+
+    code: str
+    kind: str
+    name: str
+    name_en: str
+    date_from: str | None = None
+    date_to: str | None = None
+    skus: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    multiplier_permille: int = 1000
+    weekdays: tuple[int, ...] = ()
+    percent_off: int = 0
+    threshold_fen: int = 0
+    gift_sku: str | None = None
+
+
+@dataclass(frozen=True)
 class Rules:
-    """Everything configurable about stored value, points and tiers."""
+    """Everything configurable about stored value, points, tiers, checkout and promotions."""
 
     label: str = "default"
     stored_value: StoredValueRules = field(default_factory=StoredValueRules)
     points: PointsRules = field(default_factory=PointsRules)
     tiers: TierRules = field(default_factory=TierRules)
+    checkout: CheckoutRules = field(default_factory=CheckoutRules)
+    promotions: tuple[Promotion, ...] = ()
 
 
 DEFAULT_RULES = Rules()
@@ -115,14 +155,96 @@ class _Parser:
         self.data = data
 
     def rules(self) -> Rules:
-        known = {"label", "stored_value", "points", "tiers"}
+        known = {"label", "stored_value", "points", "tiers", "checkout", "promotion"}
         _reject_unknown(self.data, known, "")
         return Rules(
             label=str(self.data.get("label", "unnamed")),
             stored_value=self._stored_value(self.data.get("stored_value", {})),
             points=self._points(self.data.get("points", {})),
             tiers=self._tiers(self.data.get("tiers", {})),
+            checkout=self._checkout(self.data.get("checkout", {})),
+            promotions=self._promotions(self.data.get("promotion", [])),
         )
+
+    def _checkout(self, co: dict[str, Any]) -> CheckoutRules:
+        _reject_unknown(co, {"rounding", "refund_limit", "registration_coupon"}, "checkout")
+        rounding = co.get("rounding", "none")
+        if rounding not in ROUNDING_MODES:
+            raise _err("checkout.rounding", f"must be one of {', '.join(ROUNDING_MODES)}")
+        coupon = co.get("registration_coupon")
+        return CheckoutRules(
+            rounding=rounding,
+            refund_limit_fen=_yuan(co, "refund_limit", "checkout", default=20000),
+            registration_coupon=str(coupon).strip() if coupon else None,
+        )
+
+    def _promotions(self, rows: Any) -> tuple[Promotion, ...]:
+        if not isinstance(rows, list):
+            raise _err("promotion", "must be an array of tables: [[promotion]]")
+        out = []
+        for i, row in enumerate(rows):
+            where = f"promotion[{i}]"
+            _reject_unknown(
+                row,
+                {
+                    "code",
+                    "kind",
+                    "name",
+                    "name_en",
+                    "from",
+                    "to",
+                    "skus",
+                    "categories",
+                    "multiplier",
+                    "weekdays",
+                    "percent_off",
+                    "threshold",
+                    "gift_sku",
+                },
+                where,
+            )
+            kind = row.get("kind")
+            if kind not in PROMOTION_KINDS:
+                raise _err(f"{where}.kind", f"must be one of {', '.join(PROMOTION_KINDS)}")
+            code = str(row.get("code", "")).strip()
+            if not code:
+                raise _err(f"{where}.code", "is required")
+            for key in ("from", "to"):
+                if key in row and not ISO_DATE.match(str(row[key])):
+                    raise _err(f"{where}.{key}", "must be a date written YYYY-MM-DD")
+            skus = _str_list(row, "skus", where)
+            categories = _str_list(row, "categories", where)
+            weekdays = row.get("weekdays", [])
+            if not isinstance(weekdays, list) or not all(
+                isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 7 for d in weekdays
+            ):
+                raise _err(f"{where}.weekdays", "must be a list of days 1 (Monday) to 7 (Sunday)")
+            promo = Promotion(
+                code=code,
+                kind=kind,
+                name=str(row.get("name", code)),
+                name_en=str(row.get("name_en", row.get("name", code))),
+                date_from=str(row["from"]) if "from" in row else None,
+                date_to=str(row["to"]) if "to" in row else None,
+                skus=skus,
+                categories=categories,
+                multiplier_permille=_permille(row, "multiplier", where),
+                weekdays=tuple(weekdays),
+                percent_off=_int(row, "percent_off", where, 0, minimum=0, maximum=100),
+                threshold_fen=_yuan(row, "threshold", where, default=0),
+                gift_sku=str(row["gift_sku"]).strip() if row.get("gift_sku") else None,
+            )
+            if kind == "points_multiplier" and not (skus or categories):
+                raise _err(where, "a points multiplier needs skus or categories")
+            if kind == "category_discount" and not (categories and promo.percent_off):
+                raise _err(where, "a category discount needs categories and percent_off")
+            if kind == "threshold_gift" and not (promo.threshold_fen and promo.gift_sku):
+                raise _err(where, "a threshold gift needs threshold and gift_sku")
+            out.append(promo)
+        codes = [p.code for p in out]
+        if len(set(codes)) != len(codes):
+            raise _err("promotion", "two promotions have the same code")
+        return tuple(out)
 
     def _stored_value(self, sv: dict[str, Any]) -> StoredValueRules:
         _reject_unknown(
@@ -136,11 +258,14 @@ class _Parser:
         bonus = []
         for i, row in enumerate(sv.get("bonus", [])):
             where = f"stored_value.bonus[{i}]"
-            _reject_unknown(row, {"min_topup", "bonus"}, where)
+            _reject_unknown(row, {"min_topup", "bonus", "coupon", "coupon_count"}, where)
+            coupon = str(row["coupon"]).strip() if row.get("coupon") else None
             bonus.append(
                 BonusTier(
                     min_topup_fen=_yuan(row, "min_topup", where, required=True),
                     bonus_fen=_yuan(row, "bonus", where, required=True, allow_zero=True),
+                    coupon_template=coupon,
+                    coupon_count=_int(row, "coupon_count", where, 1 if coupon else 0, minimum=0),
                 )
             )
         thresholds = [b.min_topup_fen for b in bonus]
@@ -166,6 +291,8 @@ class _Parser:
                 "yearly_keep_years",
                 "referral_points",
                 "reset_on_upgrade",
+                "redeem_points_per_yuan",
+                "redeem_max_percent",
             },
             "points",
         )
@@ -183,6 +310,10 @@ class _Parser:
             yearly_keep_years=_int(pts, "yearly_keep_years", "points", 1, minimum=0),
             referral_points=_int(pts, "referral_points", "points", 0, minimum=0),
             reset_on_upgrade=_bool(pts, "reset_on_upgrade", "points", False),
+            redeem_points_per_yuan=_int(pts, "redeem_points_per_yuan", "points", 100, minimum=1),
+            redeem_max_percent=_int(
+                pts, "redeem_max_percent", "points", 50, minimum=0, maximum=100
+            ),
         )
 
     def _tiers(self, tiers: dict[str, Any]) -> TierRules:
@@ -318,6 +449,13 @@ def _permille(table: dict[str, Any], key: str, where: str) -> int:
     if permille != permille.to_integral_value() or permille < 0:
         raise _err(f"{where}.{key}", "must be at least 0 with at most three decimals")
     return int(permille)
+
+
+def _str_list(table: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise _err(f"{where}.{key}", "must be a list of names")
+    return tuple(v.strip() for v in value)
 
 
 def rules_to_dict(rules: Rules) -> dict[str, Any]:
