@@ -75,6 +75,7 @@ def test_privileged_actions():
         P.PURCHASE_REFUND,
         P.POINTS_PARTICIPATION,
         P.TIER_CHANGE,
+        P.SALE_OVER_LIMIT,
     } == NEEDS_APPROVAL
 
 
