@@ -19,13 +19,17 @@ from sqlalchemy.exc import OperationalError
 
 from pos_app.cli import (
     cards_cmd,
+    coupon_cmd,
     demo_cmd,
     exit_codes,
     ledger_cmd,
     members_cmd,
     money_cmd,
     points_cmd,
+    product_cmd,
+    report_cmd,
     setup_cmd,
+    shift_cmd,
 )
 from pos_app.cli.exit_codes import exit_code_for
 from pos_app.cli.invocation import Invocation, default_data_dir
@@ -126,10 +130,14 @@ for _command in (
     points_cmd.purchase_refund,
     points_cmd.points,
     points_cmd.tier,
+    coupon_cmd.coupon,
     ledger_cmd.verify,
     ledger_cmd.audit,
     demo_cmd.demo_data,
     demo_cmd.demo,
+    product_cmd.product,
+    shift_cmd.shift,
+    report_cmd.report,
 ):
     cli.add_command(_command)
 

@@ -1,4 +1,4 @@
-"""Members: `member add`, `show`, `find`, `edit` and `import`."""
+"""Members: `member add`, `show`, `find`, `passes`, `edit` and `import`."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from pos_app.services.members import (
     show_member,
     update_member,
 )
+from pos_app.services.passes import member_passes
 
 MAX_ERRORS_SHOWN = 50  # on screen; --json carries every reported error
 
@@ -218,6 +219,46 @@ def member_find(inv: Invocation, text: str, limit: int, creds: Credentials) -> N
                 "",
                 ["会员号 Member no", "姓名 Name", "手机 Mobile", "等级 Tier"],
                 [[h.member_no, h.name, h.mobile, h.tier] for h in hits],
+            )
+        ],
+    )
+
+
+@member.command("passes")
+@click.option("--card", "card_no", metavar="CARD", help="卡号 Card number")
+@click.option("--member-no", metavar="N", help="会员号 Member number")
+@click.option(
+    "--all",
+    "include_expired",
+    is_flag=True,
+    help="也显示已过期、已用完、已退的卡 Also show expired, used-up and refunded cards",
+)
+@operator_options()
+@click.pass_obj
+def member_passes_cmd(
+    inv: Invocation,
+    card_no: str | None,
+    member_no: str | None,
+    include_expired: bool,
+    creds: Credentials,
+) -> None:
+    """次卡/时卡 Show a member's count, time, package and trial cards."""
+    if bool(card_no) == bool(member_no):
+        raise click.UsageError(
+            "请只给出 --card、--member-no 中的一个 Give exactly one of --card, --member-no"
+        )
+    actor = signed_in(inv, creds)
+    views = member_passes(
+        inv.store(), actor, member_no=member_no, card_no=card_no, include_expired=include_expired
+    )
+    inv.out.result(
+        {"count": len(views), "passes": [asdict(v) for v in views]},
+        title=f"次卡/时卡 {len(views)} 张 Service cards: {len(views)}",
+        tables=[
+            (
+                "",
+                ["编码 SKU", "有效期至 Valid until", "状态 Status", "内容 Uses"],
+                [[v.product_sku, v.valid_until, v.status, v.text(inv.lang)] for v in views],
             )
         ],
     )

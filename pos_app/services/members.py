@@ -25,6 +25,7 @@ from pos_app.domain.rules import DEFAULT_RULES
 from pos_app.services.audit import record
 from pos_app.services.auth import Actor, authorize
 from pos_app.services.context import StoreContext
+from pos_app.services.coupons import issue_on_registration
 from pos_app.services.lookup import card_by_no, member_by_mobile, member_by_no, member_of_card
 from pos_app.services.rules_store import current_rules, rules_by_digest
 from pos_app.services.use_case import use_case
@@ -163,6 +164,7 @@ def register_member(
                 "tier": member.tier_code,
             },
         )
+        issue_on_registration(uc, member)  # 新人券, if the rules name one
         return member_view(s, member, actor.role, uc.rules.tiers.base.name)
 
 

@@ -80,60 +80,86 @@ def record_purchase(
         raise InvalidInput("积分金额不能超过消费金额", "The eligible amount exceeds the purchase")
     with use_case(ctx, actor, Permission.PURCHASE_RECORD, target=receipt_no) as uc:
         member = _member(uc, member_no, card_no)
-        first = (
-            uc.session.scalar(
-                select(LedgerEntry.entry_id)
-                .where(LedgerEntry.member_id == member.id, LedgerEntry.kind == EntryKind.PURCHASE)
-                .limit(1)
-            )
-            is None
-        )
+        first = is_first_purchase(uc, member)
         purchase = uc.ledger.append(
             EntryKind.PURCHASE,
             member_id=member.id,
             amount_fen=amount_fen,
             payload={"receipt_no": receipt_no, "eligible_fen": eligible},
         )
-        tier = uc.rules.tiers.level(member.tier_code)
-        pts = earned_points(
+        return earn_for_purchase(
+            uc, member, purchase.entry_id, amount_fen, {multiplier_permille: eligible}, first
+        )
+
+
+def is_first_purchase(uc: UseCase, member: Member) -> bool:
+    """Whether the member has no purchase yet (asked before the purchase is written)."""
+    return (
+        uc.session.scalar(
+            select(LedgerEntry.entry_id)
+            .where(LedgerEntry.member_id == member.id, LedgerEntry.kind == EntryKind.PURCHASE)
+            .limit(1)
+        )
+        is None
+    )
+
+
+def earn_for_purchase(
+    uc: UseCase,
+    member: Member,
+    purchase_entry_id: str,
+    amount_fen: int,
+    eligible_by_multiplier: dict[int, int],
+    first_purchase: bool,
+) -> PurchaseResult:
+    """What a purchase does for the member, inside its transaction: points at base rate ×
+    tier multiplier × each campaign multiplier (permille) on its eligible amount, in one lot;
+    a tier upgrade by single purchase or cumulative spend; and on the member's first purchase
+    the referral points — to the direct referrer only, never further up."""
+    tier = uc.rules.tiers.level(member.tier_code)
+    pts = sum(
+        earned_points(
             eligible,
             uc.rules.points.per_yuan,
-            tier.points_multiplier_permille * multiplier_permille // 1000,
+            tier.points_multiplier_permille * multiplier // 1000,
         )
-        if pts > 0:
-            add_lot(uc, member, EntryKind.POINTS_EARNED, pts, related_entry_id=purchase.entry_id)
-        old_tier = member.tier_code
-        uc.session.flush()
-        upgrade_if_qualified(
+        for multiplier, eligible in eligible_by_multiplier.items()
+        if eligible > 0
+    )
+    if pts > 0:
+        add_lot(uc, member, EntryKind.POINTS_EARNED, pts, related_entry_id=purchase_entry_id)
+    old_tier = member.tier_code
+    uc.session.flush()
+    upgrade_if_qualified(
+        uc,
+        member,
+        Activity(
+            cumulative_spend_fen=spend_in_window(uc.session, member.id, window_start(uc)),
+            single_purchase_fen=amount_fen,
+        ),
+        "purchase",
+    )
+    rewarded = None
+    if first_purchase and member.referrer_id and uc.rules.points.referral_points > 0:
+        referrer = uc.session.get(Member, member.referrer_id)
+        assert referrer is not None
+        add_lot(
             uc,
-            member,
-            Activity(
-                cumulative_spend_fen=spend_in_window(uc.session, member.id, window_start(uc)),
-                single_purchase_fen=amount_fen,
-            ),
-            "purchase",
+            referrer,
+            EntryKind.REFERRAL_POINTS,
+            uc.rules.points.referral_points,
+            related_entry_id=purchase_entry_id,
+            extra={"referred_member_id": member.id},
         )
-        rewarded = None
-        if first and member.referrer_id and uc.rules.points.referral_points > 0:
-            referrer = uc.session.get(Member, member.referrer_id)
-            assert referrer is not None
-            add_lot(
-                uc,
-                referrer,
-                EntryKind.REFERRAL_POINTS,
-                uc.rules.points.referral_points,
-                related_entry_id=purchase.entry_id,
-                extra={"referred_member_id": member.id},
-            )
-            rewarded = referrer.member_no
-        return PurchaseResult(
-            purchase.entry_id,
-            pts,
-            member.points_balance,
-            member.tier_code,
-            member.tier_code != old_tier,
-            rewarded,
-        )
+        rewarded = referrer.member_no
+    return PurchaseResult(
+        purchase_entry_id,
+        pts,
+        member.points_balance,
+        member.tier_code,
+        member.tier_code != old_tier,
+        rewarded,
+    )
 
 
 def refund_purchase(

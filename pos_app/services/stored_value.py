@@ -26,11 +26,12 @@ from pos_app.domain.stored_value import (
 from pos_app.domain.tiers import Activity
 from pos_app.services.auth import Actor, Approval, authorize
 from pos_app.services.context import StoreContext
+from pos_app.services.coupons import issue_for_topup
 from pos_app.services.credentials import verify_secret
 from pos_app.services.lookup import card_by_no, member_of_card
 from pos_app.services.rules_store import current_rules
 from pos_app.services.tiers import upgrade_if_qualified
-from pos_app.services.use_case import use_case
+from pos_app.services.use_case import UseCase, use_case
 
 TOPUP_TENDERS = ("cash", "bank", "wechat", "alipay")
 
@@ -86,6 +87,7 @@ class TopUpResult:
     tender: str
     balance: Balance
     new_tier: str | None
+    coupon_codes: tuple[str, ...] = ()
 
 
 def preview_bonus(ctx: StoreContext, amount_fen: int) -> int:
@@ -130,6 +132,7 @@ def top_up(
         card.bonus_fen += bonus
         old_tier = member.tier_code
         upgrade_if_qualified(uc, member, Activity(topup_fen=amount_fen), "topup")
+        coupon_codes = issue_for_topup(uc, member, amount_fen)
         tier = uc.rules.tiers.level(member.tier_code)
         return TopUpResult(
             entry.entry_id,
@@ -138,6 +141,7 @@ def top_up(
             tender,
             _balance(card, member, tier.name),
             member.tier_code if member.tier_code != old_tier else None,
+            coupon_codes,
         )
 
 
@@ -183,53 +187,16 @@ def pay_with_stored_value(
     refusal: DomainError | None = None
     result: PaymentResult | None = None
     with use_case(ctx, actor, Permission.STORED_VALUE_PAY, target=mask_card_no(card_no)) as uc:
-        s = uc.session
-        card = card_by_no(s, card_no)
-        masked = mask_card_no(card.card_no)
-        check_can_pay(masked, CardState(card.state))
-        member = member_of_card(s, card)
-        sv_rules = uc.rules.stored_value
+        card = card_by_no(uc.session, card_no)
+        check_can_pay(mask_card_no(card.card_no), CardState(card.state))
+        member = member_of_card(uc.session, card)
         if amount_fen <= 0:
             raise InvalidInput("支付金额必须大于零", "The amount must be above zero")
-        # The lock is on stored-value payment as such, not only on payments that ask for the PIN.
-        check_not_locked(card.pin_failures)
-        pin_checked = False
-        if pin_needed(sv_rules, amount_fen, card.pin_hash is not None):
-            if not pin:
-                raise PinRequired("请输入卡密码", "Enter the card PIN")
-            assert card.pin_hash is not None
-            pin_checked = verify_secret(pin, card.pin_hash)
-            if not pin_checked:
-                card.pin_failures += 1
-                uc.ledger.append(EntryKind.PIN_FAILED, member_id=member.id, card_id=card.id)
-                refusal = wrong_pin_error(card.pin_failures)
-        if refusal is None:
-            # Only a PIN actually checked clears wrong tries; one given below the threshold is
-            # not verified, and must not let a guesser reset the counter with a small payment.
-            if card.pin_failures and card.pin_failures < MAX_WRONG_TRIES and pin_checked:
-                # A right PIN clears earlier wrong tries, as at a bank.
-                card.pin_failures = 0
-                uc.ledger.append(
-                    EntryKind.PIN_RESET,
-                    member_id=member.id,
-                    card_id=card.id,
-                    payload={"reason": "correct_pin"},
-                )
-            check_daily_limit(sv_rules, _spent_today(ctx, s, member.id), amount_fen)
-            split = split_spend(
-                sv_rules.spend_order, card.principal_fen, card.bonus_fen, amount_fen
+        check_pin_in_tx(uc, card, member, amount_fen, pin)
+        if uc.refusal is None:
+            entry, split = spend_in_tx(
+                uc, card, member, amount_fen, {"reference": reference} if reference else None
             )
-            entry = uc.ledger.append(
-                EntryKind.SV_PAYMENT,
-                member_id=member.id,
-                card_id=card.id,
-                principal_delta=-split.principal,
-                bonus_delta=-split.bonus,
-                amount_fen=amount_fen,
-                payload={"reference": reference} if reference else None,
-            )
-            card.principal_fen -= split.principal
-            card.bonus_fen -= split.bonus
             tier = uc.rules.tiers.level(member.tier_code)
             result = PaymentResult(
                 entry.entry_id,
@@ -238,10 +205,75 @@ def pay_with_stored_value(
                 split.bonus,
                 _balance(card, member, tier.name),
             )
+        refusal = uc.refusal
     if refusal is not None:
         raise refusal
     assert result is not None
     return result
+
+
+def check_pin_in_tx(
+    uc: UseCase, card: Card, member: Member, amount_fen: int, pin: str | None
+) -> None:
+    """Check the PIN a stored-value payment of this amount needs, inside the payment's
+    transaction. A wrong PIN is recorded (a `pin_failed` entry) and left in `uc.refusal`, so
+    the caller writes nothing else and commits only the failed try: five wrong tries lock
+    the card even across restarts."""
+    # The lock is on stored-value payment as such, not only on payments that ask for the PIN.
+    check_not_locked(card.pin_failures)
+    pin_checked = False
+    if pin_needed(uc.rules.stored_value, amount_fen, card.pin_hash is not None):
+        if not pin:
+            raise PinRequired("请输入卡密码", "Enter the card PIN")
+        assert card.pin_hash is not None
+        pin_checked = verify_secret(pin, card.pin_hash)
+        if not pin_checked:
+            card.pin_failures += 1
+            uc.ledger.append(EntryKind.PIN_FAILED, member_id=member.id, card_id=card.id)
+            uc.refusal = wrong_pin_error(card.pin_failures)
+            return
+    # Only a PIN actually checked clears wrong tries; one given below the threshold is not
+    # verified, and must not let a guesser reset the counter with a small payment.
+    if card.pin_failures and card.pin_failures < MAX_WRONG_TRIES and pin_checked:
+        # A right PIN clears earlier wrong tries, as at a bank.
+        card.pin_failures = 0
+        uc.ledger.append(
+            EntryKind.PIN_RESET,
+            member_id=member.id,
+            card_id=card.id,
+            payload={"reason": "correct_pin"},
+        )
+
+
+def spend_in_tx(
+    uc: UseCase,
+    card: Card,
+    member: Member,
+    amount_fen: int,
+    payload: dict[str, object] | None = None,
+    related_entry_id: str | None = None,
+) -> tuple[LedgerEntry, Buckets]:
+    """Take a payment from the card's buckets in the configured order, within the member's
+    daily limit (the PIN has been checked by `check_pin_in_tx`)."""
+    check_daily_limit(
+        uc.rules.stored_value, _spent_today(uc.ctx, uc.session, member.id), amount_fen
+    )
+    split = split_spend(
+        uc.rules.stored_value.spend_order, card.principal_fen, card.bonus_fen, amount_fen
+    )
+    entry = uc.ledger.append(
+        EntryKind.SV_PAYMENT,
+        member_id=member.id,
+        card_id=card.id,
+        principal_delta=-split.principal,
+        bonus_delta=-split.bonus,
+        amount_fen=amount_fen,
+        related_entry_id=related_entry_id,
+        payload=payload,
+    )
+    card.principal_fen -= split.principal
+    card.bonus_fen -= split.bonus
+    return entry, split
 
 
 def _refunded_already(s: Session, entry_id: str, kind: EntryKind) -> bool:
@@ -262,7 +294,7 @@ def _original(s: Session, entry_id: str, kind: EntryKind) -> LedgerEntry:
     return entry
 
 
-def _holder(s: Session, card_id: str | None) -> Card:
+def holder_card(s: Session, card_id: str | None) -> Card:
     """The card that holds a card's money now: itself, or the card it was replaced by."""
     card = s.get(Card, card_id) if card_id else None
     assert card is not None
@@ -292,7 +324,7 @@ def refund_stored_value_payment(
         original = _original(s, payment_entry_id, EntryKind.SV_PAYMENT)
         if _refunded_already(s, payment_entry_id, EntryKind.SV_PAYMENT_REFUNDED):
             raise InvalidInput("这笔储值消费已经退过了", "This payment was already refunded")
-        card = _holder(s, original.card_id)
+        card = holder_card(s, original.card_id)
         check_can_pay(mask_card_no(card.card_no), CardState(card.state))
         back = Buckets(-original.principal_delta, -original.bonus_delta)
         entry = uc.ledger.append(
@@ -318,7 +350,7 @@ def refund_top_up(
     with use_case(ctx, actor, Permission.TOPUP_REFUND, approval, target=topup_entry_id) as uc:
         s = uc.session
         original = _original(s, topup_entry_id, EntryKind.TOPUP)
-        card = _holder(s, original.card_id)
+        card = holder_card(s, original.card_id)
         check_can_pay(mask_card_no(card.card_no), CardState(card.state))
         refund = refund_topup(
             Buckets(original.principal_delta, original.bonus_delta),

@@ -18,7 +18,12 @@ from sqlalchemy.orm import Session
 
 from db.engine import write_session
 from db.ledger import LedgerWriter
-from pos_app.domain.errors import ApprovalRequired, AuthenticationFailed, PermissionDenied
+from pos_app.domain.errors import (
+    ApprovalRequired,
+    AuthenticationFailed,
+    DomainError,
+    PermissionDenied,
+)
 from pos_app.domain.permissions import Permission
 from pos_app.domain.rules import Rules
 from pos_app.services.audit import record_refusal
@@ -36,6 +41,9 @@ class UseCase:
     ledger: LedgerWriter
     rules: Rules
     approver_id: str | None
+    # A refusal decided inside the transaction whose record must still be committed (a wrong
+    # PIN's `pin_failed` entry): the caller writes nothing more and raises it after commit.
+    refusal: DomainError | None = None
 
     @property
     def now_iso(self) -> str:

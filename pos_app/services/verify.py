@@ -21,6 +21,8 @@ from pos_app.domain.card_lifecycle import mask_card_no
 from pos_app.domain.entry_kinds import CARD_STATE_AFTER, EntryKind
 from pos_app.domain.ledger_chain import GENESIS_HASH, HASHED_FIELDS, chain_hash
 from pos_app.services.context import StoreContext
+from pos_app.services.coupons import verify_coupons
+from pos_app.services.passes import verify_passes
 
 MAX_PROBLEMS = 50
 
@@ -123,6 +125,9 @@ def verify_ledger(ctx: StoreContext, progress: Callable[[int], None] | None = No
                 progress(report.entries)
         _compare_cards(s, cards, report)
         _compare_members(s, members, report)
+        # Coupons and service passes keep their own projections; each module replays its own.
+        for where, message in verify_coupons(s) + verify_passes(s):
+            report.add(Problem(where, message))
     return report
 
 
@@ -158,11 +163,21 @@ def _check_amounts(
         ok = amount == -(p + b) > 0 and p <= 0 and b <= 0
     elif kind == EntryKind.CARD_CANCELLED:
         ok = amount + int(payload.get("fee_fen", 0)) == -p and b <= 0
-    elif kind in (EntryKind.SV_PAYMENT_REFUNDED, EntryKind.CARD_REPLACED_IN):
+    elif kind == EntryKind.SV_PAYMENT_REFUNDED:
+        # A payment may come back in parts (a sale returned line by line), never beyond itself.
+        original = moves.get(e.related_entry_id or "")
+        ok = (
+            original is not None
+            and amount == p + b > 0
+            and 0 <= p <= -original[0]
+            and 0 <= b <= -original[1]
+        )
+        if original is not None and ok:
+            left = (original[0] + p, original[1] + b, original[2] - amount)
+            moves[e.related_entry_id or ""] = left
+    elif kind == EntryKind.CARD_REPLACED_IN:
         original = moves.pop(e.related_entry_id or "", None)  # pop: reversed at most once
         ok = original is not None and (p, b) == (-original[0], -original[1])
-        if kind == EntryKind.SV_PAYMENT_REFUNDED:
-            ok = ok and amount == p + b
     elif kind == EntryKind.TOPUP_REFUNDED:
         original = moves.pop(e.related_entry_id or "", None)
         ok = (

@@ -1,0 +1,305 @@
+"""Settlement reports: `report x`, `report z`, `report range`, `report staff`, `report day-close`.
+
+People get the report as it prints (48 columns unless --width 32); `--json` gives every
+figure in fen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+import click
+
+from pos_app.cli.invocation import Invocation
+from pos_app.cli.operator_options import Credentials, operator_options, signed_in
+from pos_app.cli.output import local_time, yuan
+from pos_app.domain.errors import InvalidInput
+from pos_app.domain.report_text import ReportHeading, render_report
+from pos_app.services.context import StoreContext
+from pos_app.services.reports import (
+    DayReport,
+    RangeReport,
+    StaffReport,
+    day_end,
+    range_report,
+    staff_report,
+    x_report,
+    z_report,
+)
+from pos_app.services.shifts import ShiftReport, ShiftView
+
+
+def width_option(f: Any) -> Any:
+    return click.option(
+        "--width",
+        type=click.Choice(["32", "48"]),
+        default="48",
+        show_default=True,
+        help="打印宽度（列） Paper width in columns (58 mm = 32, 80 mm = 48)",
+    )(f)
+
+
+def parse_day(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(
+            f"{option} 日期格式不正确：{text}（例如 2026-03-31）",
+            f"{option}: not a date: {text} (for example 2026-03-31)",
+        ) from None
+
+
+def shift_fields(v: ShiftView) -> dict[str, Any]:
+    return asdict(v)
+
+
+def _printed_at(ctx: StoreContext) -> str:
+    return ctx.now().astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M")
+
+
+def shift_report_data(r: ShiftReport) -> dict[str, Any]:
+    return {
+        "kind": "z" if r.final else "x",
+        "shift": shift_fields(r.shift),
+        "figures": r.figures.to_dict(),
+    }
+
+
+def print_shift_report(inv: Invocation, r: ShiftReport, width: int) -> None:
+    if inv.as_json:
+        inv.out.result(shift_report_data(r))
+        return
+    ctx = inv.store()
+    heading = ReportHeading(
+        kind="z" if r.final else "x",
+        store_name=ctx.store.name,
+        period_from=local_time(r.figures.start, ctx.tz),
+        period_to=local_time(r.figures.end, ctx.tz),
+        shift_no=r.shift.shift_no,
+        day=r.shift.business_day,
+        operator=r.shift.opened_by,
+        printed_at=_printed_at(ctx),
+    )
+    click.echo(render_report(heading, r.figures, width, inv.lang), nl=False)
+
+
+def day_report_data(r: DayReport) -> dict[str, Any]:
+    return {
+        "kind": "day",
+        "day": r.day.isoformat(),
+        "closed": r.closed,
+        "closed_at": r.closed_at,
+        "closed_by": r.closed_by,
+        "entry_id": r.entry_id,
+        "shifts": [shift_fields(s) for s in r.shifts],
+        "figures": r.figures.to_dict(),
+    }
+
+
+def _shift_table(shifts: tuple[ShiftView, ...]) -> tuple[str, list[str], list[list[object]]]:
+    body: list[list[object]] = []
+    for s in shifts:
+        over_short = (
+            None
+            if s.counted_fen is None or s.expected_cash_fen is None
+            else yuan(s.counted_fen - s.expected_cash_fen)
+        )
+        body.append(
+            [
+                s.shift_no,
+                s.opened_by,
+                "已交班 closed" if not s.is_open else "未交班 open",
+                yuan(s.expected_cash_fen) if s.expected_cash_fen is not None else None,
+                yuan(s.counted_fen) if s.counted_fen is not None else None,
+                over_short,
+            ]
+        )
+    return (
+        "班次 Shifts",
+        ["班次 No", "收银员 Cashier", "状态 State", "应有 Expected", "实点 Counted", "长短 +/-"],
+        body,
+    )
+
+
+def print_day_report(inv: Invocation, r: DayReport, width: int) -> None:
+    if inv.as_json:
+        inv.out.result(day_report_data(r))
+        return
+    ctx = inv.store()
+    heading = ReportHeading(
+        kind="day" if r.closed else "day_open",
+        store_name=ctx.store.name,
+        period_from=local_time(r.figures.start, ctx.tz),
+        period_to=local_time(r.figures.end, ctx.tz),
+        day=r.day.isoformat(),
+        closed_by=r.closed_by,
+        printed_at=_printed_at(ctx),
+    )
+    click.echo(render_report(heading, r.figures, width, inv.lang), nl=False)
+    inv.out.result({}, tables=[_shift_table(r.shifts)])
+
+
+@click.group()
+def report() -> None:
+    """报表 Reports: X (mid-shift), Z (shift close, day), period, staff, day-end (日结)."""
+
+
+@report.command("x")
+@width_option
+@operator_options()
+@click.pass_obj
+def x_cmd(inv: Invocation, width: str, creds: Credentials) -> None:
+    """X 报表 The open shift's figures so far (changes nothing)."""
+    actor = signed_in(inv, creds)
+    print_shift_report(inv, x_report(inv.store(), actor), int(width))
+
+
+@report.command("z")
+@click.option("--day", "day_text", metavar="YYYY-MM-DD", help="某一天 A day (managers)")
+@click.option("--shift", "shift_no", type=int, metavar="N", help="班次号 A closed shift")
+@width_option
+@operator_options()
+@click.pass_obj
+def z_cmd(
+    inv: Invocation, day_text: str | None, shift_no: int | None, width: str, creds: Credentials
+) -> None:
+    """Z 报表 A closed shift (the last one by default) or a day, shown again."""
+    actor = signed_in(inv, creds)
+    day = parse_day(day_text, "--day") if day_text else None
+    r = z_report(inv.store(), actor, shift_no=shift_no, day=day)
+    if isinstance(r, DayReport):
+        print_day_report(inv, r, int(width))
+    else:
+        print_shift_report(inv, r, int(width))
+
+
+@report.command("day-close")
+@click.option(
+    "--day", "day_text", metavar="YYYY-MM-DD", help="营业日（默认今天） Day (default today)"
+)
+@width_option
+@operator_options()
+@click.pass_obj
+def day_close_cmd(inv: Invocation, day_text: str | None, width: str, creds: Credentials) -> None:
+    """日结 Close the day: record its figures (once; again shows the record)."""
+    actor = signed_in(inv, creds)
+    day = parse_day(day_text, "--day") if day_text else None
+    print_day_report(inv, day_end(inv.store(), actor, day), int(width))
+
+
+def _range_days(date_from: str, date_to: str) -> tuple[date, date]:
+    return parse_day(date_from, "--from"), parse_day(date_to, "--to")
+
+
+def range_report_data(r: RangeReport) -> dict[str, Any]:
+    return {
+        "kind": "range",
+        "from": r.date_from.isoformat(),
+        "to": r.date_to.isoformat(),
+        "figures": r.figures.to_dict(),
+        "days": [{**asdict(d), "day": d.day.isoformat()} for d in r.days],
+    }
+
+
+@report.command("range")
+@click.option("--from", "date_from", required=True, metavar="YYYY-MM-DD", help="开始日期 First day")
+@click.option("--to", "date_to", required=True, metavar="YYYY-MM-DD", help="结束日期 Last day")
+@width_option
+@operator_options()
+@click.pass_obj
+def range_cmd(
+    inv: Invocation, date_from: str, date_to: str, width: str, creds: Credentials
+) -> None:
+    """营业报表 Figures for a day, a month, a year or any range, with a line per day."""
+    actor = signed_in(inv, creds)
+    first, last = _range_days(date_from, date_to)
+    r = range_report(inv.store(), actor, first, last)
+    if inv.as_json:
+        inv.out.result(range_report_data(r))
+        return
+    ctx = inv.store()
+    heading = ReportHeading(
+        kind="range",
+        store_name=ctx.store.name,
+        period_from=first.isoformat(),
+        period_to=last.isoformat(),
+        printed_at=_printed_at(ctx),
+    )
+    click.echo(render_report(heading, r.figures, int(width), inv.lang), nl=False)
+    body = [
+        [
+            d.day.isoformat(),
+            d.sales_count,
+            yuan(d.sales_fen),
+            yuan(-d.refunds_fen),
+            yuan(d.net_fen),
+            yuan(d.member_net_fen),
+            yuan(d.average_ticket_fen),
+            yuan(d.topups_fen),
+        ]
+        for d in r.days
+    ]
+    header = [
+        "日期 Day",
+        "笔数 Sales",
+        "销售额 Sales",
+        "退货 Refunds",
+        "净额 Net",
+        "会员 Members",
+        "客单价 Avg",
+        "充值 Top-ups",
+    ]
+    inv.out.result({}, tables=[("每日 By day", header, body)])
+
+
+def staff_report_data(r: StaffReport) -> dict[str, Any]:
+    return {
+        "kind": "staff",
+        "from": r.date_from.isoformat(),
+        "to": r.date_to.isoformat(),
+        "staff": [{**asdict(line), "net_fen": line.net_fen} for line in r.lines],
+    }
+
+
+@report.command("staff")
+@click.option("--from", "date_from", required=True, metavar="YYYY-MM-DD", help="开始日期 First day")
+@click.option("--to", "date_to", required=True, metavar="YYYY-MM-DD", help="结束日期 Last day")
+@operator_options()
+@click.pass_obj
+def staff_cmd(inv: Invocation, date_from: str, date_to: str, creds: Credentials) -> None:
+    """员工业绩 Per operator: sales, refunds, members registered, top-ups sold."""
+    actor = signed_in(inv, creds)
+    first, last = _range_days(date_from, date_to)
+    r = staff_report(inv.store(), actor, first, last)
+    body = [
+        [
+            f"{line.login} {line.name}".strip(),
+            line.sales_count,
+            yuan(line.sales_fen),
+            line.refunds_count,
+            yuan(-line.refunds_fen),
+            yuan(line.net_fen),
+            line.members_registered,
+            line.topups_count,
+            yuan(line.topups_fen),
+        ]
+        for line in r.lines
+    ]
+    header = [
+        "员工 Staff",
+        "笔数 Sales",
+        "销售额 Amount",
+        "退货 Refunds",
+        "退款 Refunded",
+        "净额 Net",
+        "新会员 Members",
+        "充值笔数 Top-ups",
+        "充值金额 Amount",
+    ]
+    inv.out.result(
+        staff_report_data(r),
+        title=f"员工业绩 Staff performance {first.isoformat()} – {last.isoformat()}",
+        tables=[("", header, body)],
+    )

@@ -1,0 +1,594 @@
+"""Checkout: price a cart for a member or a walk-in customer, take the tenders, commit.
+
+`quote` prices without writing (what the till shows while the cart fills); `sell` prices
+again inside the write transaction — balances, coupons and passes may have moved since the
+quote — and records everything the sale does in one transaction: the purchase, the
+stored-value payment, points taken and earned, coupons used, count-card uses, cards sold,
+a tier upgrade, the sale with its lines and tenders, and the receipt document. The receipt
+is printed only after this commits.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.engine import read_session
+from db.ledger import new_id
+from db.models import Card, Member, Product
+from pos_app.domain.card_lifecycle import CardState, check_can_pay, mask_card_no
+from pos_app.domain.coupons import CouponTerms
+from pos_app.domain.entry_kinds import EntryKind
+from pos_app.domain.errors import InvalidInput
+from pos_app.domain.members import mask_mobile
+from pos_app.domain.money import format_fen
+from pos_app.domain.passes import HeldPass, PassUse, ServiceLine, plan_uses, uses_text
+from pos_app.domain.permissions import Permission
+from pos_app.domain.points import allocate_for_redemption
+from pos_app.domain.pricing import (
+    CARD_KINDS,
+    Adjustment,
+    CartItem,
+    MemberTerms,
+    PricedProduct,
+    PricedSale,
+    price_sale,
+)
+from pos_app.domain.receipt import (
+    ReceiptAdjustment,
+    ReceiptDocument,
+    ReceiptLine,
+    ReceiptMember,
+    ReceiptTender,
+)
+from pos_app.domain.rules import Rules
+from pos_app.domain.sale_request import TENDER_NAMES, SaleRequest
+from pos_app.domain.tenders import (
+    TenderLimits,
+    TenderPlan,
+    plan_tenders,
+    points_for,
+    points_max_fen,
+)
+from pos_app.services import coupons as coupon_svc
+from pos_app.services import passes as pass_svc
+from pos_app.services.audit import record as audit
+from pos_app.services.auth import Actor, Approval, authorize
+from pos_app.services.catalogue import product_by_code
+from pos_app.services.context import StoreContext
+from pos_app.services.lookup import card_by_no, member_by_no, member_of_card
+from pos_app.services.points import earn_for_purchase, is_first_purchase
+from pos_app.services.points_book import as_domain, expire_due, member_lots, take_points
+from pos_app.services.rules_store import current_rules
+from pos_app.services.sale_records import (
+    SaleRows,
+    local_time_text,
+    next_receipt_no,
+    operator_name,
+    write_sale,
+)
+from pos_app.services.shifts import open_shift_row
+from pos_app.services.stored_value import check_pin_in_tx, spend_in_tx
+from pos_app.services.use_case import UseCase, use_case
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Cart:
+    """A request priced against the database as it stands."""
+
+    request: SaleRequest
+    member: Member | None
+    card: Card | None
+    products: list[Product]  # per request line, then the gifts pricing added
+    priced: PricedSale
+    coupons: list[CouponTerms]
+    pass_uses: list[PassUse]
+    passes: list[HeldPass]
+    limits: TenderLimits
+
+
+@dataclass(frozen=True)
+class QuoteLine:
+    line_no: int
+    sku: str
+    name: str
+    qty: int
+    gross_fen: int
+    net_fen: int
+    adjustments: tuple[ReceiptAdjustment, ...]
+    is_gift: bool
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What the till shows before payment: lines with every discount explained, totals, and
+    what each tender could pay."""
+
+    lines: tuple[QuoteLine, ...]
+    sale_adjustments: tuple[ReceiptAdjustment, ...]
+    gross_fen: int
+    discount_fen: int
+    rounding_fen: int
+    total_fen: int
+    member_no: str | None
+    stored_value_fen: int | None
+    points_max_fen: int
+    pass_cover_fen: int
+    plan: TenderPlan | None
+
+
+@dataclass(frozen=True)
+class SaleResult:
+    sale_id: str
+    receipt_no: str
+    receipt: ReceiptDocument
+    total_fen: int
+    change_fen: int
+    points_earned: int
+
+
+def _priced_product(p: Product) -> PricedProduct:
+    return PricedProduct(
+        sku=p.sku,
+        name=p.name,
+        name_en=p.name_en or p.name,
+        category=p.category,
+        kind=p.kind,
+        price_fen=p.price_fen,
+        member_price_fen=p.member_price_fen,
+        earns_points=p.earns_points,
+        takes_discounts=p.takes_discounts,
+    )
+
+
+def _identify(s: Session, request: SaleRequest) -> tuple[Member | None, Card | None]:
+    """The member at the till, by card (swiped, tapped or scanned) or by member number."""
+    if request.card_no:
+        card = card_by_no(s, request.card_no)
+        # A lost, frozen, replaced or cancelled card is refused before anything is priced.
+        check_can_pay(mask_card_no(card.card_no), CardState(card.state))
+        return member_of_card(s, card), card
+    if request.member_no:
+        return member_by_no(s, request.member_no), None
+    return None, None
+
+
+def _gift_products(s: Session, rules: Rules, coupons: list[CouponTerms]) -> dict[str, Product]:
+    skus = {p.gift_sku for p in rules.promotions if p.gift_sku}
+    skus |= {c.gift_sku for c in coupons if c.gift_sku}
+    if not skus:
+        return {}
+    rows = s.scalars(select(Product).where(Product.sku.in_(skus), Product.active.is_(True)))
+    return {p.sku: p for p in rows}
+
+
+def price_cart(
+    s: Session, rules: Rules, request: SaleRequest, today: date, with_passes: bool = True
+) -> Cart:
+    """Price a request against the database as it stands (no writes)."""
+    if not request.lines:
+        raise InvalidInput("购物车是空的", "The cart is empty")
+    member, card = _identify(s, request)
+    products = [product_by_code(s, line.code) for line in request.lines]
+    if member is None and any(p.kind in CARD_KINDS for p in products):
+        raise InvalidInput(
+            "次卡/时卡/套餐必须售给会员：请先刷会员卡",
+            "Service cards are sold to members only: identify the member first",
+        )
+    coupons = [
+        coupon_svc.terms_for_sale(s, code, member.id if member else None, today)
+        for code in request.coupon_codes
+    ]
+    gifts = _gift_products(s, rules, coupons)
+    terms = None
+    if member is not None:
+        tier = rules.tiers.level(member.tier_code)
+        terms = MemberTerms(
+            tier.code,
+            tier.name,
+            tier.name_en,
+            tier.discount_percent,
+            tier.points_multiplier_permille,
+        )
+    priced = price_sale(
+        [
+            CartItem(_priced_product(p), line.qty)
+            for p, line in zip(products, request.lines, strict=True)
+        ],
+        member=terms,
+        promotions=rules.promotions,
+        coupons=coupons,
+        rounding=rules.checkout.rounding,
+        today=today,
+        gifts={sku: _priced_product(p) for sku, p in gifts.items()},
+    )
+    products += [gifts[line.product.sku] for line in priced.lines[len(products) :]]
+    passes: list[HeldPass] = []
+    uses: list[PassUse] = []
+    if member is not None and with_passes:
+        service_lines = [
+            ServiceLine(line.line_no, line.product.sku, line.qty, line.net_fen)
+            for line in priced.lines
+            if line.product.kind == "service" and not line.is_gift and line.net_fen > 0
+        ]
+        if service_lines:
+            passes = pass_svc.usable_passes(s, member.id, today)
+            uses = plan_uses(passes, service_lines, today)
+    limits = TenderLimits(
+        stored_value_fen=(card.principal_fen + card.bonus_fen) if card else None,
+        points_max_fen=(
+            points_max_fen(
+                member.points_balance,
+                member.points_debt,
+                rules.points.redeem_points_per_yuan,
+                rules.points.redeem_max_percent,
+                priced.total_fen,
+            )
+            if member
+            else 0
+        ),
+        pass_cover_fen=sum(u.amount_fen for u in uses),
+    )
+    return Cart(request, member, card, products, priced, coupons, uses, passes, limits)
+
+
+def _adjustments(adjs: list[Adjustment]) -> tuple[ReceiptAdjustment, ...]:
+    return tuple(
+        ReceiptAdjustment(a.kind, a.rule, a.label_zh, a.label_en, a.amount_fen) for a in adjs
+    )
+
+
+def quote(ctx: StoreContext, actor: Actor, request: SaleRequest) -> Quote:
+    """Price a cart (and plan its tenders, if given) without writing anything."""
+    with read_session(ctx.engine) as s:
+        authorize(s, actor, Permission.SALE)
+        _, rules = current_rules(s)
+        cart = price_cart(s, rules, request, ctx.business_day())
+        plan = (
+            plan_tenders(cart.priced.total_fen, request.tenders, cart.limits)
+            if request.tenders
+            else None
+        )
+        p = cart.priced
+        return Quote(
+            lines=tuple(
+                QuoteLine(
+                    line.line_no,
+                    line.product.sku,
+                    line.product.name,
+                    line.qty,
+                    line.gross_fen,
+                    line.net_fen,
+                    _adjustments(list(line.adjustments)),
+                    line.is_gift,
+                )
+                for line in p.lines
+            ),
+            sale_adjustments=_adjustments(list(p.sale_adjustments)),
+            gross_fen=p.gross_fen,
+            discount_fen=p.discount_fen,
+            rounding_fen=p.rounding_fen,
+            total_fen=p.total_fen,
+            member_no=cart.member.member_no if cart.member else None,
+            stored_value_fen=cart.limits.stored_value_fen,
+            points_max_fen=cart.limits.points_max_fen,
+            pass_cover_fen=cart.limits.pass_cover_fen,
+            plan=plan,
+        )
+
+
+def sell(ctx: StoreContext, actor: Actor, request: SaleRequest) -> SaleResult:
+    """Complete a sale. A wrong PIN is refused and only the failed try is recorded."""
+    result: SaleResult | None = None
+    target = mask_card_no(request.card_no) if request.card_no else request.member_no
+    with use_case(ctx, actor, Permission.SALE, target=target) as uc:
+        result = _sell_in_tx(uc, actor, request)
+        refusal = uc.refusal
+    if refusal is not None:
+        raise refusal
+    assert result is not None
+    log.info("sale %s total %s", result.receipt_no, format_fen(result.total_fen))
+    return result
+
+
+def _earn_groups(cart: Cart, plan: TenderPlan) -> dict[int, int]:
+    """The amounts that earn points, by campaign multiplier: lines paid by a count card
+    earned their points when the card was sold, and what points paid earns none."""
+    covered: dict[int, int] = {}
+    if plan.amount("count_card"):
+        for use in cart.pass_uses:
+            covered[use.line_no] = covered.get(use.line_no, 0) + use.amount_fen
+    groups: dict[int, int] = {}
+    for line in cart.priced.lines:
+        if line.product.earns_points and not line.is_gift:
+            amount = line.net_fen - covered.get(line.line_no, 0)
+            if amount > 0:
+                m = line.points_multiplier_permille
+                groups[m] = groups.get(m, 0) + amount
+    base = sum(groups.values())
+    points_paid = plan.amount("points")
+    if base and points_paid:
+        keep = max(0, base - points_paid)
+        groups = {m: amount * keep // base for m, amount in groups.items()}
+    return groups
+
+
+def _sell_in_tx(uc: UseCase, actor: Actor, request: SaleRequest) -> SaleResult | None:
+    s = uc.session
+    ctx = uc.ctx
+    shift = open_shift_row(s)
+    today = ctx.business_day()
+    cart = price_cart(s, uc.rules, request, today)
+    plan = plan_tenders(cart.priced.total_fen, request.tenders, cart.limits)
+    member, card = cart.member, cart.card
+    sv_amount = plan.amount("stored_value")
+    if sv_amount:
+        assert card is not None and member is not None
+        check_pin_in_tx(uc, card, member, sv_amount, request.pin)
+        if uc.refusal is not None:
+            return None  # commit the failed try only
+    receipt_no = next_receipt_no(s, ctx.store.code, today)
+    sale_id = new_id()
+    first = is_first_purchase(uc, member) if member else False
+    priced = cart.priced
+    purchase = uc.ledger.append(
+        EntryKind.PURCHASE,
+        member_id=member.id if member else None,
+        amount_fen=priced.total_fen,
+        payload={"receipt_no": receipt_no, "sale_id": sale_id},
+    )
+    related = purchase.entry_id
+    tender_entries: dict[str, str] = {}
+    details: dict[str, tuple[str, str]] = {}
+    if sv_amount:
+        assert card is not None and member is not None
+        sv_entry, split = spend_in_tx(
+            uc, card, member, sv_amount, {"receipt_no": receipt_no}, related_entry_id=related
+        )
+        tender_entries["stored_value"] = sv_entry.entry_id
+        details["stored_value"] = (
+            f"本金 {format_fen(split.principal)} 赠送 {format_fen(split.bonus)}",
+            f"principal {format_fen(split.principal)} bonus {format_fen(split.bonus)}",
+        )
+    points_amount = plan.amount("points")
+    if points_amount:
+        assert member is not None
+        pts = points_for(points_amount, uc.rules.points.redeem_points_per_yuan)
+        expire_due(uc, member)
+        allocations = allocate_for_redemption(
+            as_domain(member_lots(uc, member.id)), member.points_debt, pts
+        )
+        tender_entries["points"] = take_points(
+            uc,
+            member,
+            EntryKind.POINTS_REDEEMED,
+            allocations,
+            related_entry_id=related,
+            extra={"receipt_no": receipt_no, "amount_fen": points_amount, "reason": "tender"},
+        )
+        details["points"] = (f"{pts} 积分", f"{pts} points")
+    used_pass_ids: set[str] = set()
+    if plan.amount("count_card"):
+        assert member is not None
+        ids = pass_svc.apply_uses_in_tx(uc, member.id, cart.pass_uses, receipt_no, related)
+        tender_entries["count_card"] = ids[0]
+        used_pass_ids = {u.pass_id for u in cart.pass_uses}
+        names = sorted({p.name for p in cart.passes if p.pass_id in used_pass_ids})
+        details["count_card"] = ("、".join(names), ", ".join(names))
+    for terms, discount in priced.coupon_discounts:
+        coupon_svc.redeem_in_tx(
+            uc, terms, member.id if member else None, discount, receipt_no, related
+        )
+    granted: list[str] = []
+    for line, product in zip(priced.lines, cart.products, strict=True):
+        if product.kind in CARD_KINDS:
+            assert member is not None
+            for _ in range(line.qty):
+                granted.append(
+                    pass_svc.grant_pass_in_tx(uc, member, product, receipt_no, related).id
+                )
+    earned = None
+    if member is not None:
+        old_tier = member.tier_code
+        earned = earn_for_purchase(
+            uc, member, related, priced.total_fen, _earn_groups(cart, plan), first
+        )
+    business_time = uc.now_iso
+    tenders = [
+        {
+            "sale_id": sale_id,
+            "seq": i + 1,
+            "tender": t.tender,
+            "amount_fen": t.amount_fen,
+            "reference": t.reference,
+            "entry_id": tender_entries.get(t.tender),
+            "business_time": business_time,
+        }
+        for i, t in enumerate(plan.tenders)
+    ]
+    lines = [
+        {
+            "sale_id": sale_id,
+            "line_no": line.line_no,
+            "product_id": product.id,
+            "sku": product.sku,
+            "name": product.name,
+            "category": product.category,
+            "qty": line.qty,
+            "unit_price_fen": line.unit_price_fen,
+            "gross_fen": line.gross_fen,
+            "net_fen": line.net_fen,
+            "original_line_no": None,
+            "adjustments": _adjustments_json(line.adjustments),
+        }
+        for line, product in zip(priced.lines, cart.products, strict=True)
+    ]
+    member_block = None
+    if member is not None:
+        assert earned is not None
+        s.flush()
+        shown = used_pass_ids | set(granted)
+        held = [p for p in pass_svc.usable_passes(s, member.id, today) if p.pass_id in shown]
+        member_block = _member_block(
+            uc,
+            member,
+            card,
+            earned.points_earned,
+            member.tier_code if member.tier_code != old_tier else None,
+            held,
+        )
+    document = ReceiptDocument(
+        store_code=ctx.store.code,
+        store_name=ctx.store.name,
+        receipt_no=receipt_no,
+        kind="sale",
+        business_time=local_time_text(ctx, business_time),
+        operator_name=operator_name(s, actor.operator_id) or actor.login,
+        lines=tuple(
+            ReceiptLine(
+                line.line_no,
+                line.product.sku,
+                line.product.name,
+                line.qty,
+                line.unit_price_fen,
+                line.gross_fen,
+                line.net_fen,
+                _adjustments(list(line.adjustments)),
+            )
+            for line in priced.lines
+        ),
+        gross_fen=priced.gross_fen,
+        discount_fen=priced.discount_fen,
+        rounding_fen=priced.rounding_fen,
+        total_fen=priced.total_fen,
+        tenders=tuple(
+            ReceiptTender(
+                t.tender,
+                TENDER_NAMES[t.tender][0],
+                TENDER_NAMES[t.tender][1],
+                t.amount_fen,
+                t.reference,
+                details.get(t.tender, (None, None))[0],
+                details.get(t.tender, (None, None))[1],
+            )
+            for t in plan.tenders
+        ),
+        cash_given_fen=plan.cash_given_fen,
+        change_fen=plan.change_fen,
+        sale_adjustments=_adjustments(list(priced.sale_adjustments)),
+        coupons_used=tuple(f"{c.code} {c.name}" for c, _ in priced.coupon_discounts),
+        member=member_block,
+    )
+    write_sale(
+        s,
+        SaleRows(
+            sale={
+                "id": sale_id,
+                "receipt_no": receipt_no,
+                "kind": "sale",
+                "original_sale_id": None,
+                "shift_id": shift.id,
+                "operator_id": actor.operator_id,
+                "approved_by_id": None,
+                "member_id": member.id if member else None,
+                "card_id": card.id if card else None,
+                "business_time": business_time,
+                "gross_fen": priced.gross_fen,
+                "discount_fen": priced.discount_fen,
+                "rounding_fen": priced.rounding_fen,
+                "total_fen": priced.total_fen,
+                "change_fen": plan.change_fen,
+                "points_earned": earned.points_earned if earned else 0,
+                "entry_id": related,
+            },
+            lines=lines,
+            tenders=tenders,
+            document=document,
+        ),
+    )
+    return SaleResult(
+        sale_id,
+        receipt_no,
+        document,
+        priced.total_fen,
+        plan.change_fen,
+        earned.points_earned if earned else 0,
+    )
+
+
+def _adjustments_json(adjs: list[Adjustment]) -> str:
+    return json.dumps(
+        [{"kind": a.kind, "rule": a.rule, "amount_fen": a.amount_fen} for a in adjs],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def _member_block(
+    uc: UseCase,
+    member: Member,
+    card: Card | None,
+    points_earned: int,
+    upgraded_to: str | None,
+    passes: list[HeldPass],
+) -> ReceiptMember:
+    tier = uc.rules.tiers.level(member.tier_code)
+    return ReceiptMember(
+        member_no=member.member_no,
+        name=member.name,
+        masked_mobile=mask_mobile(member.mobile),
+        tier_name=tier.name,
+        tier_name_en=tier.name_en,
+        card_no_masked=mask_card_no(card.card_no) if card else None,
+        stored_value_fen=(card.principal_fen + card.bonus_fen) if card else None,
+        principal_fen=card.principal_fen if card else None,
+        bonus_fen=card.bonus_fen if card else None,
+        points_earned=points_earned,
+        points_balance=member.points_balance,
+        tier_upgraded_to=tier.name if upgraded_to else None,
+        passes=tuple(uses_text(p, "zh") for p in passes),
+    )
+
+
+def check_void(
+    ctx: StoreContext, actor: Actor, amount_fen: int, approval: Approval | None = None
+) -> None:
+    """Before a line is voided from the cart: above the cashier's limit a manager approves.
+    Either way the void is audited, since voids are where a till loses money."""
+    with read_session(ctx.engine) as s:
+        authorize(s, actor, Permission.SALE)
+        _, rules = current_rules(s)
+    permission = (
+        Permission.SALE_OVER_LIMIT
+        if amount_fen > rules.checkout.refund_limit_fen
+        else Permission.SALE
+    )
+    with use_case(ctx, actor, permission, approval, target=format_fen(amount_fen)) as uc:
+        audit(
+            uc.session,
+            uc.now_iso,
+            actor.operator_id,
+            "sale.void_line",
+            target=format_fen(amount_fen),
+            detail={"approved_by": uc.approver_id} if uc.approver_id else None,
+        )
+
+
+def cancel_sale(ctx: StoreContext, actor: Actor, request: SaleRequest, reason: str = "") -> None:
+    """A cart abandoned before payment: nothing is sold, but the cancellation is audited."""
+    with use_case(ctx, actor, Permission.SALE) as uc:
+        audit(
+            uc.session,
+            uc.now_iso,
+            actor.operator_id,
+            "sale.cancelled",
+            target=f"{len(request.lines)} lines",
+            detail={"reason": reason} if reason else None,
+        )

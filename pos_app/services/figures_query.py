@@ -1,0 +1,271 @@
+"""The SQL behind settlement figures: a handful of aggregates over a time range.
+
+Every query is a GROUP BY over an index range on business time — `sale` (ix_sale_time),
+`sale_tender` (ix_sale_tender_time, which covers the query) and `ledger_entry`
+(ix_ledger_entry_kind_time, one range per kind) — and returns a few dozen rows however many
+sales the period holds. No ORM objects are loaded. Times are ISO UTC text, compared as text;
+periods are half-open, [start, end).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy.orm import Session
+
+from db.models import LedgerEntry, Sale, SaleTender, Shift
+from pos_app.domain.entry_kinds import EntryKind
+from pos_app.domain.report_figures import (
+    CashFigures,
+    Figures,
+    TenderLine,
+    TopUpLine,
+    TopUpRefundLine,
+    tender_order,
+)
+
+POINTS_IN_KINDS = (
+    EntryKind.POINTS_EARNED,
+    EntryKind.REFERRAL_POINTS,
+    EntryKind.PARTICIPATION_POINTS,
+    EntryKind.POINTS_ADJUSTED,
+    EntryKind.POINTS_RETURNED,
+)
+# The ledger kinds a report adds up (a sale's own `purchase` entry is not among them: the
+# `sale` table holds its figures in narrow columns).
+REPORT_KINDS = (
+    EntryKind.TOPUP,
+    EntryKind.TOPUP_REFUNDED,
+    EntryKind.SV_PAYMENT,
+    EntryKind.SV_PAYMENT_REFUNDED,
+    *POINTS_IN_KINDS,
+    EntryKind.POINTS_REDEEMED,
+    EntryKind.POINTS_REVERSED,
+    EntryKind.POINTS_EXPIRED,
+    EntryKind.POINTS_RESET,
+    EntryKind.COUPON_ISSUED,
+    EntryKind.COUPON_REDEEMED,
+    EntryKind.COUPON_RESTORED,
+    EntryKind.MEMBER_REGISTERED,
+    EntryKind.CARD_CANCELLED,
+    EntryKind.CASH_PAID_IN,
+    EntryKind.CASH_PAID_OUT,
+)
+
+
+def _sales_query(start: str, end: str) -> Select[Any]:
+    is_member = Sale.member_id.is_not(None)
+    return (
+        select(
+            Sale.kind,
+            is_member,
+            func.count(),
+            func.coalesce(func.sum(Sale.gross_fen), 0),
+            func.coalesce(func.sum(Sale.discount_fen), 0),
+            func.coalesce(func.sum(Sale.rounding_fen), 0),
+            func.coalesce(func.sum(Sale.total_fen), 0),
+        )
+        .where(Sale.business_time >= start, Sale.business_time < end)
+        .group_by(Sale.kind, is_member)
+    )
+
+
+def _tenders_query(start: str, end: str) -> Select[Any]:
+    # A refund's tender amounts are negative; the sign tells sales from refunds without a
+    # join, so the query reads the covering index alone.
+    is_refund = SaleTender.amount_fen < 0
+    return (
+        select(
+            SaleTender.tender,
+            is_refund,
+            func.count(),
+            func.coalesce(func.sum(SaleTender.amount_fen), 0),
+        )
+        .where(SaleTender.business_time >= start, SaleTender.business_time < end)
+        .group_by(SaleTender.tender, is_refund)
+    )
+
+
+def _ledger_query(start: str, end: str) -> Select[Any]:
+    e = LedgerEntry
+    return (
+        select(
+            e.kind,
+            e.tender,
+            func.count(),
+            func.coalesce(func.sum(e.amount_fen), 0),
+            func.coalesce(func.sum(e.principal_delta), 0),
+            func.coalesce(func.sum(e.bonus_delta), 0),
+            func.coalesce(func.sum(case((e.points_delta > 0, e.points_delta), else_=0)), 0),
+            func.coalesce(func.sum(case((e.points_delta < 0, e.points_delta), else_=0)), 0),
+        )
+        .where(
+            e.kind.in_([str(k) for k in REPORT_KINDS]),
+            e.business_time >= start,
+            e.business_time < end,
+        )
+        .group_by(e.kind, e.tender)
+    )
+
+
+def report_queries(start: str, end: str) -> dict[str, Select[Any]]:
+    """The statements, by name, for EXPLAIN QUERY PLAN in the benchmark."""
+    return {
+        "sales": _sales_query(start, end),
+        "tenders": _tenders_query(start, end),
+        "ledger": _ledger_query(start, end),
+    }
+
+
+def figures_between(s: Session, start: str, end: str) -> Figures:
+    """The figures of [start, end), without the drawer's float and count (which belong to
+    shifts: see `with_shift_cash`)."""
+    sales: dict[str, int] = defaultdict(int)
+    for kind, is_member, count, gross, discount, rounding, total in s.execute(
+        _sales_query(start, end)
+    ):
+        who = "member" if is_member else "non_member"
+        if kind == "refund":
+            sales["refunds_count"] += count
+            sales["refunds_fen"] -= total
+            sales["refunds_gross_fen"] -= gross
+            sales["refunds_discount_fen"] -= discount
+            sales["refunds_rounding_fen"] -= rounding
+        else:
+            sales["sales_count"] += count
+            sales["gross_fen"] += gross
+            sales["discount_fen"] += discount
+            sales["rounding_fen"] += rounding
+            sales["sales_fen"] += total
+            sales[f"{who}_sales_count"] += count
+        sales[f"{who}_net_fen"] += total  # refunds are negative
+
+    tender_parts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for tender, is_refund, count, amount in s.execute(_tenders_query(start, end)):
+        part = tender_parts[tender]
+        if is_refund:
+            part["refunds_count"] += count
+            part["refunds_fen"] -= amount
+        else:
+            part["sales_count"] += count
+            part["sales_fen"] += amount
+    tenders = tuple(
+        TenderLine(t, **tender_parts[t]) for t in sorted(tender_parts, key=tender_order)
+    )
+
+    led: dict[str, int] = defaultdict(int)
+    topups: dict[str, TopUpLine] = {}
+    topup_refunds: dict[str, TopUpRefundLine] = {}
+    cash = CashFigures()
+    for kind, tender, count, amount, principal, bonus, pts_in, pts_out in s.execute(
+        _ledger_query(start, end)
+    ):
+        if kind == EntryKind.TOPUP:
+            t = tender or "cash"
+            old = topups.get(t, TopUpLine(t))
+            topups[t] = TopUpLine(
+                t, old.count + count, old.amount_fen + amount, old.bonus_fen + bonus
+            )
+            if t == "cash":
+                cash = replace(cash, topups_fen=cash.topups_fen + amount)
+        elif kind == EntryKind.TOPUP_REFUNDED:
+            t = tender or "cash"
+            r = topup_refunds.get(t, TopUpRefundLine(t))
+            topup_refunds[t] = TopUpRefundLine(
+                t,
+                r.count + count,
+                r.paid_back_fen + amount,
+                r.principal_fen - principal,
+                r.bonus_fen - bonus,
+            )
+            if t == "cash":
+                cash = replace(cash, topup_refunds_fen=cash.topup_refunds_fen + amount)
+        elif kind in (EntryKind.SV_PAYMENT, EntryKind.SV_PAYMENT_REFUNDED):
+            led["sv_principal_used_fen"] -= principal
+            led["sv_bonus_used_fen"] -= bonus
+        elif kind in POINTS_IN_KINDS:
+            led["points_issued"] += pts_in
+            led["points_adjusted_out"] -= pts_out  # only an adjustment can be negative here
+        elif kind == EntryKind.POINTS_REDEEMED:
+            led["points_redeemed"] -= pts_out
+        elif kind == EntryKind.POINTS_REVERSED:
+            led["points_reversed"] -= pts_out
+        elif kind == EntryKind.POINTS_EXPIRED:
+            led["points_expired"] -= pts_out
+        elif kind == EntryKind.POINTS_RESET:
+            led["points_adjusted_out"] -= pts_out
+        elif kind == EntryKind.COUPON_ISSUED:
+            led["coupons_issued"] += count
+        elif kind == EntryKind.COUPON_REDEEMED:
+            led["coupons_redeemed"] += count
+        elif kind == EntryKind.COUPON_RESTORED:
+            led["coupons_redeemed"] -= count
+            led["coupons_restored"] += count
+        elif kind == EntryKind.MEMBER_REGISTERED:
+            led["members_registered"] += count
+        elif kind == EntryKind.CARD_CANCELLED:
+            if (tender or "cash") == "cash":
+                cash = replace(cash, card_cancel_fen=cash.card_cancel_fen + amount)
+        elif kind == EntryKind.CASH_PAID_IN:
+            cash = replace(
+                cash,
+                paid_in_count=cash.paid_in_count + count,
+                paid_in_fen=cash.paid_in_fen + amount,
+            )
+        elif kind == EntryKind.CASH_PAID_OUT:
+            cash = replace(
+                cash,
+                paid_out_count=cash.paid_out_count + count,
+                paid_out_fen=cash.paid_out_fen + amount,
+            )
+
+    cash_tender = next((t for t in tenders if t.tender == "cash"), TenderLine("cash"))
+    cash = replace(cash, sales_fen=cash_tender.sales_fen, refunds_fen=cash_tender.refunds_fen)
+    return Figures(
+        start=start,
+        end=end,
+        tenders=tenders,
+        topups=tuple(topups[t] for t in sorted(topups, key=tender_order)),
+        topup_refunds=tuple(topup_refunds[t] for t in sorted(topup_refunds, key=tender_order)),
+        cash=cash,
+        **sales,
+        **led,
+    )
+
+
+def with_shift_cash(figures: Figures, shifts: list[Shift]) -> Figures:
+    """Add the floats of these shifts, and the counts and over/short of those closed."""
+    cash = replace(figures.cash, float_fen=sum(sh.float_fen for sh in shifts))
+    closed = [sh for sh in shifts if sh.counted_fen is not None]
+    if closed:
+        cash = replace(
+            cash,
+            counted_fen=sum(sh.counted_fen or 0 for sh in closed),
+            over_short_fen=sum(
+                (sh.counted_fen or 0) - (sh.expected_cash_fen or 0) for sh in closed
+            ),
+        )
+    return replace(figures, cash=cash)
+
+
+def shift_figures(s: Session, shift: Shift, end: str) -> Figures:
+    """A shift's figures from its opening to `end` (its close, or now for an X report)."""
+    figures = figures_between(s, shift.opened_at, end)
+    cash = replace(figures.cash, float_fen=shift.float_fen)
+    if shift.counted_fen is not None:
+        cash = cash.counted(shift.counted_fen)
+    return replace(figures, cash=cash)
+
+
+def shifts_of_days(s: Session, first_day: str, last_day: str) -> list[Shift]:
+    """The shifts whose business day is in [first_day, last_day] (YYYY-MM-DD), in order."""
+    return list(
+        s.scalars(
+            select(Shift)
+            .where(and_(Shift.business_day >= first_day, Shift.business_day <= last_day))
+            .order_by(Shift.shift_no)
+        )
+    )
