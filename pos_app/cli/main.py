@@ -28,6 +28,7 @@ from pos_app.cli import (
     points_cmd,
     product_cmd,
     report_cmd,
+    sale_cmd,
     setup_cmd,
     shift_cmd,
 )
@@ -138,6 +139,9 @@ for _command in (
     product_cmd.product,
     shift_cmd.shift,
     report_cmd.report,
+    sale_cmd.sale,
+    sale_cmd.refund,
+    sale_cmd.reprint,
 ):
     cli.add_command(_command)
 

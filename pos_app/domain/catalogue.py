@@ -138,7 +138,7 @@ COLUMN_NAMES_ZH = {
 }
 DEFAULT_UNIT = "件"
 MAX_LENGTHS = {"sku": 32, "name": 80, "name_en": 80, "category": 40, "unit": 8, "barcode": 32}
-MAX_PASS_USES = 10_000
+MAX_PASS_USES = 9999  # as pos_app.domain.passes accepts when the card is sold
 MAX_VALID_DAYS = 3660  # ten years; more is a typing mistake
 
 FLAG_WORDS = {

@@ -54,7 +54,7 @@ class CashFigures:
     """The drawer: what should be in it, and what was counted.
 
     A shift's count is its own; a day's or a period's is the sum of its shifts' counts, and
-    its over/short the sum of theirs.
+    its over/short that sum against the period's expected cash.
     """
 
     float_fen: int = 0

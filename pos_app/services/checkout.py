@@ -59,7 +59,7 @@ from pos_app.services import coupons as coupon_svc
 from pos_app.services import passes as pass_svc
 from pos_app.services.audit import record as audit
 from pos_app.services.auth import Actor, Approval, authorize
-from pos_app.services.catalogue import product_by_code
+from pos_app.services.catalogue import products_by_codes
 from pos_app.services.context import StoreContext
 from pos_app.services.lookup import card_by_no, member_by_no, member_of_card
 from pos_app.services.points import earn_for_purchase, is_first_purchase
@@ -176,7 +176,7 @@ def price_cart(
     if not request.lines:
         raise InvalidInput("购物车是空的", "The cart is empty")
     member, card = _identify(s, request)
-    products = [product_by_code(s, line.code) for line in request.lines]
+    products = products_by_codes(s, [line.code for line in request.lines])
     if member is None and any(p.kind in CARD_KINDS for p in products):
         raise InvalidInput(
             "次卡/时卡/套餐必须售给会员：请先刷会员卡",

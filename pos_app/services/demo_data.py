@@ -33,6 +33,7 @@ from pos_app.services import points as points_svc
 from pos_app.services import stored_value as sv_svc
 from pos_app.services.auth import Actor, authorize
 from pos_app.services.context import StoreContext
+from pos_app.services.demo_sales import fill_demo_sales
 from pos_app.services.rules import load_rules
 from pos_app.services.rules_store import current_rules
 
@@ -64,6 +65,8 @@ class DemoSummary:
     tier_upgrades: int = 0
     participation: int = 0
     redemptions: int = 0
+    sales: int = 0
+    coupons: int = 0
     sample_cards: list[str] = field(default_factory=list)
 
 
@@ -146,6 +149,7 @@ class _Filler:
         self._refunds()
         self._lost_and_replaced()
         self.summary.sample_cards = self._sample_cards()
+        self._till()
         self._step(self.total_steps)
         return self.summary
 
@@ -378,6 +382,22 @@ class _Filler:
         if roll < 0.95:
             return self.rng.randrange(30_000, 90_000, 100)
         return self.rng.randrange(100_000, 250_000, 100)
+
+    def _till(self) -> None:
+        """A morning at the till on top of the members' history (catalogue, coupons, a shift
+        left open, sales and a return), so the demo can sell and report at once."""
+        # Not the sample cards: the walkthrough shows their balances as they were.
+        shown = set(self.summary.sample_cards)
+        pairs = [
+            (m.member_no, c.card_no)
+            for m in self.members
+            for c in m.cards
+            if c.pin is None and c.stored_fen > 0 and c.card_no not in shown
+        ][:30]
+        till = fill_demo_sales(self.ctx, self.actor, pairs, self.rng)
+        self.summary.sales = till.sales
+        self.summary.refunds += till.refunds
+        self.summary.coupons = till.coupons_issued
 
     def _sample_cards(self) -> list[str]:
         """A few active cards with stored value and no PIN, for trying the till."""

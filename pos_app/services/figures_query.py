@@ -237,17 +237,22 @@ def figures_between(s: Session, start: str, end: str) -> Figures:
 
 
 def with_shift_cash(figures: Figures, shifts: list[Shift]) -> Figures:
-    """Add the floats of these shifts, and the counts and over/short of those closed."""
-    cash = replace(figures.cash, float_fen=sum(sh.float_fen for sh in shifts))
-    closed = [sh for sh in shifts if sh.counted_fen is not None]
-    if closed:
-        cash = replace(
-            cash,
-            counted_fen=sum(sh.counted_fen or 0 for sh in closed),
-            over_short_fen=sum(
-                (sh.counted_fen or 0) - (sh.expected_cash_fen or 0) for sh in closed
-            ),
-        )
+    """A day's or a period's drawer: the floats of its shifts and, once every one of them
+    is closed, their counts and over/short against the period's expected cash.
+
+    The over/short is the period's own (counted − expected), not the sum of the shifts':
+    cash taken while no shift was open (a top-up, say) belongs to no drawer, and shows
+    here as short. A shift that runs past midnight brings its float and count to the day
+    it opened, and its takings after midnight to the next day.
+    """
+    cash = replace(
+        figures.cash,
+        float_fen=sum(sh.float_fen for sh in shifts),
+        counted_fen=None,
+        over_short_fen=None,
+    )
+    if shifts and all(sh.counted_fen is not None for sh in shifts):
+        cash = cash.counted(sum(sh.counted_fen or 0 for sh in shifts))
     return replace(figures, cash=cash)
 
 

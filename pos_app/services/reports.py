@@ -7,7 +7,7 @@ gives its per-day breakdown.
 
 A day is the store's calendar day (Asia/Shanghai by default). Sales and ledger entries fall
 on the day they were made; floats and cash counts belong to shifts, and a shift to the day it
-was opened on.
+was opened on (see `figures_query.with_shift_cash` for what that means for over/short).
 """
 
 from __future__ import annotations
@@ -283,8 +283,9 @@ def range_report(ctx: StoreContext, actor: Actor, date_from: date, date_to: date
             parts.append(figures)
             lines.append(_day_line(day, figures))
             day += timedelta(days=1)
-    start, end = _day_bounds(ctx, date_from, date_to)
-    return RangeReport(date_from, date_to, merge_figures(parts, start, end), tuple(lines))
+        start, end = _day_bounds(ctx, date_from, date_to)
+        total = with_shift_cash(merge_figures(parts, start, end), shifts)
+    return RangeReport(date_from, date_to, total, tuple(lines))
 
 
 def staff_report(ctx: StoreContext, actor: Actor, date_from: date, date_to: date) -> StaffReport:

@@ -17,6 +17,7 @@ from pos_app.domain.catalogue import (
     check_catalogue,
     pass_spec_text,
 )
+from pos_app.domain.passes import parse_pass_spec
 
 HEADER = [
     "sku",
@@ -446,3 +447,22 @@ def test_a_barcode_its_owner_keeps_because_the_owners_row_was_refused() -> None:
     )
     assert where(result) == [(2, "price"), (3, "barcodes")]
     assert result.planned == []
+
+
+def test_what_the_catalogue_stores_is_what_selling_a_card_reads() -> None:
+    rows = [
+        ["SV01", "", "精致洗车", "服务", "50", "", "service", "", ""],
+        ["C999", "", "大次卡", "卡项", "400", "", "count_card", "SV01*9999", "3660"],
+        ["C030", "", "月卡", "卡项", "299", "", "time_card", "SV01", "1"],
+        ["P001", "", "套餐", "卡项", "550", "", "package", "SV01*5|SV03*1", "180"],
+        ["T001", "", "体验卡", "卡项", "9.9", "", "trial_card", "SV01*1", "30"],
+        ["C998", "", "太多次", "卡项", "400", "", "count_card", "SV01*10000", "30"],
+        ["C997", "", "太久", "卡项", "400", "", "count_card", "SV01*1", "3661"],
+    ]
+    result = check(rows, existing=[WAX])
+    assert where(result) == [(7, "pass_services"), (8, "pass_valid_days")]
+    for planned in result.planned:
+        product = planned.product
+        if product.pass_spec is not None:
+            spec = parse_pass_spec(product.kind, product.pass_spec)
+            assert spec.services == json.loads(product.pass_spec)["services"]

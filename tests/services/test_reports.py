@@ -373,3 +373,19 @@ def test_staff_report_per_operator(shop: StoreFixture) -> None:
     assert m.name == "李店长" and m.net_fen == 3_240
     with pytest.raises(PermissionDenied):
         staff_report(store.ctx, store.cashier, DAY, DAY)
+
+
+def test_cash_taken_outside_any_shift_shows_as_the_days_short(store: StoreFixture) -> None:
+    member_with_card(store, "88880001", topup_fen=10_000)  # ¥100 cash, no shift open
+    shifts.open_shift(store.ctx, store.cashier, 5_000)
+    stored_value.top_up(store.ctx, store.cashier, "88880001", 6_000)
+    open_range = range_report(store.ctx, store.manager, DAY, DAY).figures.cash
+    assert open_range.expected_fen == 5_000 + 10_000 + 6_000
+    assert (open_range.counted_fen, open_range.over_short_fen) == (None, None)  # not counted
+    z = shifts.close_shift(store.ctx, store.cashier, 11_000)
+    assert z.figures.cash.over_short_fen == 0  # the shift's drawer balances
+
+    day = day_end(store.ctx, store.manager, DAY).figures.cash
+    assert (day.expected_fen, day.counted_fen, day.over_short_fen) == (21_000, 11_000, -10_000)
+    period = range_report(store.ctx, store.manager, DAY, DAY).figures.cash
+    assert period == day

@@ -1,0 +1,185 @@
+"""Selling from the command line: `sale`, `refund`, `reprint`.
+
+`sale` prints the receipt as it would come off a 32- or 48-column printer; with --json it
+prints the receipt document (amounts in fen) with the sale's figures on top.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from pos_app.cli.invocation import Invocation
+from pos_app.cli.operator_options import (
+    ASK,
+    Credentials,
+    approval_for,
+    ask_secret_if_flagged,
+    operator_options,
+    signed_in,
+)
+from pos_app.domain.errors import InvalidInput
+from pos_app.domain.money import parse_yuan
+from pos_app.domain.permissions import Permission
+from pos_app.domain.receipt import ReceiptDocument
+from pos_app.domain.receipt_text import render_text
+from pos_app.domain.sale_request import TENDERS, LineRequest, SaleRequest, TenderRequest
+from pos_app.services.checkout import SaleResult, sell
+from pos_app.services.sale_records import reprint as reprint_receipt
+from pos_app.services.sale_refund import refund_sale
+
+
+def parse_line(text: str) -> LineRequest:
+    """SKU_OR_BARCODE[:QTY]"""
+    code, _, qty = text.strip().partition(":")
+    if not qty:
+        return LineRequest(code)
+    if not qty.isdigit():
+        raise InvalidInput(
+            f"数量必须是正整数：{text}（例如 D001:3）",
+            f"A quantity is a whole number: {text} (for example D001:3)",
+        )
+    return LineRequest(code, int(qty))
+
+
+def parse_tender(text: str) -> TenderRequest:
+    """TENDER[:AMOUNT[:REFERENCE]], e.g. cash:100, stored_value, wechat:12.50:WX20260302"""
+    tender, _, rest = text.strip().partition(":")
+    amount, _, reference = rest.partition(":")
+    if tender not in TENDERS:
+        raise InvalidInput(
+            f"不支持的付款方式：{tender}（{'/'.join(TENDERS)}）",
+            f"Not a tender: {tender} ({'/'.join(TENDERS)})",
+        )
+    return TenderRequest(tender, parse_yuan(amount) if amount else None, reference or None)
+
+
+def _show(inv: Invocation, result: SaleResult, width: int, title: str) -> None:
+    _print_document(
+        inv,
+        result.receipt,
+        width,
+        title,
+        extra={
+            "sale_id": result.sale_id,
+            "receipt_no": result.receipt_no,
+            "total_fen": result.total_fen,
+            "change_fen": result.change_fen,
+            "points_earned": result.points_earned,
+        },
+    )
+
+
+def _print_document(
+    inv: Invocation, doc: ReceiptDocument, width: int, title: str, extra: dict[str, Any]
+) -> None:
+    if inv.as_json:
+        inv.out.result({**extra, "receipt": doc.to_dict()})
+        return
+    click.echo(render_text(doc, width, inv.lang))
+    inv.out.note(title)
+
+
+WIDTH = click.option(
+    "--width",
+    type=click.Choice(["32", "48"]),
+    default="32",
+    show_default=True,
+    help="小票宽度（字符） Receipt width in columns (58 mm = 32, 80 mm = 48)",
+)
+
+
+@click.command(context_settings={"ignore_unknown_options": True})
+@click.option("--card", "card_no", metavar="CARD", help="会员卡号 Member card number")
+@click.option("--member-no", help="会员号（无卡时） Member number, without a card")
+@click.option(
+    "--pin",
+    is_flag=False,
+    flag_value=ASK,
+    metavar="PIN",
+    help="卡密码（只写 --pin 则提示输入） Card PIN (--pin alone asks for it)",
+)
+@click.option(
+    "--line",
+    "lines",
+    multiple=True,
+    required=True,
+    metavar="SKU_OR_BARCODE[:QTY]",
+    help="商品（可重复） An item; repeat for more",
+)
+@click.option(
+    "--coupon", "coupon_codes", multiple=True, metavar="CODE", help="优惠券码 Coupon code"
+)
+@click.option(
+    "--pay",
+    "tenders",
+    multiple=True,
+    required=True,
+    metavar="TENDER[:AMOUNT[:REF]]",
+    help="付款（可组合）：" + "/".join(TENDERS) + "；不写金额则付剩余部分 "
+    "Tender; repeat to split. Without an amount it pays what is left",
+)
+@WIDTH
+@operator_options()
+@click.pass_obj
+def sale(
+    inv: Invocation,
+    card_no: str | None,
+    member_no: str | None,
+    pin: str | None,
+    lines: tuple[str, ...],
+    coupon_codes: tuple[str, ...],
+    tenders: tuple[str, ...],
+    width: str,
+    creds: Credentials,
+) -> None:
+    """收银 Sell: price the lines for the member (if any), take the tenders, print the receipt."""
+    request = SaleRequest(
+        lines=tuple(parse_line(x) for x in lines),
+        tenders=tuple(parse_tender(x) for x in tenders),
+        card_no=card_no,
+        member_no=member_no,
+        pin=ask_secret_if_flagged(pin, "卡密码 Card PIN"),
+        coupon_codes=tuple(c.strip() for c in coupon_codes if c.strip()),
+    )
+    actor = signed_in(inv, creds)
+    result = sell(inv.store(), actor, request)
+    _show(inv, result, int(width), f"已收款 Sale done: {result.receipt_no}")
+
+
+@click.command()
+@click.argument("receipt_no")
+@click.option(
+    "--line",
+    "lines",
+    multiple=True,
+    metavar="SKU:QTY",
+    help="只退这些商品（可重复）；不写则全退 Return only these; none returns everything left",
+)
+@WIDTH
+@operator_options(approver=True)
+@click.pass_obj
+def refund(
+    inv: Invocation, receipt_no: str, lines: tuple[str, ...], width: str, creds: Credentials
+) -> None:
+    """退货 Return a sale by its receipt number, whole or some lines, back the way it was paid."""
+    wanted = tuple(parse_line(x) for x in lines) or None
+    actor = signed_in(inv, creds)
+    approval = approval_for(inv, creds, Permission.SALE_OVER_LIMIT)
+    result = refund_sale(inv.store(), actor, receipt_no, wanted, approval)
+    _show(inv, result, int(width), f"已退货 Refund done: {result.receipt_no}")
+
+
+@click.command()
+@click.argument("receipt_no")
+@WIDTH
+@operator_options()
+@click.pass_obj
+def reprint(inv: Invocation, receipt_no: str, width: str, creds: Credentials) -> None:
+    """补打小票 Print a receipt again, marked as a reprint."""
+    actor = signed_in(inv, creds)
+    doc = reprint_receipt(inv.store(), actor, receipt_no)
+    _print_document(
+        inv, doc, int(width), f"补打 Reprint: {doc.receipt_no}", {"receipt_no": doc.receipt_no}
+    )
