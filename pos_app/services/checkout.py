@@ -289,7 +289,7 @@ def sell(ctx: StoreContext, actor: Actor, request: SaleRequest) -> SaleResult:
     result: SaleResult | None = None
     target = mask_card_no(request.card_no) if request.card_no else request.member_no
     with use_case(ctx, actor, Permission.SALE, target=target) as uc:
-        result = _sell_in_tx(uc, actor, request)
+        result = sell_in_tx(uc, actor, request)
         refusal = uc.refusal
     if refusal is not None:
         raise refusal
@@ -320,7 +320,7 @@ def _earn_groups(cart: Cart, plan: TenderPlan) -> dict[int, int]:
     return groups
 
 
-def _sell_in_tx(uc: UseCase, actor: Actor, request: SaleRequest) -> SaleResult | None:
+def sell_in_tx(uc: UseCase, actor: Actor, request: SaleRequest) -> SaleResult | None:
     s = uc.session
     ctx = uc.ctx
     shift = open_shift_row(s)

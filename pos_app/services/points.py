@@ -3,6 +3,7 @@ reverse on refund, redeem, participation points, manual adjustment, expiry."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -173,6 +174,13 @@ def refund_purchase(
         if purchase is None or purchase.kind != EntryKind.PURCHASE:
             raise InvalidInput(
                 f"找不到这笔消费：{purchase_entry_id}", f"No such purchase: {purchase_entry_id}"
+            )
+        receipt = json.loads(purchase.payload or "{}").get("receipt_no")
+        if "sale_id" in json.loads(purchase.payload or "{}"):
+            # A till sale also moved stock, tenders and coupons: only a return undoes it all.
+            raise InvalidInput(
+                f"这笔消费是收银小票 {receipt}，请用退货（pos-app refund {receipt}）",
+                f"This purchase is till receipt {receipt}: use a return (pos-app refund {receipt})",
             )
         if s.scalar(
             select(LedgerEntry.entry_id).where(

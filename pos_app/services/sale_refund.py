@@ -29,12 +29,12 @@ from pos_app.domain.money import format_fen
 from pos_app.domain.permissions import Permission
 from pos_app.domain.pricing import share_out
 from pos_app.domain.receipt import ReceiptDocument, ReceiptLine, ReceiptMember, ReceiptTender
-from pos_app.domain.sale_request import TENDER_NAMES, LineRequest
+from pos_app.domain.sale_request import TENDER_NAMES, LineRequest, SaleRequest
 from pos_app.services import coupons as coupon_svc
 from pos_app.services import passes as pass_svc
 from pos_app.services.auth import Actor, Approval, authorize
 from pos_app.services.catalogue import product_by_code
-from pos_app.services.checkout import SaleResult
+from pos_app.services.checkout import SaleResult, sell_in_tx
 from pos_app.services.context import StoreContext
 from pos_app.services.points_book import add_lot, reverse_points
 from pos_app.services.sale_records import (
@@ -517,3 +517,28 @@ def _revoke_cards(
         ]
         for granted in active[: r.qty]:
             pass_svc.revoke_pass_in_tx(uc, granted.id, refund_no, related)
+
+
+def exchange(
+    ctx: StoreContext,
+    actor: Actor,
+    receipt_no: str,
+    returns: tuple[LineRequest, ...],
+    request: SaleRequest,
+    approval: Approval | None = None,
+) -> tuple[SaleResult, SaleResult]:
+    """换货: return some lines of a receipt and sell their replacements in one transaction —
+    both happen or neither. Returns (the new sale, the return)."""
+    sold: SaleResult | None = None
+    back: SaleResult | None = None
+    with use_case(ctx, actor, Permission.SALE_REFUND, approval, target=receipt_no) as uc:
+        authorize(uc.session, actor, Permission.SALE)
+        # The new sale first: a wrong PIN then commits only its failed try, nothing returned.
+        sold = sell_in_tx(uc, actor, request)
+        if uc.refusal is None:
+            back = _refund_in_tx(uc, actor, receipt_no, returns, approval)
+        refusal = uc.refusal
+    if refusal is not None:
+        raise refusal
+    assert sold is not None and back is not None
+    return sold, back

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -322,6 +323,13 @@ def refund_stored_value_payment(
     ) as uc:
         s = uc.session
         original = _original(s, payment_entry_id, EntryKind.SV_PAYMENT)
+        receipt = json.loads(original.payload or "{}").get("receipt_no")
+        if receipt:
+            raise InvalidInput(
+                f"这笔储值消费属于收银小票 {receipt}，请用退货（pos-app refund {receipt}）",
+                f"This payment belongs to till receipt {receipt}: use a return "
+                f"(pos-app refund {receipt})",
+            )
         if _refunded_already(s, payment_entry_id, EntryKind.SV_PAYMENT_REFUNDED):
             raise InvalidInput("这笔储值消费已经退过了", "This payment was already refunded")
         card = holder_card(s, original.card_id)

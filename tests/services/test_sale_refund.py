@@ -174,3 +174,37 @@ def test_cannot_return_more_than_was_sold(shop):
     assert "2" in info.value.zh
     with pytest.raises(InvalidInput):
         refund_sale(shop.ctx, shop.cashier, sale.receipt_no, (LineRequest("H001", 1),))
+
+
+def test_exchange_returns_and_sells_together(shop):
+    from pos_app.domain.errors import NotFound
+    from pos_app.domain.sale_request import SaleRequest, TenderRequest
+    from pos_app.services.sale_refund import exchange
+
+    sale = sell(shop.ctx, shop.cashier, req(("D001", 2), ("S001", 1)))
+    new = SaleRequest((LineRequest("S002", 1),), (TenderRequest("cash", 1000),))
+    sold, back = exchange(shop.ctx, shop.cashier, sale.receipt_no, (LineRequest("S001", 1),), new)
+    assert back.total_fen == -750 and sold.total_fen == 990 and sold.change_fen == 10
+    before = count(shop, Sale)
+    bad = SaleRequest((LineRequest("NOPE", 1),), (TenderRequest("cash"),))
+    with pytest.raises(NotFound):
+        exchange(shop.ctx, shop.cashier, sale.receipt_no, (LineRequest("D001", 1),), bad)
+    assert count(shop, Sale) == before  # neither the return nor the sale
+    assert verify_ledger(shop.ctx).ok
+
+
+def test_direct_refunds_of_a_till_sale_point_to_the_return(shop):
+    from pos_app.services.points import refund_purchase
+    from pos_app.services.stored_value import refund_stored_value_payment
+
+    member_with_card(shop, CARD, topup_fen=50000)
+    sale = sell(shop.ctx, shop.cashier, req(("D001", 1), card=CARD, pay=[("stored_value", None)]))
+    (purchase,) = entries(shop, EntryKind.PURCHASE)
+    (payment,) = entries(shop, EntryKind.SV_PAYMENT)
+    for call, entry_id, permission in (
+        (refund_purchase, purchase.entry_id, Permission.PURCHASE_REFUND),
+        (refund_stored_value_payment, payment.entry_id, Permission.STORED_VALUE_REFUND),
+    ):
+        with pytest.raises(InvalidInput) as info:
+            call(shop.ctx, shop.manager, entry_id, shop.approval(permission))
+        assert sale.receipt_no in info.value.zh
