@@ -14,7 +14,7 @@ the rest are non-members paying cash, WeChat, Alipay or by bank card. Sale lines
 documents are not written: no report reads them.
 
 It then times, through the services a manager uses:
-- the Z report of one day of the month (`reports.z_report(day=...)`, the figures day-end
+- the Z report of one day of the month (`reports.day_report`, the figures day-end
   records), target ≤ 1 s; and of one of that day's shifts;
 - the month's range report with its per-day lines (`reports.range_report`), target ≤ 5 s;
 - the month's staff report, and one `day_end` (which records a day; the next run closes
@@ -50,7 +50,7 @@ from pos_app.domain.report_figures import Figures
 from pos_app.services.auth import Actor
 from pos_app.services.context import DB_FILENAME, StoreContext, iso
 from pos_app.services.figures_query import report_queries
-from pos_app.services.reports import day_end, range_report, staff_report, z_report
+from pos_app.services.reports import day_end, day_report, range_report, staff_report, z_report
 from pos_app.services.shifts import ShiftReport
 from pos_app.services.sign_in import sign_in
 from pos_app.services.store_setup import add_operator
@@ -708,15 +708,15 @@ def main() -> int:
     ok = True
 
     print(f"\nZ report of one day ({day}), {args.runs} runs:")
-    day_report, samples = time_runs(lambda: z_report(ctx, manager, day=day), args.runs)
+    one_day, samples = time_runs(lambda: day_report(ctx, manager, day), args.runs)
     median = statistics.median(samples)
     print(
         f"  day Z report: first {samples[0] * 1e3:.0f} ms, median {median * 1e3:.0f} ms → "
         + verdict(median, DAY_TARGET_S)
     )
     ok &= median <= DAY_TARGET_S
-    show_figures(f"day {day}" + (" (closed)" if day_report.closed else ""), day_report.figures)
-    shift_no = day_report.shifts[0].shift_no
+    show_figures(f"day {day}" + (" (closed)" if one_day.closed else ""), one_day.figures)
+    shift_no = one_day.shifts[0].shift_no
     shift_report, samples = time_runs(lambda: z_report(ctx, manager, shift_no=shift_no), args.runs)
     assert isinstance(shift_report, ShiftReport)
     print(
@@ -742,7 +742,7 @@ def main() -> int:
         (
             d
             for d in (first + timedelta(days=i) for i in range(args.days))
-            if not z_report(ctx, manager, day=d).closed
+            if not day_report(ctx, manager, d).closed
         ),
         None,
     )

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from pos_app.domain.text_width import display_width
-from tests.test_cli import CARD, Cli, build_template, copy_store, one_json
+from tests.test_cli import CARD, PIN, Cli, build_template, copy_store, one_json
 
 
 @pytest.fixture(scope="module")
@@ -152,3 +152,26 @@ def test_range_and_staff_reports(c: Cli) -> None:
     denied = c.json(f"report range --from {today()} --to {today()}", as_="cashier", code=1)
     assert denied["error"] == "permission_denied"
     assert one_json(c.run("report x", as_="cashier", json=True).stdout)["figures"]["net_fen"] == 0
+
+
+def test_sales_refund_verify_and_a_z_report_that_adds_up(c: Cli) -> None:
+    catalogue = Path(__file__).resolve().parent.parent / "pos_app" / "resources"
+    c.ok("product", "import", catalogue / "demo_catalogue.csv", as_="manager")
+    c.ok("shift open --float 100", as_="cashier")
+    cash_sale = c.json("sale --line D001:2 --line S001 --pay cash:20", as_="cashier")
+    assert (cash_sale["total_fen"], cash_sale["change_fen"]) == (1_150, 850)
+    c.ok(f"sale --card {CARD} --pin {PIN} --line H001 --pay stored_value", as_="cashier")
+    c.ok("sale --line S001:2 --pay wechat:5:WX123 --pay alipay", as_="cashier")
+    c.ok(f"refund {cash_sale['receipt_no']} --line D001:1", as_="cashier")
+    c.entries()  # verify: balances, points and the chain check out after the refund
+
+    z = c.json("shift close --counted 121.50", as_="cashier")["figures"]
+    assert (z["sales_count"], z["sales_fen"], z["refunds_fen"]) == (3, 1_150 + 3_990 + 1_500, 200)
+    assert z["net_fen"] == z["tenders_net_fen"] == 6_440  # tenders = sales − refunds
+    tenders = {t["tender"]: t["net_fen"] for t in z["tenders"]}
+    assert tenders == {"cash": 950, "wechat": 500, "alipay": 1_000, "stored_value": 3_990}
+    cash = z["cash"]
+    assert cash["expected_fen"] == cash["float_fen"] + cash["in_fen"] - cash["out_fen"]
+    assert cash["expected_fen"] == 10_000 + 1_150 - 200 == 10_950
+    assert cash["over_short_fen"] == 12_150 - 10_950
+    assert (z["sv_principal_used_fen"], z["member_sales_count"]) == (3_990, 1)

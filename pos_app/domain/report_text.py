@@ -38,7 +38,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "closed_by": ("日结人", "Closed by"),
     "printed": ("打印时间", "Printed"),
     "sales": ("销售", "Sales"),
-    "sales_count": ("销售笔数", "Sales"),
+    "sales_count": ("销售笔数", "Number of sales"),
     "gross": ("原价合计", "Gross"),
     "discount": ("优惠", "Discounts"),
     "rounding": ("抹零", "Rounding"),

@@ -69,7 +69,6 @@ from pos_app.services.sale_records import (
     SaleRows,
     local_time_text,
     next_receipt_no,
-    operator_name,
     write_sale,
 )
 from pos_app.services.shifts import open_shift_row
@@ -435,7 +434,11 @@ def sell_in_tx(uc: UseCase, actor: Actor, request: SaleRequest) -> SaleResult | 
         assert earned is not None
         s.flush()
         shown = used_pass_ids | set(granted)
-        held = [p for p in pass_svc.usable_passes(s, member.id, today) if p.pass_id in shown]
+        held = (
+            [p for p in pass_svc.usable_passes(s, member.id, today) if p.pass_id in shown]
+            if shown
+            else []
+        )
         member_block = _member_block(
             uc,
             member,
@@ -450,7 +453,7 @@ def sell_in_tx(uc: UseCase, actor: Actor, request: SaleRequest) -> SaleResult | 
         receipt_no=receipt_no,
         kind="sale",
         business_time=local_time_text(ctx, business_time),
-        operator_name=operator_name(s, actor.operator_id) or actor.login,
+        operator_name=actor.name,
         lines=tuple(
             ReceiptLine(
                 line.line_no,

@@ -121,9 +121,7 @@ def z_report(
     if shift_no is not None and day is not None:
         raise InvalidInput("只能指定班次或日期之一", "Give a shift or a day, not both")
     if day is not None:
-        with read_session(ctx.engine) as s:
-            authorize(s, actor, Permission.REPORT_STORE)
-            return _day_report(ctx, s, day)
+        return day_report(ctx, actor, day)
     with read_session(ctx.engine) as s:
         authorize(s, actor, Permission.REPORT_SHIFT)
         if shift_no is None:
@@ -173,6 +171,13 @@ def _day_report(ctx: StoreContext, s: Session, day: date) -> DayReport:
             entry_id=record.entry_id,
         )
     return DayReport(day, _live_day(ctx, s, day, shifts), views, closed=False)
+
+
+def day_report(ctx: StoreContext, actor: Actor, day: date) -> DayReport:
+    """A day's report: as recorded at its day-end, or as it stands if not closed yet."""
+    with read_session(ctx.engine) as s:
+        authorize(s, actor, Permission.REPORT_STORE)
+        return _day_report(ctx, s, day)
 
 
 def day_end(ctx: StoreContext, actor: Actor, day: date | None = None) -> DayReport:
@@ -332,6 +337,21 @@ def staff_report(ctx: StoreContext, actor: Actor, date_from: date, date_to: date
                 )
             )
         }
-    lines = [StaffLine(*names.get(op_id, (op_id, "")), **row) for op_id, row in figures.items()]
+    lines = []
+    for op_id, row in figures.items():
+        login, name = names.get(op_id, (op_id, ""))
+        lines.append(
+            StaffLine(
+                login,
+                name,
+                sales_count=row.get("sales_count", 0),
+                sales_fen=row.get("sales_fen", 0),
+                refunds_count=row.get("refunds_count", 0),
+                refunds_fen=row.get("refunds_fen", 0),
+                members_registered=row.get("members_registered", 0),
+                topups_count=row.get("topups_count", 0),
+                topups_fen=row.get("topups_fen", 0),
+            )
+        )
     lines.sort(key=lambda line: (-line.net_fen, line.login))
     return StaffReport(date_from, date_to, tuple(lines))

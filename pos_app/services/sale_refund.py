@@ -279,7 +279,7 @@ def _refund_in_tx(
         receipt_no=refund_no,
         kind="refund",
         business_time=local_time_text(ctx, business_time),
-        operator_name=operator_name(s, actor.operator_id) or actor.login,
+        operator_name=actor.name,
         lines=tuple(
             ReceiptLine(
                 i + 1,

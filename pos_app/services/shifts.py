@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.engine import read_session
-from db.models import Operator, Shift
+from db.models import DayClose, Operator, Shift
 from pos_app.domain.entry_kinds import EntryKind
 from pos_app.domain.errors import AlreadyExists, InsufficientBalance, InvalidInput
 from pos_app.domain.money import format_fen
@@ -102,8 +102,13 @@ def open_shift(ctx: StoreContext, actor: Actor, float_fen: int) -> ShiftView:
                 f"第 {current.shift_no} 班尚未交班，请先交班",
                 f"Shift {current.shift_no} is still open: close it first",
             )
-        shift_no = (s.scalar(select(func.max(Shift.shift_no))) or 0) + 1
         day = ctx.business_day().isoformat()
+        if s.get(DayClose, day) is not None:
+            # The day's figures are recorded; a shift now would sell into a closed day.
+            raise InvalidInput(
+                f"{day} 已日结，不能再开班", f"{day} is closed (day-end done): no new shift"
+            )
+        shift_no = (s.scalar(select(func.max(Shift.shift_no))) or 0) + 1
         entry = uc.ledger.append(
             EntryKind.SHIFT_OPENED,
             amount_fen=float_fen,

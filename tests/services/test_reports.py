@@ -282,6 +282,11 @@ def test_day_end_sums_the_days_shifts_and_is_recorded_once(shop: StoreFixture) -
     assert again == report and ledger_count(store) == before
     shown = z_report(store.ctx, store.manager, day=DAY)
     assert isinstance(shown, DayReport) and shown == report
+    # No shift can open into the closed day (nor sell into it); the next day can.
+    with pytest.raises(InvalidInput, match="is closed"):
+        shifts.open_shift(store.ctx, store.cashier, 0)
+    store.clock.advance(days=1)
+    assert shifts.open_shift(store.ctx, store.cashier, 0).business_day == "2026-03-03"
     assert verify_ledger(store.ctx).ok
 
 
