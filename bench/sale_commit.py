@@ -37,30 +37,10 @@ from pos_app.services import coupons, members, shifts, stored_value
 from pos_app.services.cards import issue_card
 from pos_app.services.catalogue import load_demo_catalogue
 from pos_app.services.checkout import sell
+from pos_app.services.demo_sales import GOODS
 
 TARGET_RATIO = 2.0
-SKUS = [
-    "D001",
-    "D002",
-    "D003",
-    "D004",
-    "D005",
-    "D006",
-    "D007",
-    "S001",
-    "S002",
-    "S003",
-    "S004",
-    "S005",
-    "S006",
-    "V001",
-    "V002",
-    "V003",
-    "V004",
-    "F001",
-    "F002",
-    "H001",
-]
+SKUS = GOODS[:20]
 
 
 def main() -> int:
@@ -127,7 +107,7 @@ def main() -> int:
         if args.profile:
             profiler = cProfile.Profile()
             profiler.runcall(sale, total - 1)
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
         bare.close()
         ctx.engine.dispose()
     finally:

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from db.counters import next_value
 from db.engine import read_session
 from db.ledger import new_id
-from db.models import Counter, HeldSale, Operator
+from db.models import HeldSale, Operator
 from pos_app.domain.errors import InvalidInput, LimitExceeded, NotFound
 from pos_app.domain.permissions import Permission
 from pos_app.domain.sale_request import SaleRequest
@@ -60,13 +61,7 @@ def _view(row: HeldSale, login: str, name: str) -> HeldView:
 def _next_label(session: Session, day: str) -> str:
     """ "挂单 N": N runs through the business day and is never reused within it, even after
     earlier carts were recalled, so a cashier never sees two different carts called 挂单 2."""
-    name = f"held:{day}"
-    counter = session.get(Counter, name)
-    if counter is None:
-        counter = Counter(name=name, value=0)
-        session.add(counter)
-    counter.value += 1
-    return f"挂单 {counter.value}"
+    return f"挂单 {next_value(session, f'held:{day}')}"
 
 
 def _check_label(label: str | None) -> str | None:

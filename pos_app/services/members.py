@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from db.counters import next_value
 from db.engine import read_session
 from db.ledger import new_id
-from db.models import Card, Counter, Member
+from db.models import Card, Member
 from pos_app.domain.entry_kinds import EntryKind
 from pos_app.domain.errors import AlreadyExists, AuthenticationFailed, InvalidInput
 from pos_app.domain.members import (
@@ -104,12 +105,7 @@ def member_view(session: Session, member: Member, role: Role, tier_name: str) ->
 
 
 def next_member_no(session: Session, store_code: str) -> str:
-    counter = session.get(Counter, "member_no")
-    if counter is None:
-        counter = Counter(name="member_no", value=0)
-        session.add(counter)
-    counter.value += 1
-    return f"{store_code}{counter.value:07d}"
+    return f"{store_code}{next_value(session, 'member_no'):07d}"
 
 
 def register_member(

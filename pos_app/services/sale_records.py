@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from db.counters import next_value
 from db.engine import read_session
-from db.models import Counter, Operator, Sale, SaleLine, SaleTender
+from db.models import Operator, Sale, SaleLine, SaleTender
 from db.models import ReceiptDocument as ReceiptRow
 from pos_app.domain.errors import NotFound
 from pos_app.domain.permissions import Permission
@@ -24,13 +25,8 @@ from pos_app.services.context import StoreContext
 def next_receipt_no(session: Session, store_code: str, day: date) -> str:
     """SH01-260302-0001: the store, the business day, the day's running number. Sales and
     refunds share the sequence, so a receipt number is never reused."""
-    name = f"receipt:{day.isoformat()}"
-    counter = session.get(Counter, name)
-    if counter is None:
-        counter = Counter(name=name, value=0)
-        session.add(counter)
-    counter.value += 1
-    return f"{store_code}-{day.strftime('%y%m%d')}-{counter.value:04d}"
+    number = next_value(session, f"receipt:{day.isoformat()}")
+    return f"{store_code}-{day.strftime('%y%m%d')}-{number:04d}"
 
 
 def operator_name(session: Session, operator_id: str | None) -> str | None:
