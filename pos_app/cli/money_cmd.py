@@ -96,6 +96,8 @@ def topup(
     ]
     if r.new_tier:
         rows.append(("升级 New tier", f"{r.balance.tier_name} {r.new_tier}"))
+    if r.coupon_codes:
+        rows.append(("赠券 Coupons", " ".join(r.coupon_codes)))
     inv.out.result(
         {
             "entry_id": r.entry_id,
@@ -103,6 +105,7 @@ def topup(
             "bonus_fen": r.bonus_fen,
             "tender": r.tender,
             "new_tier": r.new_tier,
+            "coupon_codes": list(r.coupon_codes),
             "balance": balance_fields(r.balance),
         },
         rows + balance_rows(r.balance),
