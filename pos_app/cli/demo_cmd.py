@@ -243,6 +243,14 @@ def _example_commands(inv: Invocation, samples: list[tuple[Balance, str]]) -> li
         (f"pos-app pay {card} 12.50", "储值支付 pay from the card"),
         (f"pos-app member find {last4}", "手机尾号 last 4 digits of the mobile"),
         (f"pos-app member show --card {card}", ""),
+        ("pos-app product list --category 蔬菜", "商品 the catalogue"),
+        (
+            f"pos-app sale --card {card} --line V001:3 --line F001 --line 6921168509256:2 "
+            "--pay stored_value:20 --pay cash:100",
+            "会员收银 member sale, split tender",
+        ),
+        ("pos-app sale --line D002:2 --line S001 --pay wechat::WX0001", "散客 walk-in sale"),
+        ("pos-app report x", "当班报表 X report of the open shift"),
         (f"pos-app --json balance {card}", "one JSON object, amounts in fen"),
         (f"pos-app card freeze {card}", "收银员无权 refused: managers only"),
         (f"pos-app card lost {other}", "挂失"),
