@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from db.engine import read_session
 from db.models import AuditEvent, Card, LedgerEntry, Member, PointLot
+from pos_app.domain.sale_request import LineRequest, SaleRequest, TenderRequest
 from pos_app.services import members, stored_value
 from pos_app.services.cards import issue_card
 from tests.conftest import EXAMPLE_RULES, StoreFixture, load_rules_text
@@ -108,3 +109,25 @@ def member_with_card(
     if topup_fen:
         stored_value.top_up(store.ctx, store.cashier, card_no, topup_fen)
     return member
+
+
+CARD = "88880001"
+
+
+def req(
+    *lines: tuple[str, int],
+    pay: Any = (("cash", None),),
+    card: str | None = None,
+    pin: str | None = None,
+    coupons: Any = (),
+    member_no: str | None = None,
+) -> SaleRequest:
+    """A sale request: req(("D001", 2), pay=[("stored_value", None), ("cash", 5000)])."""
+    return SaleRequest(
+        lines=tuple(LineRequest(code, qty) for code, qty in lines),
+        tenders=tuple(TenderRequest(t, a) for t, a in pay),
+        card_no=card,
+        member_no=member_no,
+        pin=pin,
+        coupon_codes=tuple(coupons),
+    )

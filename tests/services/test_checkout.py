@@ -16,33 +16,21 @@ from pos_app.domain.errors import (
     PinRequired,
     WrongPin,
 )
-from pos_app.domain.sale_request import LineRequest, SaleRequest, TenderRequest
-from pos_app.services import cards, coupons, shifts
+from pos_app.domain.sale_request import SaleRequest, TenderRequest
+from pos_app.services import cards, coupons
 from pos_app.services.catalogue import load_demo_catalogue
 from pos_app.services.checkout import quote, sell
 from pos_app.services.sale_records import reprint
 from pos_app.services.verify import verify_ledger
-from tests.services.support import buckets, count, entries, member_row, member_with_card
-
-CARD = "88880001"
-
-
-@pytest.fixture
-def shop(store):
-    load_demo_catalogue(store.ctx, store.manager)
-    shifts.open_shift(store.ctx, store.cashier, 50000)
-    return store
-
-
-def req(*lines, pay=(("cash", None),), card=None, pin=None, coupons=(), member_no=None):
-    return SaleRequest(
-        lines=tuple(LineRequest(code, qty) for code, qty in lines),
-        tenders=tuple(TenderRequest(t, a) for t, a in pay),
-        card_no=card,
-        member_no=member_no,
-        pin=pin,
-        coupon_codes=tuple(coupons),
-    )
+from tests.services.support import (
+    CARD,
+    buckets,
+    count,
+    entries,
+    member_row,
+    member_with_card,
+    req,
+)
 
 
 def test_walk_in_cash_sale_with_change(shop):
@@ -211,8 +199,8 @@ def test_no_sale_without_an_open_shift(store):
 
 def test_points_as_a_tender_within_the_share(shop):
     member = member_with_card(shop, CARD)
-    from pos_app.services.points import give_participation_points
     from pos_app.domain.permissions import Permission
+    from pos_app.services.points import give_participation_points
 
     give_participation_points(
         shop.ctx,
@@ -261,9 +249,47 @@ def test_coupon_row_marked_used_with_the_receipt(shop):
     _manjian(shop)
     (c,) = coupons.issue_coupons(shop.ctx, shop.cashier, "VEG20-8", member.member_no)
     result = sell(shop.ctx, shop.cashier, req(("V001", 3), card=CARD, coupons=[c.code]))
-    from db.engine import read_session
     from sqlalchemy import select
+
+    from db.engine import read_session
 
     with read_session(shop.ctx.engine) as s:
         row = s.scalars(select(Coupon).where(Coupon.code == c.code)).one()
         assert row.state == "used" and row.used_receipt_no == result.receipt_no
+
+
+def test_monthly_card_covers_every_visit_until_its_last_day(shop):
+    member_with_card(shop, CARD, topup_fen=50000)
+    sell(shop.ctx, shop.cashier, req(("C030", 1), card=CARD, pay=[("stored_value", None)]))
+    for _ in range(3):  # unlimited visits
+        gym = sell(shop.ctx, shop.cashier, req(("SV02", 1), card=CARD, pay=[("count_card", None)]))
+        assert gym.total_fen == 3000 and gym.receipt.tenders[0].tender == "count_card"
+    shop.clock.advance(days=30)  # valid for 30 days including the day of sale
+    with pytest.raises(InvalidInput):
+        sell(shop.ctx, shop.cashier, req(("SV02", 1), card=CARD, pay=[("count_card", None)]))
+    assert verify_ledger(shop.ctx).ok
+
+
+def test_voiding_a_line_above_the_limit_needs_a_manager_and_is_audited(shop):
+    from db.models import AuditEvent
+    from pos_app.domain.errors import ApprovalRequired
+    from pos_app.domain.permissions import Permission
+    from pos_app.services.checkout import cancel_sale, check_void
+
+    check_void(shop.ctx, shop.cashier, 1000)
+    with pytest.raises(ApprovalRequired):
+        check_void(shop.ctx, shop.cashier, 149900)
+    check_void(shop.ctx, shop.cashier, 149900, shop.approval(Permission.SALE_OVER_LIMIT))
+    cancel_sale(shop.ctx, shop.cashier, req(("D001", 1)), "顾客不要了")
+    from sqlalchemy import select
+
+    from db.engine import read_session
+
+    with read_session(shop.ctx.engine) as s:
+        actions = [(a.action, a.outcome) for a in s.scalars(select(AuditEvent))]
+    assert actions[-4:] == [
+        ("sale.void_line", "ok"),
+        ("sale.over_limit", "refused"),
+        ("sale.void_line", "ok"),
+        ("sale.cancelled", "ok"),
+    ]

@@ -18,8 +18,15 @@ from pos_app.services.checkout import sell
 from pos_app.services.points import give_participation_points
 from pos_app.services.sale_refund import refund_sale
 from pos_app.services.verify import verify_ledger
-from tests.services.support import buckets, count, entries, member_row, member_with_card
-from tests.services.test_checkout import CARD, req, shop  # noqa: F401  (fixture)
+from tests.services.support import (
+    CARD,
+    buckets,
+    count,
+    entries,
+    member_row,
+    member_with_card,
+    req,
+)
 
 
 def test_whole_cash_sale_refunded(shop):
