@@ -168,9 +168,7 @@ def _gift_products(s: Session, rules: Rules, coupons: list[CouponTerms]) -> dict
     return {p.sku: p for p in rows}
 
 
-def price_cart(
-    s: Session, rules: Rules, request: SaleRequest, today: date, with_passes: bool = True
-) -> Cart:
+def price_cart(s: Session, rules: Rules, request: SaleRequest, today: date) -> Cart:
     """Price a request against the database as it stands (no writes)."""
     if not request.lines:
         raise InvalidInput("购物车是空的", "The cart is empty")
@@ -211,7 +209,7 @@ def price_cart(
     products += [gifts[line.product.sku] for line in priced.lines[len(products) :]]
     passes: list[HeldPass] = []
     uses: list[PassUse] = []
-    if member is not None and with_passes:
+    if member is not None:
         service_lines = [
             ServiceLine(line.line_no, line.product.sku, line.qty, line.net_fen)
             for line in priced.lines
@@ -285,14 +283,10 @@ def quote(ctx: StoreContext, actor: Actor, request: SaleRequest) -> Quote:
 
 def sell(ctx: StoreContext, actor: Actor, request: SaleRequest) -> SaleResult:
     """Complete a sale. A wrong PIN is refused and only the failed try is recorded."""
-    result: SaleResult | None = None
     target = mask_card_no(request.card_no) if request.card_no else request.member_no
     with use_case(ctx, actor, Permission.SALE, target=target) as uc:
         result = sell_in_tx(uc, actor, request)
-        refusal = uc.refusal
-    if refusal is not None:
-        raise refusal
-    assert result is not None
+    assert result is not None  # a wrong PIN was raised by use_case after its commit
     log.info("sale %s total %s", result.receipt_no, format_fen(result.total_fen))
     return result
 

@@ -364,27 +364,13 @@ def _give_back_uses(
     """Returned service lines that a count card paid give their uses back first; returns the
     value given back to the cards."""
     s = uc.session
-    uses = [
-        e
-        for e in s.scalars(
-            select(LedgerEntry)
-            .where(
-                LedgerEntry.related_entry_id == purchase_id,
-                LedgerEntry.kind == EntryKind.PASS_USED,
-            )
-            .order_by(LedgerEntry.store_seq)
-        )
-    ]
+    uses = pass_svc.recorded_uses(s, purchase_id)
     value = 0
     for r in returns:
         want = r.qty
         for use in uses:
-            data = _payload(use)
-            if int(data.get("line_no", 0)) != r.line.line_no or want == 0:
-                continue
-            open_qty = int(data["qty"]) - _reversed_units(s, use.entry_id)
-            take = min(want, open_qty)
-            if take <= 0:
+            take = min(want, use.outstanding_qty)
+            if use.line_no != r.line.line_no or take <= 0:
                 continue
             entry_id = pass_svc.reverse_use_in_tx(uc, use.entry_id, take, refund_no, related)
             entry = s.get(LedgerEntry, entry_id)
@@ -392,18 +378,6 @@ def _give_back_uses(
             value += entry.amount_fen
             want -= take
     return value
-
-
-def _reversed_units(s: Session, use_entry_id: str) -> int:
-    return sum(
-        int(_payload(e).get("qty", 0))
-        for e in s.scalars(
-            select(LedgerEntry).where(
-                LedgerEntry.related_entry_id == use_entry_id,
-                LedgerEntry.kind == EntryKind.PASS_USE_REVERSED,
-            )
-        )
-    )
 
 
 def _stored_value_back(
@@ -509,14 +483,12 @@ def _revoke_cards(
     uc: UseCase, purchase_id: str, returns: list[_Return], refund_no: str, related: str
 ) -> None:
     """Service cards sold on the sale and now returned are revoked (refused if used)."""
+    granted = [p for p in pass_svc.granted_passes(uc.session, purchase_id) if p.state == "active"]
     for r in returns:
-        active = [
-            p
-            for p in pass_svc.granted_passes(uc.session, purchase_id)
-            if p.product_sku == r.line.sku and p.state == "active"
-        ]
-        for granted in active[: r.qty]:
-            pass_svc.revoke_pass_in_tx(uc, granted.id, refund_no, related)
+        mine = [p for p in granted if p.product_sku == r.line.sku][: r.qty]
+        for card in mine:
+            pass_svc.revoke_pass_in_tx(uc, card.id, refund_no, related)
+            granted.remove(card)
 
 
 def exchange(
@@ -529,16 +501,10 @@ def exchange(
 ) -> tuple[SaleResult, SaleResult]:
     """换货: return some lines of a receipt and sell their replacements in one transaction —
     both happen or neither. Returns (the new sale, the return)."""
-    sold: SaleResult | None = None
-    back: SaleResult | None = None
     with use_case(ctx, actor, Permission.SALE_REFUND, approval, target=receipt_no) as uc:
         authorize(uc.session, actor, Permission.SALE)
         # The new sale first: a wrong PIN then commits only its failed try, nothing returned.
         sold = sell_in_tx(uc, actor, request)
-        if uc.refusal is None:
-            back = _refund_in_tx(uc, actor, receipt_no, returns, approval)
-        refusal = uc.refusal
-    if refusal is not None:
-        raise refusal
-    assert sold is not None and back is not None
-    return sold, back
+        if sold is not None:
+            return sold, _refund_in_tx(uc, actor, receipt_no, returns, approval)
+    raise AssertionError("unreachable: use_case raises the wrong PIN after committing it")

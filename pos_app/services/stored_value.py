@@ -12,7 +12,7 @@ from db.engine import read_session
 from db.models import Card, LedgerEntry, Member
 from pos_app.domain.card_lifecycle import CardState, check_can_pay, mask_card_no
 from pos_app.domain.entry_kinds import EntryKind
-from pos_app.domain.errors import DomainError, InvalidInput, NotFound, PinRequired
+from pos_app.domain.errors import InvalidInput, NotFound, PinRequired
 from pos_app.domain.permissions import Permission
 from pos_app.domain.pin_policy import MAX_WRONG_TRIES, check_not_locked, wrong_pin_error
 from pos_app.domain.stored_value import (
@@ -185,8 +185,6 @@ def pay_with_stored_value(
     A wrong PIN is refused, but the failed try is recorded and committed (so five wrong
     tries lock the card even across restarts); nothing else is written.
     """
-    refusal: DomainError | None = None
-    result: PaymentResult | None = None
     with use_case(ctx, actor, Permission.STORED_VALUE_PAY, target=mask_card_no(card_no)) as uc:
         card = card_by_no(uc.session, card_no)
         check_can_pay(mask_card_no(card.card_no), CardState(card.state))
@@ -199,18 +197,14 @@ def pay_with_stored_value(
                 uc, card, member, amount_fen, {"reference": reference} if reference else None
             )
             tier = uc.rules.tiers.level(member.tier_code)
-            result = PaymentResult(
+            return PaymentResult(
                 entry.entry_id,
                 amount_fen,
                 split.principal,
                 split.bonus,
                 _balance(card, member, tier.name),
             )
-        refusal = uc.refusal
-    if refusal is not None:
-        raise refusal
-    assert result is not None
-    return result
+    raise AssertionError("unreachable: use_case raises the wrong PIN after committing it")
 
 
 def check_pin_in_tx(

@@ -42,7 +42,8 @@ class UseCase:
     rules: Rules
     approver_id: str | None
     # A refusal decided inside the transaction whose record must still be committed (a wrong
-    # PIN's `pin_failed` entry): the caller writes nothing more and raises it after commit.
+    # PIN's `pin_failed` entry): the caller writes nothing more, and `use_case` raises it
+    # once the transaction has committed.
     refusal: DomainError | None = None
 
     @property
@@ -71,9 +72,12 @@ def use_case(
                 now_iso=ctx.now_iso(),
                 approved_by_id=approver_id,
             )
-            yield UseCase(ctx, session, ledger, rules, approver_id)
+            uc = UseCase(ctx, session, ledger, rules, approver_id)
+            yield uc
     except (PermissionDenied, ApprovalRequired, AuthenticationFailed) as exc:
         record_refusal(ctx, actor.operator_id, permission.value, target, exc.en)
         log.warning("%s refused for %s on %s: %s", permission.value, actor.login, target, exc.en)
         raise
+    if uc.refusal is not None:
+        raise uc.refusal  # after the commit: the record of the refused try is kept
     log.info("%s by %s on %s", permission.value, actor.login, target or "-")
