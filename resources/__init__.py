@@ -1,0 +1,9 @@
+"""Files the app ships with: fonts (and, as they come, icons, translations, layouts)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+FONTS = Path(__file__).resolve().parent / "fonts"
+# Chinese text on a machine (or a receipt printer) that has no Chinese font of its own.
+CJK_FONT = FONTS / "wqy-microhei-gb2312.ttf"
