@@ -17,11 +17,13 @@ import click
 from click.core import ParameterSource
 from sqlalchemy.exc import OperationalError
 
+from hardware.errors import DeviceError, DeviceUriError
 from pos_app.cli import (
     cards_cmd,
     coupon_cmd,
     demo_cmd,
     exit_codes,
+    hw_cmd,
     ledger_cmd,
     members_cmd,
     money_cmd,
@@ -32,7 +34,7 @@ from pos_app.cli import (
     setup_cmd,
     shift_cmd,
 )
-from pos_app.cli.exit_codes import exit_code_for
+from pos_app.cli.exit_codes import REFUSED, exit_code_for
 from pos_app.cli.invocation import Invocation, default_data_dir
 from pos_app.domain.errors import DomainError
 
@@ -47,6 +49,11 @@ class PosGroup(click.Group):
             inv = _invocation(ctx)
             inv.out.error(exc.code, exc.message(inv.lang))
             raise click.exceptions.Exit(exit_code_for(exc)) from None
+        except DeviceError as exc:
+            inv = _invocation(ctx)
+            inv.out.error(exc.code, exc.message(inv.lang))
+            bad_input = isinstance(exc, DeviceUriError)
+            raise click.exceptions.Exit(exit_codes.USAGE if bad_input else REFUSED) from None
         except OperationalError as exc:
             inv = _invocation(ctx)
             busy = "locked" in str(exc.orig) or "busy" in str(exc.orig)
@@ -142,6 +149,7 @@ for _command in (
     sale_cmd.sale,
     sale_cmd.refund,
     sale_cmd.reprint,
+    hw_cmd.hw,
 ):
     cli.add_command(_command)
 

@@ -133,15 +133,6 @@ _EN = _Labels(
 )
 
 
-def _money(fen: int) -> str:
-    return format_fen(fen, symbol="¥")
-
-
-def _off(fen: int) -> str:
-    """A discount of `fen` (positive = taken off) as its effect on the total."""
-    return _money(-fen)
-
-
 def _clean(text: str) -> str:
     """Control characters (a stray tab or newline in a product name) would break the layout."""
     return "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text).strip()
@@ -150,9 +141,17 @@ def _clean(text: str) -> str:
 class _Page:
     """Lines of one receipt, each within `width` columns."""
 
-    def __init__(self, width: int) -> None:
+    def __init__(self, width: int, currency: str) -> None:
         self.width = width
+        self.currency = currency
         self.lines: list[str] = []
+
+    def money(self, fen: int) -> str:
+        return format_fen(fen, symbol=self.currency)
+
+    def off(self, fen: int) -> str:
+        """A discount of `fen` (positive = taken off) as its effect on the total."""
+        return self.money(-fen)
 
     def rule(self, char: str = "-") -> None:
         self.lines.append(char * self.width)
@@ -189,8 +188,14 @@ class _Page:
         return "\n".join(line.rstrip() for line in self.lines) + "\n"
 
 
-def render_text(doc: ReceiptDocument, width: int = 32, lang: str = "zh") -> str:
-    """The receipt as lines of at most `width` (32 or 48) columns, in Chinese or English."""
+def render_text(
+    doc: ReceiptDocument, width: int = 32, lang: str = "zh", currency: str = "¥"
+) -> str:
+    """The receipt as lines of at most `width` (32 or 48) columns, in Chinese or English.
+
+    `currency` is the yuan sign: "¥" for screens and terminals, the full-width "￥" (two
+    columns) for Chinese receipt printers, whose GBK/GB18030 fonts garble "¥".
+    """
     if width not in WIDTHS:
         raise InvalidInput(
             f"小票宽度只能是 32 或 48 列：{width}",
@@ -198,7 +203,7 @@ def render_text(doc: ReceiptDocument, width: int = 32, lang: str = "zh") -> str:
         )
     en = lang.startswith("en")
     labels = _EN if en else _ZH
-    page = _Page(width)
+    page = _Page(width, currency)
     _header(page, doc, labels)
     page.rule()
     for line in doc.lines:
@@ -238,34 +243,35 @@ def _header(page: _Page, doc: ReceiptDocument, labels: _Labels) -> None:
 
 def _adjustment(page: _Page, adjustment: ReceiptAdjustment, en: bool) -> None:
     label = adjustment.label_en if en else adjustment.label_zh
-    page.amount(label, _off(adjustment.amount_fen), INDENT)
+    page.amount(label, page.off(adjustment.amount_fen), INDENT)
 
 
 def _line(page: _Page, line: ReceiptLine, en: bool) -> None:
     page.text(line.name)
-    page.amount(f"{line.qty} x {_money(line.unit_price_fen)}", _money(line.gross_fen), INDENT)
+    unit = f"{line.qty} x {page.money(line.unit_price_fen)}"
+    page.amount(unit, page.money(line.gross_fen), INDENT)
     for adjustment in line.adjustments:
         _adjustment(page, adjustment, en)
 
 
 def _totals(page: _Page, doc: ReceiptDocument, labels: _Labels, en: bool) -> None:
-    page.amount(labels.gross, _money(doc.gross_fen))
-    page.amount(labels.discount, _off(doc.discount_fen))
+    page.amount(labels.gross, page.money(doc.gross_fen))
+    page.amount(labels.discount, page.off(doc.discount_fen))
     # Each sale-level discount under the row it makes up: coupons under 优惠, 抹零 under 抹零.
     for adjustment in doc.sale_adjustments:
         if adjustment.kind != "rounding" or not doc.rounding_fen:
             _adjustment(page, adjustment, en)
     if doc.rounding_fen:
-        page.amount(labels.rounding, _off(doc.rounding_fen))
+        page.amount(labels.rounding, page.off(doc.rounding_fen))
         for adjustment in doc.sale_adjustments:
             if adjustment.kind == "rounding":
                 _adjustment(page, adjustment, en)
     page.rule("=")
-    page.amount(labels.total, _money(doc.total_fen))
+    page.amount(labels.total, page.money(doc.total_fen))
 
 
 def _tender(page: _Page, tender: ReceiptTender, labels: _Labels, en: bool) -> None:
-    page.amount(tender.label_en if en else tender.label_zh, _money(tender.amount_fen))
+    page.amount(tender.label_en if en else tender.label_zh, page.money(tender.amount_fen))
     detail = tender.detail_en if en else tender.detail_zh
     if detail:
         page.text(detail, INDENT)
@@ -277,8 +283,8 @@ def _tenders(page: _Page, doc: ReceiptDocument, labels: _Labels, en: bool) -> No
     for tender in doc.tenders:
         _tender(page, tender, labels, en)
     if doc.cash_given_fen:
-        page.amount(labels.cash_given, _money(doc.cash_given_fen))
-        page.amount(labels.change, _money(doc.change_fen))
+        page.amount(labels.cash_given, page.money(doc.cash_given_fen))
+        page.amount(labels.change, page.money(doc.change_fen))
 
 
 def _member(page: _Page, member: ReceiptMember, labels: _Labels, en: bool) -> None:
@@ -288,10 +294,10 @@ def _member(page: _Page, member: ReceiptMember, labels: _Labels, en: bool) -> No
     if member.card_no_masked:
         page.field(labels.card, member.card_no_masked, labels.colon)
     if member.stored_value_fen is not None:
-        page.amount(labels.stored_value, _money(member.stored_value_fen))
+        page.amount(labels.stored_value, page.money(member.stored_value_fen))
         if member.principal_fen is not None and member.bonus_fen is not None:
-            page.amount(labels.principal, _money(member.principal_fen), INDENT)
-            page.amount(labels.bonus, _money(member.bonus_fen), INDENT)
+            page.amount(labels.principal, page.money(member.principal_fen), INDENT)
+            page.amount(labels.bonus, page.money(member.bonus_fen), INDENT)
     earned = member.points_earned
     page.amount(labels.points_earned, f"{earned:+d}" if earned else "0")
     page.amount(labels.points_balance, str(member.points_balance))

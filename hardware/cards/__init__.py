@@ -1,0 +1,1 @@
+"""Card sources: PC/SC IC readers, serial magstripe readers and scanners, keyboard wedges."""
