@@ -23,6 +23,7 @@ def receipt_print_document(
     """The receipt as print blocks for `profile`'s paper: an optional logo, the store name
     large, the text of `render_text` at the paper's columns, and the receipt number as a QR
     code a scanner reads back for a return or a reprint."""
+    doc = _full_width_yuan(doc)
     text = render_text(doc, profile.columns, lang, currency=PRINTER_CURRENCY)
     lines = text.rstrip("\n").split("\n")
     # render_text starts with the store name centred and ends with the receipt number alone.
@@ -35,6 +36,23 @@ def receipt_print_document(
     blocks.append(QrCode(doc.receipt_no))
     blocks.append(TextLine(doc.receipt_no, align="center"))
     return PrintDocument(blocks=tuple(blocks), title=doc.receipt_no)
+
+
+def _full_width_yuan(doc: ReceiptDocument) -> ReceiptDocument:
+    """The document with "¥" made "￥" in every text (tender details such as "本金 ¥40.00",
+    coupon labels), before layout, so lines are measured as they will print."""
+    data = doc.to_dict()
+
+    def swap(value: object) -> object:
+        if isinstance(value, str):
+            return value.replace("¥", PRINTER_CURRENCY)
+        if isinstance(value, list | tuple):
+            return [swap(v) for v in value]
+        if isinstance(value, dict):
+            return {k: swap(v) for k, v in value.items()}
+        return value
+
+    return ReceiptDocument.from_dict(swap(data))  # type: ignore[arg-type]
 
 
 def print_receipt(
