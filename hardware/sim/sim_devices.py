@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from hardware.device_thread import DeviceThread
@@ -25,8 +26,10 @@ from hardware.events import (
     DeviceState,
     DeviceStatus,
 )
-from hardware.interfaces import CardSource
-from hardware.uri import DeviceUri
+from hardware.interfaces import CardSource, LineDisplay, Scale, Weight
+from hardware.printing.document import PrinterProfile
+from hardware.printing.escpos_printer import EscposPrinter
+from hardware.uri import DeviceUri, parse_device_uri
 
 
 class SimCardSource(CardSource):
@@ -68,3 +71,97 @@ def sim_png_dir(uri: DeviceUri, default: Path | None) -> Path | None:
     """Where `sim:printer` writes its PNGs: `?png_dir=` or the caller's default."""
     given = uri.param("png_dir")
     return Path(given) if given else default
+
+
+class SimPrinter(EscposPrinter):
+    """`sim:printer`: a printer sink on 127.0.0.1 with the real ESC/POS driver talking to it.
+
+    `?mode=paper_out` (or refuse, silent, drop) starts the sink in that fault, for trying how
+    the app copes; PNGs of what is printed go to `?png_dir=` or the given default.
+    """
+
+    def __init__(
+        self,
+        uri: DeviceUri,
+        profile: PrinterProfile,
+        spool_path: Path,
+        png_dir: Path | None = None,
+    ) -> None:
+        from hardware.sim.printer_sink import PrinterSink
+
+        self.sink = PrinterSink(
+            mode=uri.param("mode", "normal") or "normal",
+            png_dir=sim_png_dir(uri, png_dir),
+            encoding=profile.encoding,
+            dots=profile.dots,
+        ).start()
+        try:
+            super().__init__(
+                parse_device_uri(f"tcp://127.0.0.1:{self.sink.port}"), profile, spool_path
+            )
+        except BaseException:
+            self.sink.stop()
+            raise
+        self.uri = uri.text
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.sink.stop()
+
+
+class SimDisplay(LineDisplay):
+    """`sim:display`: a pole display on a pseudo-terminal, driven by the real CD5220 driver;
+    `.sim` holds what it shows."""
+
+    def __init__(self, uri: DeviceUri) -> None:
+        from hardware.display.cd5220 import Cd5220Display
+        from hardware.sim.pty_devices import PoleDisplaySim
+
+        self.uri = uri.text
+        self.sim = PoleDisplaySim()
+        self._driver = Cd5220Display(parse_device_uri(f"serial:{self.sim.path}?baud=9600"))
+
+    def show(self, line1: str, line2: str = "") -> None:
+        self._driver.show(line1, line2)
+
+    def clear(self) -> None:
+        self._driver.clear()
+
+    def lamp(self, which: str) -> None:
+        self._driver.lamp(which)
+
+    def status(self) -> DeviceStatus:
+        return replace(self._driver.status(), uri=self.uri)
+
+    def close(self) -> None:
+        try:
+            self._driver.close()
+        finally:
+            self.sim.close()
+
+
+class SimScale(Scale):
+    """`sim:scale?grams=1234`: a Toledo scale on a pseudo-terminal, read by the real driver;
+    set `.sim.grams` to put something else on it."""
+
+    def __init__(self, uri: DeviceUri) -> None:
+        from hardware.scale import SerialScale
+        from hardware.sim.pty_devices import ScaleSim
+
+        self.uri = uri.text
+        self.sim = ScaleSim(grams=uri.param_int("grams", 0))
+        self._driver = SerialScale(parse_device_uri(f"serial:{self.sim.path}?protocol=toledo"))
+
+    def read_weight(self, timeout: float = 1.0) -> Weight:
+        return self._driver.read_weight(timeout)
+
+    def status(self) -> DeviceStatus:
+        return replace(self._driver.status(), uri=self.uri)
+
+    def close(self) -> None:
+        try:
+            self._driver.close()
+        finally:
+            self.sim.close()

@@ -334,19 +334,10 @@ def _run_until_interrupted(target: Any, stop: threading.Event) -> None:
 @click.pass_obj
 def sim_printer(inv: Invocation, port: int, png_dir: Path | None, encoding: str, mode: str) -> None:
     """运行模拟打印机（Ctrl-C 结束）Run a printer sink on 127.0.0.1 (Ctrl-C stops it)."""
-    from hardware.sim.printer_sink import PrinterSink
+    from hardware.sim.printer_sink import run_printer_sink
 
     stop = threading.Event()
-    sink = PrinterSink(port=port, mode=mode, png_dir=png_dir, encoding=encoding)
-    sink.on_job = lambda n, data: click.echo(  # type: ignore[attr-defined]
-        f"job {n}: {len(data)} bytes" + (f" → {png_dir / f'{n:04d}.png'}" if png_dir else "")
-    )
-    sink.start()
-    click.echo(f"模拟打印机 Printer sink: tcp://127.0.0.1:{sink.port} ({mode})", err=True)
-    try:
-        _run_until_interrupted(stop.wait, stop)
-    finally:
-        sink.stop()
+    _run_until_interrupted(lambda: run_printer_sink(port, png_dir, encoding, stop, mode=mode), stop)
 
 
 @sim.command("card")
