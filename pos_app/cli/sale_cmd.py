@@ -19,6 +19,7 @@ from pos_app.cli.operator_options import (
     operator_options,
     signed_in,
 )
+from pos_app.cli.till_printer import PRINT, print_on_till
 from pos_app.domain.errors import InvalidInput
 from pos_app.domain.money import parse_yuan
 from pos_app.domain.permissions import Permission
@@ -55,12 +56,13 @@ def parse_tender(text: str) -> TenderRequest:
     return TenderRequest(tender, parse_yuan(amount) if amount else None, reference or None)
 
 
-def _show(inv: Invocation, result: SaleResult, width: int, title: str) -> None:
+def _show(inv: Invocation, result: SaleResult, width: int, title: str, to_printer: bool) -> None:
     _print_document(
         inv,
         result.receipt,
         width,
         title,
+        to_printer,
         extra={
             "sale_id": result.sale_id,
             "receipt_no": result.receipt_no,
@@ -72,10 +74,17 @@ def _show(inv: Invocation, result: SaleResult, width: int, title: str) -> None:
 
 
 def _print_document(
-    inv: Invocation, doc: ReceiptDocument, width: int, title: str, extra: dict[str, Any]
+    inv: Invocation,
+    doc: ReceiptDocument,
+    width: int,
+    title: str,
+    to_printer: bool,
+    extra: dict[str, Any],
 ) -> None:
+    # Printing comes after the commit and never undoes it: its outcome is only reported.
+    printed = {"print": print_on_till(inv, doc)} if to_printer else {}
     if inv.as_json:
-        inv.out.result({**extra, "receipt": doc.to_dict()})
+        inv.out.result({**extra, **printed, "receipt": doc.to_dict()})
         return
     click.echo(render_text(doc, width, inv.lang))
     inv.out.note(title)
@@ -121,6 +130,7 @@ WIDTH = click.option(
     "Tender; repeat to split. Without an amount it pays what is left",
 )
 @WIDTH
+@PRINT
 @operator_options()
 @click.pass_obj
 def sale(
@@ -132,6 +142,7 @@ def sale(
     coupon_codes: tuple[str, ...],
     tenders: tuple[str, ...],
     width: str,
+    to_printer: bool,
     creds: Credentials,
 ) -> None:
     """收银 Sell: price the lines for the member (if any), take the tenders, print the receipt."""
@@ -145,7 +156,7 @@ def sale(
     )
     actor = signed_in(inv, creds)
     result = sell(inv.store(), actor, request)
-    _show(inv, result, int(width), f"已收款 Sale done: {result.receipt_no}")
+    _show(inv, result, int(width), f"已收款 Sale done: {result.receipt_no}", to_printer)
 
 
 @click.command()
@@ -158,28 +169,42 @@ def sale(
     help="只退这些商品（可重复）；不写则全退 Return only these; none returns everything left",
 )
 @WIDTH
+@PRINT
 @operator_options(approver=True)
 @click.pass_obj
 def refund(
-    inv: Invocation, receipt_no: str, lines: tuple[str, ...], width: str, creds: Credentials
+    inv: Invocation,
+    receipt_no: str,
+    lines: tuple[str, ...],
+    width: str,
+    to_printer: bool,
+    creds: Credentials,
 ) -> None:
     """退货 Return a sale by its receipt number, whole or some lines, back the way it was paid."""
     wanted = tuple(parse_line(x) for x in lines) or None
     actor = signed_in(inv, creds)
     approval = approval_for(inv, creds, Permission.SALE_OVER_LIMIT)
     result = refund_sale(inv.store(), actor, receipt_no, wanted, approval)
-    _show(inv, result, int(width), f"已退货 Refund done: {result.receipt_no}")
+    _show(inv, result, int(width), f"已退货 Refund done: {result.receipt_no}", to_printer)
 
 
 @click.command()
 @click.argument("receipt_no")
 @WIDTH
+@PRINT
 @operator_options()
 @click.pass_obj
-def reprint(inv: Invocation, receipt_no: str, width: str, creds: Credentials) -> None:
+def reprint(
+    inv: Invocation, receipt_no: str, width: str, to_printer: bool, creds: Credentials
+) -> None:
     """补打小票 Print a receipt again, marked as a reprint."""
     actor = signed_in(inv, creds)
     doc = reprint_receipt(inv.store(), actor, receipt_no)
     _print_document(
-        inv, doc, int(width), f"补打 Reprint: {doc.receipt_no}", {"receipt_no": doc.receipt_no}
+        inv,
+        doc,
+        int(width),
+        f"补打 Reprint: {doc.receipt_no}",
+        to_printer,
+        {"receipt_no": doc.receipt_no},
     )
