@@ -19,13 +19,7 @@ from hardware.printing.document import (
     Rule,
     TextLine,
 )
-
-
-def _row(left: str, right: str, columns: int) -> str:
-    """`left` and `right` on one line ending on the last column; a GB printer prints every
-    non-ASCII character in two columns."""
-    used = sum(1 if ord(ch) < 0x80 else 2 for ch in left + right)
-    return left + " " * max(1, columns - used) + right
+from hardware.printing.escpos_encoder import left_right
 
 
 def printer_test_page(profile: PrinterProfile, now: datetime | None = None) -> PrintDocument:
@@ -46,9 +40,9 @@ def printer_test_page(profile: PrinterProfile, now: datetime | None = None) -> P
         TextLine(f"模式 Mode: {mode}"),
         TextLine(f"时间 Time: {stamp}"),
         Rule(),
-        *(TextLine(_row(left, right, cols)) for left, right in rows),
+        *(TextLine(left_right(left, right, cols, profile.encoding)) for left, right in rows),
         Rule(),
-        TextLine(_row("【应收】Total", "￥31.53", cols)),
+        TextLine(left_right("【应收】Total", "￥31.53", cols, profile.encoding)),
         TextLine("全角标点：，。！？（）【】“”"),
         TextLine("1234567890" * (cols // 10) + "1234567890"[: cols % 10]),
         Feed(1),

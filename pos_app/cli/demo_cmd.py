@@ -19,6 +19,7 @@ from pos_app.cli.operator_options import Credentials, operator_options, signed_i
 from pos_app.cli.optional_services import load_service
 from pos_app.cli.output import pad, yuan
 from pos_app.cli.progress_display import StderrProgress
+from pos_app.device_settings import SETTINGS_FILE
 from pos_app.domain.errors import AlreadyExists, NotFound, NotInitialized
 from pos_app.domain.permissions import ROLE_NAMES, Role
 from pos_app.services.auth import Actor
@@ -104,6 +105,7 @@ def demo(inv: Invocation, members: int) -> None:
             f"{inv.data_dir} holds store {ctx.store.code}, not the demo store; pick another "
             "folder with --data-dir",
         )
+    _simulated_devices(inv.data_dir)
     admin = sign_in(ctx, DEMO_LOGINS[0].login, DEMO_LOGINS[0].password)
     if not _has_members(ctx, admin):  # first run, or a first run that was interrupted
         summary = _fill(ctx, admin, members)
@@ -133,6 +135,26 @@ def _set_up(ctx: StoreContext) -> None:
         add_operator(ctx, admin, login.login, login.name, login.role.value, login.password)
     text = resources.files("pos_app").joinpath("resources/rules.example.toml")
     load_rules(ctx, admin, text.read_text(encoding="utf-8"), "rules.example.toml")
+
+
+DEMO_DEVICES = """\
+# The demo till's devices: simulators, so it runs with nothing plugged in (pos-app hw list).
+# sim:printer writes each receipt it is sent as a PNG and a text file under sim-printer/.
+[devices]
+card_sources = ["sim:card"]
+printer = "sim:printer"
+paper_mm = 80
+encoding = "gb18030"
+drawer = true
+display = "sim:display"
+"""
+
+
+def _simulated_devices(data_dir: Path) -> None:
+    """Give the demo store simulated devices, unless someone already set devices there."""
+    path = data_dir / SETTINGS_FILE
+    if not path.exists():
+        path.write_text(DEMO_DEVICES, encoding="utf-8")
 
 
 def _has_members(ctx: StoreContext, admin: Actor) -> bool:
@@ -249,7 +271,12 @@ def _example_commands(inv: Invocation, samples: list[tuple[Balance, str]]) -> li
             "--pay stored_value:20 --pay cash:100",
             "会员收银 member sale, split tender",
         ),
-        ("pos-app sale --line D002:2 --line S001 --pay wechat::WX0001", "散客 walk-in sale"),
+        (
+            "pos-app sale --line D002:2 --line S001 --pay wechat::WX0001 --print",
+            "散客 walk-in sale, printed on sim:printer",
+        ),
+        ("pos-app hw list", "设备 devices: all simulated"),
+        ("pos-app hw print-test --printer sim:printer", "打印测试 → sim-printer/*.png"),
         ("pos-app report x", "当班报表 X report of the open shift"),
         (f"pos-app --json balance {card}", "one JSON object, amounts in fen"),
         (f"pos-app card freeze {card}", "收银员无权 refused: managers only"),
