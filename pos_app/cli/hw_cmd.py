@@ -41,6 +41,7 @@ from hardware.registry import (
 )
 from pos_app.cli.exit_codes import REFUSED
 from pos_app.cli.invocation import Invocation
+from pos_app.cli.till_printer import wait_for_outcome
 from pos_app.device_settings import load_device_settings
 
 
@@ -210,11 +211,13 @@ def print_test(
         )
         try:
             job_id = printer.print(printer_test_page(profile))
-            info = printer.wait(job_id, timeout)
+            info = wait_for_outcome(printer, job_id, timeout)
         finally:
             printer.close()
-    zh, en = JOB_STATE_TEXT[info.state]
-    data = {"job_id": info.job_id, "state": str(info.state), "error": info.last_error}
+    # The test slip's spool is gone with this command: a job still queued will never print.
+    shown = JobState.FAILED if info.state == JobState.QUEUED else info.state
+    zh, en = JOB_STATE_TEXT[shown]
+    data = {"job_id": info.job_id, "state": str(shown), "error": info.last_error}
     inv.out.result(
         data,
         rows=[

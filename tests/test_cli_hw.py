@@ -1,0 +1,152 @@
+"""`pos-app hw …` and `sale --print` against a real TCP printer sink on 127.0.0.1."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hardware.printing.escpos_decoder import decode
+from hardware.sim.printer_sink import PrinterSink
+from pos_app.device_settings import SETTINGS_FILE, SPOOL_FILE
+from tests.test_cli import Cli, copy_store
+from tests.test_cli_sale import template_dir  # noqa: F401 -- the store with goods and a shift
+
+
+@pytest.fixture
+def sink() -> Iterator[PrinterSink]:
+    with PrinterSink(port=0) as running:
+        yield running
+
+
+def free_port() -> int:
+    """A port nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def printer_columns(line: str) -> int:
+    return sum(1 if ord(ch) < 0x80 else 2 for ch in line)
+
+
+def test_print_test_reaches_the_printer_in_chinese_at_58_mm_gbk(
+    tmp_path: Path, sink: PrinterSink
+) -> None:
+    c = Cli(tmp_path / "none")
+    out = c.ok(f"hw print-test --printer tcp://127.0.0.1:{sink.port} --width 58 --encoding gbk")
+    assert "已打印 printed" in out.stdout
+    (job,) = sink.wait_for_jobs(1)
+    printed = decode(job, "gbk", columns=32)
+    assert "打印测试" in printed.text and "全角标点：，。！？" in printed.text
+    total = next(line for line in printed.lines if "Total" in line)
+    assert total.endswith("￥31.53") and printer_columns(total) == 32
+    assert printed.qr_codes == ["POS-TEST-0001"] and printed.cuts == 1
+    assert not (tmp_path / "none").exists(), "a test slip leaves no spool behind"
+
+
+def test_print_test_image_mode_sends_a_picture_not_text(tmp_path: Path, sink: PrinterSink) -> None:
+    c = Cli(tmp_path)
+    c.ok(f"hw print-test --printer tcp://127.0.0.1:{sink.port} --image")
+    (job,) = sink.wait_for_jobs(1)
+    printed = decode(job)
+    assert "打印测试" not in printed.text
+    assert len(printed.images) == 1 and printed.images[0].width == 576
+
+
+def test_print_test_to_a_printer_that_is_not_there_says_so_and_exits_1(tmp_path: Path) -> None:
+    c = Cli(tmp_path)
+    result = c.run(f"hw print-test --printer tcp://127.0.0.1:{free_port()} --timeout 2")
+    assert result.exit_code == 1
+    assert "未打印 not printed" in result.stdout and "refused" in result.stdout
+
+
+@pytest.mark.parametrize("pin", ["2", "5"])
+def test_drawer_kick_reaches_the_printer_on_the_chosen_pin(
+    tmp_path: Path, sink: PrinterSink, pin: str
+) -> None:
+    Cli(tmp_path).ok(f"hw drawer --printer tcp://127.0.0.1:{sink.port} --pin {pin}")
+    (job,) = sink.wait_for_jobs(1)
+    assert decode(job).drawer_kicks == [int(pin)]
+
+
+def test_drawer_on_a_printer_out_of_paper_is_refused_not_queued(
+    tmp_path: Path, sink: PrinterSink
+) -> None:
+    sink.mode = "paper_out"
+    result = Cli(tmp_path).run(f"hw drawer --printer tcp://127.0.0.1:{sink.port}", lang="en")
+    assert result.exit_code == 1 and "paper" in result.stderr
+    sink.mode = "normal"
+    assert all(not decode(j).drawer_kicks for j in sink.jobs)
+
+
+def test_a_malformed_uri_exits_2_with_the_reason(tmp_path: Path) -> None:
+    result = Cli(tmp_path).run("hw drawer --printer lpt1:")
+    assert result.exit_code == 2 and "无法识别的设备地址" in result.stderr
+    result = Cli(tmp_path).run("hw read-card --source tcp://h:1", lang="en")
+    assert result.exit_code == 2 and "cannot be a card source" in result.stderr
+
+
+def test_hw_list_shows_each_configured_device_and_its_state(
+    tmp_path: Path, sink: PrinterSink
+) -> None:
+    tmp_path.joinpath(SETTINGS_FILE).write_text(
+        f'[devices]\nprinter = "tcp://127.0.0.1:{sink.port}"\ndrawer = true\n'
+        f'display = "sim:display"\ncard_sources = ["sim:card"]\n',
+        encoding="utf-8",
+    )
+    data = Cli(tmp_path).json("hw list")
+    states = {(d["role"], d["uri"]): d["state"] for d in data["configured"]}
+    assert states == {
+        ("card_source", "sim:card"): "ready",
+        ("printer", f"tcp://127.0.0.1:{sink.port}"): "ready",
+        ("drawer", f"tcp://127.0.0.1:{sink.port}"): "ready",
+        ("display", "sim:display"): "ready",
+    }
+    sink.mode = "paper_out"
+    result = Cli(tmp_path).run("hw list")
+    assert result.exit_code == 1 and "缺纸" in result.stdout
+
+
+def test_sale_print_sends_the_receipt_after_the_commit(
+    template_dir: Path,  # noqa: F811
+    tmp_path: Path,
+    sink: PrinterSink,
+) -> None:
+    c = Cli(copy_store(template_dir, tmp_path / "store"))
+    (c.data_dir / SETTINGS_FILE).write_text(
+        f'[devices]\nprinter = "tcp://127.0.0.1:{sink.port}"\npaper_mm = 80\n', encoding="utf-8"
+    )
+    data = c.json("sale --line V001:3 --line F001 --pay cash:100 --print", as_="cashier")
+    assert data["print"]["state"] == "printed"
+    (job,) = sink.wait_for_jobs(1)
+    printed = decode(job, columns=48)
+    assert data["receipt_no"] in printed.qr_codes
+    assert any("【应收】" in line and line.endswith("￥33.20") for line in printed.lines)
+    assert all(printer_columns(line) <= 48 for line in printed.lines)
+
+
+def test_printer_off_at_sale_time_keeps_the_sale_and_the_receipt_prints_later_once(
+    template_dir: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    c = Cli(copy_store(template_dir, tmp_path / "store"))
+    port = free_port()
+    (c.data_dir / SETTINGS_FILE).write_text(
+        f'[devices]\nprinter = "tcp://127.0.0.1:{port}?connect_timeout=0.5"\n', encoding="utf-8"
+    )
+    result = c.run("sale --line D001 --pay cash:2 --print", as_="cashier", lang="en")
+    assert result.exit_code == 0, result.stderr
+    assert "Receipt not printed" in result.stderr and "the sale stands" in result.stderr
+    receipt_no = result.stdout.strip().splitlines()[-1]
+    assert (c.data_dir / SPOOL_FILE).exists()
+    # The printer comes back; the next receipt sent there takes the waiting one with it.
+    with PrinterSink(port=port) as sink:
+        c.ok(f"reprint {receipt_no} --print", as_="cashier")
+        jobs = sink.wait_for_jobs(2)
+    texts = [decode(j).text for j in jobs]
+    assert sum("重打" in t for t in texts) == 1, "one original, one marked reprint"
+    assert all(receipt_no in t for t in texts)
+    assert len(sink.jobs) == 2
