@@ -151,9 +151,7 @@ def read_card(inv: Invocation, source_uri: str, timeout: float) -> None:
             except queue.Empty:
                 continue
             if isinstance(event, CardReadFailed):
-                raise DeviceUnavailable(
-                    f"读卡失败：{event.reason_zh}", f"Card not read: {event.reason_en}"
-                )
+                raise DeviceUnavailable(event.reason_zh, event.reason_en)
             if isinstance(event, CardPresented):
                 break
     finally:

@@ -1,0 +1,1 @@
+"""The Qt user interface: widgets and adapters between Qt and the hardware layer."""
