@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -150,3 +151,39 @@ def test_printer_off_at_sale_time_keeps_the_sale_and_the_receipt_prints_later_on
     assert sum("重打" in t for t in texts) == 1, "one original, one marked reprint"
     assert all(receipt_no in t for t in texts)
     assert len(sink.jobs) == 2
+
+
+def test_read_card_from_a_serial_magstripe_reader(tmp_path: Path) -> None:
+    from hardware.sim.pty_devices import MagstripeSim
+
+    with MagstripeSim() as reader:
+        timer = threading.Timer(
+            0.5,
+            reader.swipe,
+            ("B6200001234567890^ZHANG/SAN^2912101", "6200001234567890=2912101"),
+        )
+        timer.start()
+        data = Cli(tmp_path).json(f"hw read-card --source serial:{reader.path} --timeout 5")
+        timer.join()
+    assert (data["kind"], data["number"]) == ("magstripe", "6200001234567890")
+
+
+def test_read_card_times_out_with_a_clear_message(tmp_path: Path) -> None:
+    from hardware.sim.pty_devices import ScannerSim
+
+    with ScannerSim() as scanner:
+        result = Cli(tmp_path).run(
+            f"hw read-card --source serial:{scanner.path} --timeout 0.5", lang="en"
+        )
+    assert result.exit_code == 1 and "No card within 0.5 s" in result.stderr
+
+
+def test_display_shows_two_lines_and_the_total_lamp(tmp_path: Path) -> None:
+    from hardware.sim.pty_devices import PoleDisplaySim
+
+    with PoleDisplaySim() as pole:
+        Cli(tmp_path).ok(
+            f"hw display --device serial:{pole.path} --line1 TOTAL --line2 33.20 --lamp total"
+        )
+        assert pole.wait_for(lambda p: p.line2.strip() == "33.20" and p.lamp is not None)
+        assert pole.line1.strip() == "TOTAL"
