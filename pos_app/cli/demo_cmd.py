@@ -268,8 +268,8 @@ def _example_commands(inv: Invocation, samples: list[tuple[Balance, str]]) -> li
         ("pos-app product list --category 蔬菜", "商品 the catalogue"),
         (
             f"pos-app sale --card {card} --line V001:3 --line F001 --line 6921168509256:2 "
-            "--pay stored_value:20 --pay cash:100",
-            "会员收银 member sale, split tender",
+            "--pay stored_value:20 --pay cash:100 --print",
+            "会员收银 member sale, split tender, printed",
         ),
         (
             "pos-app sale --line D002:2 --line S001 --pay wechat::WX0001 --print",
