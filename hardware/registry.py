@@ -179,7 +179,7 @@ def detect() -> list[DetectedDevice]:
     except ImportError:
         pass
     try:
-        from hardware.cards.serial_reader import list_serial_ports
+        from hardware.serial_port import list_serial_ports
 
         found += [DetectedDevice("serial_port", f"serial:{p}", p) for p in list_serial_ports()]
     except ImportError:

@@ -28,11 +28,11 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from hardware.cards.serial_reader import SerialPortError, open_serial_port, serial_options
 from hardware.device_thread import DeviceThread, on_device_thread
 from hardware.errors import DeviceRefused, DeviceTimeout, DeviceUnavailable, DeviceUriError
 from hardware.events import DeviceState, DeviceStatus
 from hardware.interfaces import Scale, Weight
+from hardware.serial_port import SerialPortError, close_quietly, open_serial_port, serial_options
 from hardware.uri import DeviceUri
 
 log = logging.getLogger(__name__)
@@ -233,11 +233,7 @@ class SerialScale(Scale):
     @on_device_thread
     def _close_port(self) -> None:
         port, self._port = self._port, None
-        if port is not None:
-            try:
-                port.close()
-            except Exception:
-                log.debug("closing %s failed", self.uri, exc_info=True)
+        close_quietly(port, self.uri)
 
     def _read_toledo(self, port: Any, deadline: float, timeout: float) -> Weight:
         garbled = False

@@ -25,7 +25,6 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
 
 from hardware.errors import (
     DeviceError,
@@ -43,6 +42,7 @@ from hardware.printing.escpos_encoder import (
     parse_status,
     status_query,
 )
+from hardware.serial_port import SerialPortError, open_serial_port
 from hardware.uri import DeviceUri
 
 log = logging.getLogger(__name__)
@@ -189,7 +189,9 @@ class ConnectionLost(DeviceUnavailable):
 
 def status_for_error(uri: str, role: str, exc: DeviceError) -> DeviceStatus:
     """The status to show for a DeviceError met while opening or talking to a printer."""
-    if isinstance(exc, DriverMissing):
+    if isinstance(exc, SerialPortError):
+        state = exc.state  # not found, no pyserial, busy, no permission: the port knows
+    elif isinstance(exc, DriverMissing):
         state = DeviceState.NO_DRIVER
     elif isinstance(exc, DeviceRefused | DeviceTimeout | ConnectionLost):
         state = DeviceState.OFFLINE
@@ -282,24 +284,6 @@ class TcpTransport(PrinterTransport):
             self._sock.close()
 
 
-def _serial_settings(uri: DeviceUri) -> dict[str, Any]:
-    parity = (uri.param("parity", "N") or "N").upper()
-    if parity not in ("N", "E", "O", "M", "S"):
-        raise DeviceUriError(
-            f"{uri.text}：校验位应为 N、E 或 O", f"{uri.text}: parity must be N, E or O"
-        )
-    stopbits = float(uri.param_float("stopbits", 1.0))
-    return {
-        "baudrate": uri.param_int("baud", 9600),
-        "bytesize": uri.param_int("bytesize", 8),
-        "parity": parity,
-        "stopbits": int(stopbits) if stopbits.is_integer() else stopbits,
-        "rtscts": uri.param_int("rtscts", 0) != 0,
-        "dsrdtr": uri.param_int("dsrdtr", 0) != 0,
-        "xonxoff": uri.param_int("xonxoff", 0) != 0,
-    }
-
-
 class SerialTransport(PrinterTransport):
     """A serial (RS-232 / USB-serial) printer through pyserial."""
 
@@ -310,23 +294,11 @@ class SerialTransport(PrinterTransport):
         write_timeout: float = DEFAULT_WRITE_TIMEOUT,
     ) -> None:
         super().__init__(uri, role)
-        settings = _serial_settings(uri)
-        try:
-            import serial
-        except ImportError:
-            raise DriverMissing(
-                "缺少 pyserial，无法使用串口打印机", "pyserial is not installed"
-            ) from None
+        self._port = open_serial_port(uri, timeout=0, write_timeout=write_timeout)
+        import serial  # present: open_serial_port has just used it
+
         self._serial_error: type[Exception] = serial.SerialException
         self._timeout_error: type[Exception] = serial.SerialTimeoutException
-        try:
-            self._port = serial.Serial(
-                uri.target, timeout=0, write_timeout=write_timeout, **settings
-            )
-        except (OSError, serial.SerialException, ValueError) as exc:
-            raise DeviceUnavailable(
-                f"无法打开串口 {uri.target}：{exc}", f"cannot open serial port {uri.target}: {exc}"
-            ) from None
 
     def write(self, data: bytes) -> None:
         sent = 0

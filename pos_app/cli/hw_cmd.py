@@ -126,7 +126,9 @@ def _wedge_from_terminal(source: Any, timeout: float) -> None:
 @click.pass_obj
 def read_card(inv: Invocation, source_uri: str, timeout: float) -> None:
     """等待一张卡并显示类型和卡号 Wait for one card; print its kind and number."""
-    source = open_card_source(source_uri)
+    parsed = as_uri(source_uri, "card_source")
+    wedge = parsed.scheme == "wedge"  # keys typed into this terminal, not a device
+    source = open_card_source(parsed)
     events: queue.Queue[CardEvent] = queue.Queue()
     try:
         status = source.status()
@@ -135,7 +137,7 @@ def read_card(inv: Invocation, source_uri: str, timeout: float) -> None:
         source.start(events.put)
         inv.out.note(
             "请刷卡、插卡或扫码… Present a card…"
-            if source_uri.strip() != "wedge"
+            if not wedge
             else "请刷卡或扫码（回车结束）… Swipe or scan…"
         )
         deadline = time.monotonic() + timeout
@@ -143,7 +145,7 @@ def read_card(inv: Invocation, source_uri: str, timeout: float) -> None:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise DeviceTimeout(f"{timeout:g} 秒内没有读到卡", f"No card within {timeout:g} s")
-            if source_uri.strip().startswith("wedge"):
+            if wedge:
                 _wedge_from_terminal(source, min(left, 0.2))
                 source.poll(time.monotonic() + 1.0)
             try:

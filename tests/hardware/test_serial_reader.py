@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from hardware.cards.serial_reader import SerialCardSource, list_serial_ports, read_card_text
+from hardware.cards.serial_reader import SerialCardSource, read_card_text
 from hardware.errors import DeviceUriError
 from hardware.events import CardEvent, CardPresented, CardReadFailed, DeviceState
+from hardware.serial_port import list_serial_ports
 from hardware.sim.pty_devices import MagstripeSim, ScannerSim
 from hardware.uri import parse_device_uri
 
