@@ -61,6 +61,10 @@ class ReceiptPrinter(Device):
     def jobs(self, limit: int = 50) -> list[PrintJobInfo]:
         """The newest jobs first."""
 
+    @abstractmethod
+    def wait(self, job_id: str, timeout: float) -> PrintJobInfo:
+        """The job once it left the queue, or as it stands after `timeout` seconds."""
+
 
 class CashDrawer(Device):
     """A drawer kicked through the printer: opens now or raises, never later."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-FONTS = Path(__file__).resolve().parent / "fonts"
+RESOURCES_DIR = Path(__file__).resolve().parent
+FONTS = RESOURCES_DIR / "fonts"
 # Chinese text on a machine (or a receipt printer) that has no Chinese font of its own.
 CJK_FONT = FONTS / "wqy-microhei-gb2312.ttf"

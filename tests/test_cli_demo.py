@@ -56,7 +56,7 @@ def test_demo_builds_the_store_once_then_reuses_it(
 
 
 def test_demo_walkthrough_for_people(demo: Cli) -> None:
-    text = demo.ok("demo").stdout
+    text = demo.ok("demo", "--no-gui").stdout
     assert "DEMO01 演示门店 Demo Store" in text
     assert "cashier123" in text and "manager123" in text  # demo logins are meant to be seen
     assert "账本校验 Verify: 通过 OK" in text

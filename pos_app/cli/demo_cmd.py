@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from pos_app.cli.app_launch import start_app
 from pos_app.cli.invocation import Invocation, default_data_dir
 from pos_app.cli.ledger_cmd import report_fields
 from pos_app.cli.money_cmd import balance_fields
@@ -85,12 +86,20 @@ def demo_data(inv: Invocation, members: int, creds: Credentials) -> None:
     type=click.IntRange(1),
     help="首次创建时的会员数 Demo members to create the first time",
 )
+@click.option(
+    "--no-gui",
+    is_flag=True,
+    help="只准备门店并打印说明，不打开收银界面 Only prepare the store and print the walkthrough",
+)
 @click.pass_obj
-def demo(inv: Invocation, members: int) -> None:
-    """演示 Open the demo store (created on first run) and show how to use it.
+def demo(inv: Invocation, members: int, no_gui: bool) -> None:
+    """演示 Open the demo store (created on first run) in the cashier app.
 
-    The demo store lives in --data-dir / POS_DATA_DIR if given, else in the user data
-    folder's "demo" subfolder. Running it again reuses the store.
+    Prints the logins, demo cards and commands to try, then starts the app on the demo
+    store with simulated devices (a panel to tap a virtual card or scan a barcode, and
+    each printed receipt shown as a picture). --no-gui (or --json) stops after the
+    walkthrough. The demo store lives in --data-dir / POS_DATA_DIR if given, else in the
+    user data folder's "demo" subfolder. Running it again reuses the store.
     """
     if not inv.data_dir_given:
         inv.data_dir = default_data_dir() / "demo"
@@ -110,6 +119,10 @@ def demo(inv: Invocation, members: int) -> None:
     if not _has_members(ctx, admin):  # first run, or a first run that was interrupted
         summary = _fill(ctx, admin, members)
     _walkthrough(inv, ctx, admin, summary)
+    if not (no_gui or inv.as_json):
+        code = start_app(inv, demo=True)
+        if code:
+            raise click.exceptions.Exit(code)
 
 
 def _is_initialised(ctx: StoreContext) -> bool:

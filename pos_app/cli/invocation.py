@@ -29,6 +29,7 @@ class Invocation:
     def __init__(self, data_dir: Path, as_json: bool, lang: str) -> None:
         self.data_dir = data_dir
         self.data_dir_given = False  # --data-dir or POS_DATA_DIR, not the default
+        self.lang_given = False  # --lang or POS_LANG: the app starts in that language
         self.lang = lang
         self.out = Output(as_json, lang)
         self._ctx: StoreContext | None = None

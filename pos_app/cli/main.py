@@ -35,6 +35,7 @@ from pos_app.cli import (
     shift_cmd,
 )
 from pos_app.cli.exit_codes import REFUSED, exit_code_for
+from pos_app.cli.app_launch import start_app
 from pos_app.cli.invocation import Invocation, default_data_dir
 from pos_app.domain.errors import DomainError
 
@@ -87,7 +88,11 @@ def _lang(_ctx: click.Context, _param: click.Parameter | None, value: str | None
     return "en" if (value or "").lower().startswith("en") else "zh"
 
 
-@click.group(cls=PosGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=PosGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -114,13 +119,20 @@ def cli(ctx: click.Context, data_dir: Path | None, as_json: bool, lang: str) -> 
     --password PW after the command, or POS_OPERATOR / POS_PASSWORD in the environment.
     Amounts are in yuan with up to two decimals (500, 12.50).
 
+    With no command, starts the cashier app on the store (`pos-app demo` starts it on the
+    demo store).
+
     Exit codes: 0 done, 1 refused, 2 invalid input or usage, 3 verify found problems.
     """
     source = ctx.get_parameter_source("data_dir")
     inv = Invocation(data_dir.expanduser() if data_dir else default_data_dir(), as_json, lang)
-    inv.data_dir_given = source in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
+    given = (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
+    inv.data_dir_given = source in given
+    inv.lang_given = ctx.get_parameter_source("lang") in given
     ctx.obj = inv
     ctx.call_on_close(inv.close)
+    if ctx.invoked_subcommand is None:
+        ctx.exit(start_app(inv, demo=False))
 
 
 for _command in (

@@ -7,21 +7,17 @@ printed there) or marks it uncertain for a 补打, and the command still succeed
 
 from __future__ import annotations
 
-import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from hardware.errors import DeviceUnavailable
-from hardware.printing.jobs import JOB_STATE_TEXT, JobState, PrintJobInfo
+from hardware.printing.jobs import JOB_STATE_TEXT, JobState
 from hardware.registry import open_printer
 from pos_app.cli.invocation import Invocation
 from pos_app.device_settings import SPOOL_FILE, load_device_settings
 from pos_app.domain.receipt import ReceiptDocument
-from pos_app.services.receipt_printing import print_receipt
-
-if TYPE_CHECKING:
-    from hardware.printing.escpos_printer import EscposPrinter
+from pos_app.services.receipt_printing import print_receipt, wait_for_outcome
 
 SIM_PNG_DIR = "sim-printer"  # where sim:printer writes what it "prints", in the data folder
 WAIT_SECONDS = 10.0
@@ -32,17 +28,6 @@ PRINT = click.option(
     is_flag=True,
     help="同时在本机小票打印机打印（settings.toml） Also print on the till's receipt printer",
 )
-
-
-def wait_for_outcome(printer: EscposPrinter, job_id: str, timeout: float) -> PrintJobInfo:
-    """The job once it printed, failed or became uncertain — or once a first try found the
-    printer not ready (it stays queued): a command says so at once instead of waiting out
-    the spooler's retries."""
-    deadline = time.monotonic() + timeout
-    while True:
-        info = printer.wait(job_id, min(0.1, max(0.0, deadline - time.monotonic())))
-        if info.state != JobState.QUEUED or info.attempts > 0 or time.monotonic() >= deadline:
-            return info
 
 
 def print_on_till(inv: Invocation, doc: ReceiptDocument) -> dict[str, Any]:

@@ -7,7 +7,10 @@ be reprinted by a person), and the sale stands.
 
 from __future__ import annotations
 
+import time
+
 from hardware.interfaces import ReceiptPrinter
+from hardware.printing.jobs import JobState, PrintJobInfo
 from hardware.printing.document import Block, Logo, PrintDocument, PrinterProfile, QrCode, TextLine
 from pos_app.domain.receipt import ReceiptDocument
 from pos_app.domain.receipt_text import render_text
@@ -64,3 +67,14 @@ def print_receipt(
 ) -> str:
     """Queue the receipt on `printer`; returns the print job's id at once."""
     return printer.print(receipt_print_document(doc, profile, lang, logo))
+
+
+def wait_for_outcome(printer: ReceiptPrinter, job_id: str, timeout: float) -> PrintJobInfo:
+    """The job once it printed, failed or became uncertain — or once a first try found the
+    printer not ready (it stays queued): a command says so at once instead of waiting out
+    the spooler's retries."""
+    deadline = time.monotonic() + timeout
+    while True:
+        info = printer.wait(job_id, min(0.1, max(0.0, deadline - time.monotonic())))
+        if info.state != JobState.QUEUED or info.attempts > 0 or time.monotonic() >= deadline:
+            return info

@@ -1,0 +1,29 @@
+"""Starting the Qt cashier app from the command line (`pos-app`, `pos-app demo`)."""
+
+from __future__ import annotations
+
+from pos_app.cli.invocation import Invocation
+from pos_app.domain.errors import DomainError
+
+
+class NoScreen(DomainError):
+    code = "no_screen"
+
+
+def start_app(inv: Invocation, *, demo: bool) -> int:
+    """Run the till on the invocation's store until its window closes; returns the exit
+    status. Refuses (exit 1) with a clear message where no window can be shown."""
+    # Qt is imported only here: every other command runs without loading it.
+    from pos_app.ui.qt_app import has_screen
+
+    if not has_screen():
+        raise NoScreen(
+            "没有可用的显示器：请在桌面环境中运行，或设置 QT_QPA_PLATFORM=offscreen（无界面）",
+            "No screen to show the app on: run it from a desktop session (or set "
+            "QT_QPA_PLATFORM=offscreen to run without one)",
+        )
+    from pos_app.ui.till_app import run_till
+
+    ctx = inv.store()
+    language = None if inv.lang_given else ("en" if inv.lang == "en" else "zh_CN")
+    return run_till(ctx, inv.data_dir, language=language, demo=demo)

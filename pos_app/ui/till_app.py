@@ -1,0 +1,73 @@
+"""Starting the till: `pos-app` (the configured store) and `pos-app demo` (the demo store).
+
+Builds the session (store, devices, language) and the window, opens the devices off the GUI
+thread, runs Qt's event loop, and closes everything in order at exit.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+from hardware.errors import DeviceError
+from pos_app.device_settings import DeviceSettings, load_device_settings
+from pos_app.services.context import StoreContext
+from pos_app.settings_file import load_app_settings
+from pos_app.ui.device_hub import DeviceHub
+from pos_app.ui.main_window import MainWindow
+from pos_app.ui.operations import ServiceOp, shutdown_workers
+from pos_app.ui.qt_app import make_application
+from pos_app.ui.till_session import TillSession
+from pos_app.ui.translations import normalize_language
+
+log = logging.getLogger(__name__)
+
+
+def build_till(
+    ctx: StoreContext,
+    data_dir: Path,
+    *,
+    language: str | None = None,
+    demo: bool = False,
+    app: QApplication | None = None,
+) -> MainWindow:
+    """The till's window on `ctx`, with its devices opening in the background. `language`
+    None: the one in settings.toml (zh_CN by default). The window is not shown yet."""
+    chosen = normalize_language(language or load_app_settings(data_dir).language)
+    app = app or make_application(chosen)
+    settings_error: DeviceError | None = None
+    try:
+        settings = load_device_settings(data_dir)
+    except DeviceError as exc:  # a bad settings file must not keep the till from selling
+        settings_error = exc
+        settings = DeviceSettings(source=str(data_dir))
+    hub = DeviceHub(data_dir, settings)
+    session = TillSession(ctx, data_dir, hub, chosen, demo=demo)
+    window = MainWindow(session)
+    hub.setParent(window)
+    session.setParent(window)
+    hub.install_wedge(app)
+    if settings_error is not None:
+        window.show_error(settings_error)
+    ServiceOp(window, hub.open_all, kind="io").run()
+    return window
+
+
+def close_till(window: MainWindow) -> None:
+    """Close the devices and let queued database and print work finish."""
+    window.session.devices.close()
+    shutdown_workers()
+
+
+def run_till(ctx: StoreContext, data_dir: Path, *, language: str | None, demo: bool) -> int:
+    """Show the till and run until its window is closed; returns the exit status."""
+    chosen = normalize_language(language or load_app_settings(data_dir).language)
+    app = make_application(chosen)
+    window = build_till(ctx, data_dir, language=chosen, demo=demo, app=app)
+    window.show()
+    try:
+        return app.exec()
+    finally:
+        close_till(window)
