@@ -34,8 +34,8 @@ from pos_app.cli import (
     setup_cmd,
     shift_cmd,
 )
-from pos_app.cli.exit_codes import REFUSED, exit_code_for
 from pos_app.cli.app_launch import start_app
+from pos_app.cli.exit_codes import REFUSED, exit_code_for
 from pos_app.cli.invocation import Invocation, default_data_dir
 from pos_app.domain.errors import DomainError
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 
 from hardware.interfaces import ReceiptPrinter
-from hardware.printing.jobs import JobState, PrintJobInfo
 from hardware.printing.document import Block, Logo, PrintDocument, PrinterProfile, QrCode, TextLine
+from hardware.printing.jobs import JobState, PrintJobInfo
 from pos_app.domain.receipt import ReceiptDocument
 from pos_app.domain.receipt_text import render_text
 from pos_app.domain.text_width import display_width, wrap

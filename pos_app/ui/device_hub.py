@@ -236,7 +236,9 @@ class DeviceHub(QObject):
         result += [source.status() for source in sources]
         for uri in self.settings.card_sources:
             if uri.strip().startswith("wedge"):
-                result.append(DeviceStatus(uri, "card_source", DeviceState.READY, "键盘口", "wedge"))
+                result.append(
+                    DeviceStatus(uri, "card_source", DeviceState.READY, "键盘口", "wedge")
+                )
         printer = self.printer_status()
         if printer is not None:
             result.append(printer)

@@ -40,7 +40,9 @@ class _Workers:
     def pool(cls, kind: Kind) -> ThreadPoolExecutor:
         with cls.lock:
             if kind not in cls.pools:
-                cls.pools[kind] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"pos-{kind}")
+                cls.pools[kind] = ThreadPoolExecutor(
+                    max_workers=1, thread_name_prefix=f"pos-{kind}"
+                )
             return cls.pools[kind]
 
     @classmethod

@@ -9,8 +9,8 @@ import sys
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
 
-from resources import CJK_FONT, RESOURCES_DIR
 from pos_app.ui.translations import install_translators
+from resources import CJK_FONT, RESOURCES_DIR
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ _installed: list[QTranslator] = []
 
 
 def normalize_language(value: str | None) -> str:
-    """"en", "en_US.UTF-8" → "en"; anything else (None, "zh", "zh_CN") → "zh_CN"."""
+    """ "en", "en_US.UTF-8" → "en"; anything else (None, "zh", "zh_CN") → "zh_CN"."""
     return "en" if (value or "").lower().startswith("en") else DEFAULT_LANGUAGE
 
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 from pytestqt.qtbot import QtBot
 
-from pos_app.services.catalogue import load_demo_catalogue
 from pos_app.services.cards import issue_card, report_card_lost
+from pos_app.services.catalogue import load_demo_catalogue
 from pos_app.services.members import register_member
 from pos_app.services.shifts import current_shift
 from pos_app.services.sign_in import sign_in
