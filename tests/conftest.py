@@ -6,6 +6,7 @@ and copied for each test; the copy is a real database file, migrated like any ot
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,9 @@ from pos_app.services.context import DB_FILENAME, StoreContext, open_store
 from pos_app.services.rules import load_rules
 from pos_app.services.sign_in import approve, sign_in
 from pos_app.services.store_setup import add_operator, init_store
+
+# Widgets are tested without a screen (as Picard does): set before Qt is first imported.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 EXAMPLE_RULES = (
     Path(__file__).resolve().parent.parent / "pos_app" / "resources" / "rules.example.toml"
