@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
+from shiboken6 import isValid
 
 from hardware.errors import DeviceError, DeviceUnavailable
 from hardware.events import (
@@ -85,6 +86,7 @@ class DeviceHub(QObject):
         self._printer: EscposPrinter | None = None
         self._display: LineDisplay | None = None
         self._opened = False
+        self._card_claims: list[QObject] = []
 
     # -- opening and closing (io worker) ---------------------------------------------------
 
@@ -173,6 +175,26 @@ class DeviceHub(QObject):
     def set_language(self, lang: str) -> None:
         """The language receipts are printed in ("zh" or "en")."""
         self.lang = lang
+
+    # -- who a card event is for -------------------------------------------------------------
+
+    def claim_cards(self, owner: QObject) -> None:
+        """`owner` (a dialog waiting for a card: approval, registration, unlock) takes the
+        card events until it releases them; screens behind it ignore them meanwhile."""
+        if owner not in self._card_claims:
+            self._card_claims.append(owner)
+
+    def release_cards(self, owner: QObject) -> None:
+        if owner in self._card_claims:
+            self._card_claims.remove(owner)
+
+    def cards_are_for(self, widget: QWidget) -> bool:
+        """Whether a card event should be handled by `widget`: the latest claimant, or,
+        when nobody claimed them, the screen the cashier is looking at."""
+        self._card_claims = [c for c in self._card_claims if isValid(c)]
+        if self._card_claims:
+            return self._card_claims[-1] is widget
+        return widget.isVisible()
 
     # -- events from device threads --------------------------------------------------------
 
