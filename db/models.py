@@ -44,6 +44,8 @@ class Operator(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[str] = mapped_column(String(32))
+    # SHA-256 hex of the employee card's number (员工卡): the table never holds the number.
+    employee_card_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
 
 class RulesVersion(Base):

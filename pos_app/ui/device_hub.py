@@ -31,6 +31,7 @@ from hardware.events import (
     DeviceStatus,
 )
 from hardware.interfaces import CardSource, LineDisplay
+from hardware.printing.document import PrintDocument
 from hardware.printing.jobs import PrintJobInfo
 from hardware.registry import open_card_source, open_display, open_printer, probe
 from pos_app.device_settings import SPOOL_FILE, DeviceSettings
@@ -221,6 +222,10 @@ class DeviceHub(QObject):
         that is off keeps it queued (see sig_job); it never raises for that."""
         printer = self._require_printer()
         return print_receipt(printer, doc, self.settings.profile, self.lang, self.settings.logo)
+
+    def print_document(self, doc: PrintDocument) -> str:
+        """Queue any laid-out document (a report, a test page); returns the job id at once."""
+        return self._require_printer().print(doc)
 
     def reprint(self, doc: ReceiptDocument) -> str:
         """补打: print a receipt again (the document comes from the services' reprint)."""

@@ -10,6 +10,7 @@ expects it.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDateTime, Qt, QTimer, Slot
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
@@ -30,6 +31,9 @@ from pos_app.domain.permissions import ROLE_NAMES
 from pos_app.ui.error_text import describe_error
 from pos_app.ui.operations import ServiceOp
 from pos_app.ui.till_session import TillSession
+
+if TYPE_CHECKING:
+    from pos_app.ui.till_app import TillController
 
 STATUS_POLL_MS = 10_000
 ALERT_SECONDS = {"info": 6, "warning": 12, "error": 0}  # 0: stays until dismissed or replaced
@@ -82,6 +86,8 @@ class MainWindow(QMainWindow):
     def __init__(self, session: TillSession) -> None:
         super().__init__()
         self.session = session
+        self.controller: TillController | None = None  # the controller that made this window
+        self._discarded = False
         self.setWindowTitle(self.tr("pos-app — member-card till"))
         self.resize(1280, 800)
         self.setMinimumSize(1024, 700)
@@ -332,7 +338,17 @@ class MainWindow(QMainWindow):
         label.setToolTip(status.uri)
         label.setStyleSheet("color: #1a7f37;" if ok else "color: #c62828; font-weight: bold;")
 
+    def discard(self) -> None:
+        """Close for good without asking (replaced by a window in another language)."""
+        self._discarded = True
+        self._status_timer.stop()
+        self.close()
+        self.deleteLater()
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+        if self._discarded:
+            event.accept()
+            return
         can_leave = getattr(self.checkout_screen, "can_sign_out", None)
         if self.session.actor is not None and callable(can_leave) and not can_leave():
             event.ignore()

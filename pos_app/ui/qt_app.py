@@ -28,15 +28,21 @@ def has_screen() -> bool:
     return True
 
 
+_cjk_family: list[str] = []  # registered once per process
+
+
 def load_cjk_font() -> str:
     """Register the bundled WenQuanYi Micro Hei subset; returns its family name. Listed after
     the system's own UI font, so Latin text keeps the platform look and Chinese always has
     glyphs, even on a machine with no Chinese font installed."""
+    if _cjk_family:
+        return _cjk_family[0]
     font_id = QFontDatabase.addApplicationFont(str(CJK_FONT))
     families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
     if not families:
         log.warning("could not load the bundled Chinese font %s", CJK_FONT)
         return ""
+    _cjk_family.append(families[0])
     return families[0]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QApplication
 
 from hardware.errors import DeviceError
@@ -20,9 +21,47 @@ from pos_app.ui.main_window import MainWindow
 from pos_app.ui.operations import ServiceOp, shutdown_workers
 from pos_app.ui.qt_app import make_application
 from pos_app.ui.till_session import TillSession
-from pos_app.ui.translations import normalize_language
+from pos_app.ui.translations import install_translators, normalize_language
 
 log = logging.getLogger(__name__)
+
+
+class TillController(QObject):
+    """Owns the session and the devices for the app's life and the window on them: a change
+    of language builds the window again in the new language (Qt widgets keep the text they
+    were made with), with the operator still signed in."""
+
+    def __init__(self, app: QApplication, session: TillSession) -> None:
+        super().__init__(None)
+        self.app = app
+        self.session = session
+        self.window = self._new_window()
+        session.sig_language_changed.connect(self._on_language_changed)
+
+    def _new_window(self) -> MainWindow:
+        window = MainWindow(self.session)
+        window.controller = self
+        return window
+
+    @Slot(str)
+    def _on_language_changed(self, language: str) -> None:
+        old = self.window
+        empty = getattr(old.checkout_screen, "cart_is_empty", None)
+        if callable(empty) and not empty():
+            old.show_message(
+                old.tr("The language changes once the open sale is finished: start the app again."),
+                "warning",
+            )
+            return
+        install_translators(self.app, language)
+        new = self._new_window()
+        new.setGeometry(old.geometry())
+        if old.isVisible():
+            new.show()
+        if self.session.actor is not None and not self.session.locked:
+            new.show_screen(new.settings_screen)
+        old.discard()
+        self.window = new
 
 
 def build_till(
@@ -31,12 +70,12 @@ def build_till(
     *,
     language: str | None = None,
     demo: bool = False,
-    app: QApplication | None = None,
 ) -> MainWindow:
     """The till's window on `ctx`, with its devices opening in the background. `language`
-    None: the one in settings.toml (zh_CN by default). The window is not shown yet."""
+    None: the one in settings.toml (zh_CN by default). The window is not shown yet; after a
+    change of language the current window is `window.controller.window`."""
     chosen = normalize_language(language or load_app_settings(data_dir).language)
-    app = app or make_application(chosen)
+    app = make_application(chosen)
     settings_error: DeviceError | None = None
     try:
         settings = load_device_settings(data_dir)
@@ -45,9 +84,8 @@ def build_till(
         settings = DeviceSettings(source=str(data_dir))
     hub = DeviceHub(data_dir, settings)
     session = TillSession(ctx, data_dir, hub, chosen, demo=demo)
-    window = MainWindow(session)
-    hub.setParent(window)
-    session.setParent(window)
+    controller = TillController(app, session)
+    window = controller.window
     hub.install_wedge(app)
     if settings_error is not None:
         window.show_error(settings_error)
@@ -63,11 +101,11 @@ def close_till(window: MainWindow) -> None:
 
 def run_till(ctx: StoreContext, data_dir: Path, *, language: str | None, demo: bool) -> int:
     """Show the till and run until its window is closed; returns the exit status."""
-    chosen = normalize_language(language or load_app_settings(data_dir).language)
-    app = make_application(chosen)
-    window = build_till(ctx, data_dir, language=chosen, demo=demo, app=app)
+    window = build_till(ctx, data_dir, language=language, demo=demo)
+    assert window.controller is not None
+    app = window.controller.app
     window.show()
     try:
         return app.exec()
     finally:
-        close_till(window)
+        close_till(window.controller.window if window.controller else window)

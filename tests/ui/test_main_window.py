@@ -80,3 +80,17 @@ def test_work_runs_off_the_gui_thread_and_results_come_back_on_it(till: Till) ->
     assert seen["result"] == "done"
     assert seen["worker"] is not threading.main_thread()
     assert seen["gui"] is threading.main_thread()
+
+
+def test_changing_the_language_rebuilds_the_window_signed_in(till: Till) -> None:
+    till.sign_in_as("cashier")
+    old = till.window
+    assert old.nav_buttons.button(0).text().startswith("收银")
+    till.session.set_language("en")
+    new = old.controller.window
+    assert new is not old
+    assert new.nav_buttons.button(0).text() == "Checkout (F1)"
+    assert new.stack.currentWidget() is new.settings_screen  # where the language was changed
+    assert "Wang" not in new.operator_label.text() and "cashier" in new.operator_label.text()
+    till.session.set_language("zh_CN")
+    assert new.controller.window.nav_buttons.button(0).text().startswith("收银")

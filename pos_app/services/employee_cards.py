@@ -1,0 +1,125 @@
+"""Employee cards (员工卡): an operator signs in, and a manager approves, by tapping a card.
+
+An admin assigns a card to an operator. The operator table keeps only the SHA-256 of the
+card's (normalized) number, so the number itself is never stored; a tap is looked up by the
+same hash. A card cannot be both a member card and an employee card: the reader could not
+tell which one the cashier meant.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.engine import write_session
+from db.models import Card, Operator
+from pos_app.domain.card_lifecycle import mask_card_no
+from pos_app.domain.errors import (
+    AlreadyExists,
+    ApprovalRequired,
+    AuthenticationFailed,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
+from pos_app.domain.members import check_card_no
+from pos_app.domain.permissions import Permission, Role, check_approver
+from pos_app.services.audit import record, record_refusal
+from pos_app.services.auth import Actor, Approval
+from pos_app.services.context import StoreContext
+from pos_app.services.use_case import use_case
+
+
+def employee_card_hash(card_no: str) -> str:
+    """The stored form of an employee card's number: SHA-256 hex of the normalized number."""
+    return hashlib.sha256(check_card_no(card_no).encode("utf-8")).hexdigest()
+
+
+def _unknown_card() -> AuthenticationFailed:
+    return AuthenticationFailed("员工卡无效", "unknown employee card")
+
+
+def _masked(card_no: str) -> str:
+    return mask_card_no(card_no.strip().upper())
+
+
+def assign_employee_card(ctx: StoreContext, actor: Actor, login: str, card_no: str) -> None:
+    """An admin gives an operator an employee card; it replaces the operator's earlier card
+    (a lost one stops working at once). Refused for a card another operator holds and for
+    a member card's number."""
+    card_hash = employee_card_hash(card_no)
+    number = check_card_no(card_no)
+    login = login.strip()
+    with use_case(ctx, actor, Permission.OPERATOR_MANAGE, target=login) as uc:
+        session = uc.session
+        operator = session.scalars(select(Operator).where(Operator.login == login)).first()
+        if operator is None:
+            raise NotFound(f"没有这个操作员：{login}", f"No such operator: {login}")
+        if session.scalars(select(Card.id).where(Card.card_no == number)).first() is not None:
+            masked = mask_card_no(number)
+            raise InvalidInput(
+                f"{masked} 是会员卡，不能用作员工卡",
+                f"{masked} is a member card: it cannot be an employee card",
+            )
+        holder = _holder(session, card_hash)
+        if holder is not None and holder.id != operator.id:
+            raise AlreadyExists(
+                f"这张员工卡已分配给 {holder.login}，请先给 {holder.login} 换卡",
+                f"This employee card belongs to {holder.login}: give {holder.login} "
+                "another card first",
+            )
+        operator.employee_card_hash = card_hash
+        record(
+            session,
+            uc.now_iso,
+            actor.operator_id,
+            "operator.employee_card",
+            target=login,
+            detail={"card": mask_card_no(number)},
+        )
+
+
+def _holder(session: Session, card_hash: str) -> Operator | None:
+    return session.scalars(
+        select(Operator).where(Operator.employee_card_hash == card_hash)
+    ).first()
+
+
+def _card_operator(session: Session, card_no: str) -> Operator:
+    try:
+        card_hash = employee_card_hash(card_no)
+    except InvalidInput:
+        raise _unknown_card() from None  # a tap of something that is no card at all
+    operator = _holder(session, card_hash)
+    if operator is None or not operator.active:
+        raise _unknown_card()
+    return operator
+
+
+def sign_in_by_card(ctx: StoreContext, card_no: str) -> Actor:
+    """An operator signs in by tapping their employee card; failures are audited."""
+    try:
+        with write_session(ctx.engine) as session:
+            op = _card_operator(session, card_no)
+            record(session, ctx.now_iso(), op.id, "sign_in", detail={"by": "employee_card"})
+            return Actor.sealed(op.id, op.login, op.name, Role(op.role))
+    except AuthenticationFailed:
+        record_refusal(ctx, None, "sign_in", _masked(card_no), "unknown employee card")
+        raise
+
+
+def approve_by_card(ctx: StoreContext, card_no: str, permission: Permission) -> Approval:
+    """A manager (or admin) approves one privileged action by tapping their employee card;
+    a cashier's card, or an unknown one, is refused and the refusal audited."""
+    try:
+        with write_session(ctx.engine) as session:
+            op = _card_operator(session, card_no)
+            check_approver(Role(op.role), permission)
+            return Approval.sealed(op.id, op.login, Role(op.role), permission)
+    except (AuthenticationFailed, PermissionDenied, ApprovalRequired) as exc:
+        reason: str = exc.en if isinstance(exc, DomainError) else str(exc)
+        record_refusal(ctx, None, f"approve:{permission.value}", _masked(card_no), reason)
+        raise
