@@ -18,9 +18,9 @@ def start_app(inv: Invocation, *, demo: bool) -> int:
 
     if not has_screen():
         raise NoScreen(
-            "没有可用的显示器：请在桌面环境中运行，或设置 QT_QPA_PLATFORM=offscreen（无界面）",
-            "No screen to show the app on: run it from a desktop session (or set "
-            "QT_QPA_PLATFORM=offscreen to run without one)",
+            "没有可用的显示器：请在桌面环境中运行（pos-app demo --no-gui 只打印演示说明）",
+            "No screen to show the app on: run it from a desktop session (pos-app demo "
+            "--no-gui prints the demo's walkthrough only)",
         )
     from pos_app.ui.till_app import run_till
 
