@@ -25,5 +25,6 @@ def start_app(inv: Invocation, *, demo: bool) -> int:
     from pos_app.ui.till_app import run_till
 
     ctx = inv.store()
-    language = None if inv.lang_given else ("en" if inv.lang == "en" else "zh_CN")
+    # --lang / POS_LANG chooses the app's language; otherwise settings.toml does.
+    language = ("en" if inv.lang == "en" else "zh_CN") if inv.lang_given else None
     return run_till(ctx, inv.data_dir, language=language, demo=demo)
