@@ -25,6 +25,7 @@ from pos_app.domain.errors import AlreadyExists, NotFound, NotInitialized
 from pos_app.domain.permissions import ROLE_NAMES, Role
 from pos_app.services.auth import Actor
 from pos_app.services.context import StoreContext
+from pos_app.services.employee_cards import assign_employee_card
 from pos_app.services.members import show_member
 from pos_app.services.rules import load_rules, show_rules
 from pos_app.services.sign_in import sign_in
@@ -53,6 +54,10 @@ DEMO_LOGINS = (
     DemoLogin("manager", "manager123", Role.MANAGER, "李店长"),
     DemoLogin("cashier", "cashier123", Role.CASHIER, "王收银"),
 )
+# Employee cards (员工卡) to sign in and approve with by a tap; public like the passwords.
+# The store keeps only their hash, so the walkthrough (and the demo's panel) must know them;
+# letters no member card number of the demo has (hex IC numbers, digits), so they never clash.
+DEMO_EMPLOYEE_CARDS = (("manager", "EMP00001"), ("cashier", "EMP00002"))
 
 
 def _fill(ctx: StoreContext, actor: Actor, members: int) -> object:
@@ -146,6 +151,8 @@ def _set_up(ctx: StoreContext) -> None:
     admin = sign_in(ctx, admin_login.login, admin_login.password)
     for login in DEMO_LOGINS[1:]:
         add_operator(ctx, admin, login.login, login.name, login.role.value, login.password)
+    for login_name, card_no in DEMO_EMPLOYEE_CARDS:
+        assign_employee_card(ctx, admin, login_name, card_no)
     text = resources.files("pos_app").joinpath("resources/rules.example.toml")
     load_rules(ctx, admin, text.read_text(encoding="utf-8"), "rules.example.toml")
 
@@ -209,6 +216,9 @@ def _walkthrough(inv: Invocation, ctx: StoreContext, admin: Actor, summary: obje
         "logins": [
             {"login": x.login, "password": x.password, "role": x.role.value} for x in DEMO_LOGINS
         ],
+        "employee_cards": [
+            {"login": login, "card_no": card_no} for login, card_no in DEMO_EMPLOYEE_CARDS
+        ],
         "sample_cards": [balance_fields(b) for b, _ in samples],
         "verify": report_fields(report),
         "summary": asdict(summary) if is_dataclass(summary) else None,
@@ -232,10 +242,14 @@ def _walkthrough(inv: Invocation, ctx: StoreContext, admin: Actor, summary: obje
         ]
     )
     click.echo("")
+    cards = dict(DEMO_EMPLOYEE_CARDS)
     out.table(
         "登录 Logins",
-        ["登录名 Login", "密码 Password", "角色 Role"],
-        [[x.login, x.password, " ".join(ROLE_NAMES[x.role])] for x in DEMO_LOGINS],
+        ["登录名 Login", "密码 Password", "角色 Role", "员工卡 Employee card"],
+        [
+            [x.login, x.password, " ".join(ROLE_NAMES[x.role]), cards.get(x.login, "")]
+            for x in DEMO_LOGINS
+        ],
     )
     click.echo("")
     out.table(

@@ -1,4 +1,4 @@
-"""Setting a store up: `init`, `operator add`, `rules load` and `rules show`."""
+"""Setting a store up: `init`, `operator add`, `operator card`, `rules load` and `rules show`."""
 
 from __future__ import annotations
 
@@ -11,9 +11,12 @@ import click
 from pos_app.cli.invocation import Invocation
 from pos_app.cli.operator_options import Credentials, operator_options, signed_in
 from pos_app.cli.output import yes_no, yuan
+from pos_app.domain.card_lifecycle import mask_card_no
 from pos_app.domain.errors import DomainError
+from pos_app.domain.members import check_card_no
 from pos_app.domain.permissions import ROLE_NAMES, Role
 from pos_app.domain.rules import rules_to_dict
+from pos_app.services.employee_cards import assign_employee_card
 from pos_app.services.rules import LoadedRules, load_rules, show_rules
 from pos_app.services.store_setup import add_operator, init_store
 
@@ -105,6 +108,26 @@ def operator_add(
             ("角色 Role", f"{zh_role} {en_role}"),
         ],
         title="操作员已添加 Operator added",
+    )
+
+
+@operator.command("card")
+@click.argument("login")
+@click.argument("card_no")
+@operator_options()
+@click.pass_obj
+def operator_card(inv: Invocation, login: str, card_no: str, creds: Credentials) -> None:
+    """员工卡 Give an operator an employee card to sign in (and approve) with (admins only).
+
+    A new card replaces the operator's earlier one; a member card cannot be an employee card.
+    """
+    actor = signed_in(inv, creds)
+    assign_employee_card(inv.store(), actor, login, card_no)
+    masked = mask_card_no(check_card_no(card_no))
+    inv.out.result(
+        {"login": login.strip(), "employee_card": masked},
+        [("登录名 Login", login.strip()), ("员工卡 Employee card", masked)],
+        title="员工卡已分配 Employee card assigned",
     )
 
 

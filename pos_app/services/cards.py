@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select
 
 from db.ledger import new_id
-from db.models import Card, CardStockBatch
+from db.models import Card, CardStockBatch, Operator
 from pos_app.domain.card_lifecycle import CardMedia, CardState, mask_card_no, next_state
 from pos_app.domain.entry_kinds import EntryKind
 from pos_app.domain.errors import AlreadyExists, CardStateError, InvalidInput
@@ -19,6 +19,7 @@ from pos_app.domain.stored_value import settle_cancel
 from pos_app.services.auth import Actor, Approval
 from pos_app.services.context import StoreContext
 from pos_app.services.credentials import hash_secret
+from pos_app.services.employee_cards import employee_card_hash
 from pos_app.services.lookup import card_by_no, member_by_no
 from pos_app.services.members import CardView, card_view
 from pos_app.services.use_case import use_case
@@ -135,6 +136,12 @@ def issue_card(
     with use_case(ctx, actor, Permission.CARD_ISSUE, target=mask_card_no(number)) as uc:
         s = uc.session
         member = member_by_no(s, member_no)
+        staff = select(Operator.id).where(Operator.employee_card_hash == employee_card_hash(number))
+        if s.scalars(staff).first() is not None:
+            raise AlreadyExists(
+                f"卡 {mask_card_no(number)} 是员工卡，不能作为会员卡",
+                f"Card {mask_card_no(number)} is an employee card, not a member card",
+            )
         card = s.scalars(select(Card).where(Card.card_no == number)).first()
         if card is None:
             card = Card(

@@ -20,7 +20,6 @@ from pos_app.domain.errors import (
     AlreadyExists,
     ApprovalRequired,
     AuthenticationFailed,
-    DomainError,
     InvalidInput,
     NotFound,
     PermissionDenied,
@@ -39,7 +38,7 @@ def employee_card_hash(card_no: str) -> str:
 
 
 def _unknown_card() -> AuthenticationFailed:
-    return AuthenticationFailed("员工卡无效", "unknown employee card")
+    return AuthenticationFailed("无效的员工卡", "Unknown employee card")
 
 
 def _masked(card_no: str) -> str:
@@ -83,9 +82,7 @@ def assign_employee_card(ctx: StoreContext, actor: Actor, login: str, card_no: s
 
 
 def _holder(session: Session, card_hash: str) -> Operator | None:
-    return session.scalars(
-        select(Operator).where(Operator.employee_card_hash == card_hash)
-    ).first()
+    return session.scalars(select(Operator).where(Operator.employee_card_hash == card_hash)).first()
 
 
 def _card_operator(session: Session, card_no: str) -> Operator:
@@ -120,6 +117,5 @@ def approve_by_card(ctx: StoreContext, card_no: str, permission: Permission) -> 
             check_approver(Role(op.role), permission)
             return Approval.sealed(op.id, op.login, Role(op.role), permission)
     except (AuthenticationFailed, PermissionDenied, ApprovalRequired) as exc:
-        reason: str = exc.en if isinstance(exc, DomainError) else str(exc)
-        record_refusal(ctx, None, f"approve:{permission.value}", _masked(card_no), reason)
+        record_refusal(ctx, None, f"approve:{permission.value}", _masked(card_no), exc.en)
         raise

@@ -31,6 +31,7 @@ from pos_app.domain.permissions import ROLE_NAMES
 from pos_app.ui.error_text import describe_error
 from pos_app.ui.operations import ServiceOp
 from pos_app.ui.till_session import TillSession
+from pos_app.ui.translations import fill
 
 if TYPE_CHECKING:
     from pos_app.ui.till_app import TillController
@@ -284,7 +285,7 @@ class MainWindow(QMainWindow):
         self.operator_label.setText(f"{actor.name} ({role})")
         shift = self.session.shift
         self.shift_label.setText(
-            self.tr("Shift open since %1").arg(local_time(self.session, shift.opened_at))
+            fill(self.tr("Shift open since %1"), local_time(self.session, shift.opened_at))
             if shift is not None
             else self.tr("No shift open")
         )

@@ -8,6 +8,7 @@ field's context menu) come from the Qt translations shipped with PySide6.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
@@ -53,6 +54,17 @@ def install_translators(app: QCoreApplication, language: str) -> None:
             break
     app.installTranslator(ours)
     _installed.append(ours)
+
+
+def fill(template: str, *values: object) -> str:
+    """QString.arg() for a translated text (PySide's tr() returns a Python str): %1, %2, …
+    replaced by `values` in one pass, so a value that holds "%2" stays as it is."""
+
+    def value(match: re.Match[str]) -> str:
+        index = int(match.group(1)) - 1
+        return str(values[index]) if 0 <= index < len(values) else match.group(0)
+
+    return re.sub(r"%([1-9])", value, template)
 
 
 def ts_file_for(module: Path) -> Path:
