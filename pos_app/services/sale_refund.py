@@ -69,7 +69,7 @@ def _payload(entry: LedgerEntry) -> dict[str, Any]:
     return json.loads(entry.payload) if entry.payload else {}
 
 
-def _returned_so_far(s: Session, sale_id: str) -> tuple[dict[int, int], int, dict[str, int]]:
+def returned_so_far(s: Session, sale_id: str) -> tuple[dict[int, int], int, dict[str, int]]:
     """Per original line the quantity already returned, the amount already refunded, and per
     tender what was already paid back."""
     qty: dict[int, int] = defaultdict(int)
@@ -163,7 +163,7 @@ def _refund_in_tx(
             select(SaleLine).where(SaleLine.sale_id == original.id).order_by(SaleLine.line_no)
         )
     )
-    returned, refunded_before, tender_back_before = _returned_so_far(s, original.id)
+    returned, refunded_before, tender_back_before = returned_so_far(s, original.id)
     returns = _choose_returns(s, orig_lines, returned, wanted)
     total = sum(r.net_fen for r in returns)
     everything_back = all(

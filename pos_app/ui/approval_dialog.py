@@ -250,15 +250,16 @@ def run_with_approval(
     *,
     busy_text: str = "",
     on_failure: Callable[[BaseException], None] | None = None,
+    on_cancel: Callable[[], None] | None = None,
 ) -> None:
     """Run `work(None)` on the database worker; if the services answer that a manager must
     approve, ask for the approval and run `work(approval)`. `on_success(result)` gets the
-    result; a cancelled approval does nothing; other failures go to `on_failure` (default:
-    the window's alert bar)."""
+    result; a cancelled approval calls `on_cancel` (if given) and nothing else; other failures
+    go to `on_failure` (default: the window's alert bar)."""
 
     def failed(exc: BaseException, approval: Approval | None) -> None:
         if isinstance(exc, ApprovalRequired) and approval is None and isValid(parent):
-            ask_approval(parent, session, permission, attempt)
+            ask_approval(parent, session, permission, attempt, on_cancel)
         elif on_failure is not None:
             on_failure(exc)
         else:
