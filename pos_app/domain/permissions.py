@@ -53,6 +53,7 @@ class Permission(StrEnum):
     TIER_CHANGE = "tier.change"
     TIER_REVIEW = "tier.review"
     OPERATOR_MANAGE = "operator.manage"
+    STORE_EDIT = "store.edit"
     RULES_LOAD = "rules.load"
     AUDIT_VIEW = "audit.view"
     DEMO_DATA = "demo.data"
@@ -101,6 +102,7 @@ MINIMUM_ROLE: dict[Permission, Role] = {
     Permission.TIER_CHANGE: Role.CASHIER,
     Permission.TIER_REVIEW: Role.MANAGER,
     Permission.OPERATOR_MANAGE: Role.ADMIN,
+    Permission.STORE_EDIT: Role.ADMIN,
     Permission.RULES_LOAD: Role.ADMIN,
     Permission.AUDIT_VIEW: Role.MANAGER,
     Permission.DEMO_DATA: Role.ADMIN,
@@ -153,6 +155,7 @@ PERMISSION_NAMES: dict[Permission, tuple[str, str]] = {
     Permission.TIER_CHANGE: ("手动调整等级", "change tiers by hand"),
     Permission.TIER_REVIEW: ("等级复审", "run the tier review"),
     Permission.OPERATOR_MANAGE: ("管理操作员", "manage operators"),
+    Permission.STORE_EDIT: ("修改门店信息", "change the store's details"),
     Permission.RULES_LOAD: ("加载规则", "load rules"),
     Permission.AUDIT_VIEW: ("查看审计日志", "view the audit trail"),
     Permission.DEMO_DATA: ("生成演示数据", "create demo data"),

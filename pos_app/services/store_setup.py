@@ -141,3 +141,35 @@ def add_operator(
             detail={"role": role_value.value},
         )
     return OperatorInfo(op.id, op.login, op.name, op.role)
+
+
+MAX_STORE_NAME_CHARS = 80  # the store row's column
+
+
+def update_store_info(ctx: StoreContext, actor: Actor, name: str) -> StoreInfo:
+    """An admin changes the store's name, which heads every receipt and report from now on
+    (receipts already printed keep the old one). Audited with the old and the new name."""
+    new_name = name.strip()
+    if not new_name:
+        raise InvalidInput("门店名称不能为空", "The store name cannot be empty")
+    if len(new_name) > MAX_STORE_NAME_CHARS:
+        raise InvalidInput(
+            f"门店名称太长（最多 {MAX_STORE_NAME_CHARS} 字）",
+            f"The store name is too long (at most {MAX_STORE_NAME_CHARS} characters)",
+        )
+    with use_case(ctx, actor, Permission.STORE_EDIT, target="store") as uc:
+        session = uc.session
+        store = session.scalars(select(Store)).one()
+        old_name = store.name
+        store.name = new_name
+        record(
+            session,
+            uc.now_iso,
+            actor.operator_id,
+            "store.update",
+            target=store.code,
+            detail={"name": new_name, "was": old_name},
+        )
+        info = StoreInfo(store.id, store.code, store.name)
+    ctx.forget_store()  # the cached row still has the old name
+    return info

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDateTime, Qt, QTimer, Slot
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -124,18 +124,19 @@ class MainWindow(QMainWindow):
 
     # -- building ----------------------------------------------------------------------------
 
-    def _make_top_bar(self) -> QFrame:
-        bar = QFrame(self)
+    def _make_top_bar(self) -> QWidget:
+        """Two strips: who and when (store, operator, shift, clock, lock, sign out), then the
+        work screens — apart, so neither is squeezed on a narrow till screen."""
+        holder = QWidget(self)
+        rows = QVBoxLayout(holder)
+        rows.setContentsMargins(0, 0, 0, 0)
+        rows.setSpacing(0)
+        bar = QFrame(holder)
         bar.setObjectName("topBar")
         layout = QHBoxLayout(bar)
         layout.setContentsMargins(12, 4, 12, 4)
         self.store_label = QLabel(bar)
         self.store_label.setText(self.session.ctx.store.name)
-        self.nav_buttons = QButtonGroup(self)
-        self.nav_buttons.setExclusive(True)
-        self.nav_bar = QWidget(bar)
-        nav = QHBoxLayout(self.nav_bar)
-        nav.setContentsMargins(16, 0, 16, 0)
         self.operator_label = QLabel(bar)
         self.shift_label = QLabel(bar)
         self.clock_label = QLabel(bar)
@@ -146,13 +147,21 @@ class MainWindow(QMainWindow):
         self.sign_out_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.sign_out_button.clicked.connect(self.sign_out)
         layout.addWidget(self.store_label)
-        layout.addWidget(self.nav_bar, 1)
-        layout.addWidget(self.operator_label)
-        layout.addWidget(self.shift_label)
-        layout.addWidget(self.clock_label)
+        layout.addStretch(1)
+        for widget in (self.operator_label, self.shift_label, self.clock_label):
+            layout.addWidget(widget)
+            layout.addSpacing(12)
         layout.addWidget(self.lock_button)
         layout.addWidget(self.sign_out_button)
-        return bar
+        self.nav_buttons = QButtonGroup(self)
+        self.nav_buttons.setExclusive(True)
+        self.nav_bar = QFrame(holder)
+        self.nav_bar.setObjectName("navBar")
+        nav = QHBoxLayout(self.nav_bar)
+        nav.setContentsMargins(8, 4, 8, 4)
+        rows.addWidget(bar)
+        rows.addWidget(self.nav_bar)
+        return holder
 
     def _make_screens(self) -> None:
         # Imported here: each screen module is large, and the window is their only user.
@@ -291,7 +300,9 @@ class MainWindow(QMainWindow):
         )
 
     def _tick(self) -> None:
-        self.clock_label.setText(QDateTime.currentDateTime().toString("yyyy-MM-dd HH:mm"))
+        # The store's time, not the computer's zone: what the receipts and reports say.
+        now = self.session.ctx.now().astimezone(self.session.ctx.tz)
+        self.clock_label.setText(now.strftime("%Y-%m-%d %H:%M"))
 
     # -- alerts and busy notes (used by ServiceOp and the screens) ----------------------------
 

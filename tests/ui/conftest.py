@@ -102,7 +102,8 @@ def make_till(store: StoreFixture, qtbot: QtBot) -> Iterator[Callable[..., Till]
 
     yield make
     for window in made:
-        close_till(window)
+        # After a change of language the controller's window is a new one.
+        close_till(window.controller.window if window.controller else window)
 
 
 @pytest.fixture
