@@ -97,12 +97,14 @@ def tour(data_dir: Path, out: Path, language: str) -> None:
 
     checkout.open_payment()
     settle(0.6)
+    QTest.keyClicks(focused(), "30")  # ¥30 from the card's stored value …
+    QTest.keyClick(focused(), Qt.Key.Key_Return)
+    settle(0.3)
+    QTest.keyClicks(focused(), "50")  # … the rest in cash, handed ¥50
     shot(out, f"03-tender{suffix}")
-    QTest.keyClick(focused(), Qt.Key.Key_Return)  # stored value's part
+    QTest.keyClick(focused(), Qt.Key.Key_Return)
     settle(0.3)
-    QTest.keyClick(focused(), Qt.Key.Key_Return)  # the rest in cash
-    settle(0.3)
-    QTest.keyClick(focused(), Qt.Key.Key_Return)  # complete
+    QTest.keyClick(focused(), Qt.Key.Key_Return)  # complete the sale
     settle(2.0)
     shot(out, f"04-sale-done{suffix}")
     QTest.keyClick(focused(), Qt.Key.Key_Return)

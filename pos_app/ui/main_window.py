@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QButtonGroup,
     QFrame,
     QHBoxLayout,
@@ -262,6 +263,13 @@ class MainWindow(QMainWindow):
         self.alert_bar.hide()
         self._update_top_bar()
         self.show_screen(self.checkout_screen)
+        # Sign-in may end in a dialog (the shift's float): once it has closed, the window
+        # takes the keyboard back, so the first scan lands in the checkout's field.
+        QTimer.singleShot(0, self._take_keyboard)
+
+    def _take_keyboard(self) -> None:
+        if self.isVisible() and QApplication.activeModalWidget() is None:
+            self.activateWindow()  # the focus goes back to where the screen put it
 
     @Slot()
     def _on_signed_out(self) -> None:
