@@ -1,9 +1,9 @@
 """The till's devices as Qt signals: card events, printer and reader status, print jobs.
 
-Drivers call back from their own threads; this object re-emits what they report as signals,
-which Qt delivers on the GUI thread (the Electrum pattern). Everything that talks to a device
-(opening it, printing, the drawer, the pole display, status queries) is a plain blocking
-method meant to run through `ServiceOp(..., kind="io")`, never on the GUI thread.
+Drivers call back from their own threads; this object hands what they report to the GUI
+thread (`post_to_gui`) and emits it there as signals (the Electrum pattern). Everything that
+talks to a device (opening it, printing, the drawer, the pole display, status queries) is a
+plain blocking method meant to run through `ServiceOp(..., kind="io")`, never on the GUI thread.
 
 The printer is opened once and kept open for the app's life, so a receipt queued while the
 printer was out of paper goes out as soon as the paper is back, without waiting for the
@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, SignalInstance
 from PySide6.QtWidgets import QApplication, QWidget
 from shiboken6 import isValid
 
@@ -37,6 +37,7 @@ from hardware.registry import open_card_source, open_display, open_printer, prob
 from pos_app.device_settings import SPOOL_FILE, DeviceSettings
 from pos_app.domain.receipt import ReceiptDocument
 from pos_app.services.receipt_printing import print_receipt, wait_for_outcome
+from pos_app.ui.operations import gui_inbox, post_to_gui
 
 if TYPE_CHECKING:
     from hardware.cards.wedge import WedgeCardSource
@@ -88,6 +89,7 @@ class DeviceHub(QObject):
         self._display: LineDisplay | None = None
         self._opened = False
         self._card_claims: list[QObject] = []
+        gui_inbox()  # made here, on the GUI thread, before a device thread posts to it
 
     # -- opening and closing (io worker) ---------------------------------------------------
 
@@ -105,8 +107,7 @@ class DeviceHub(QObject):
                 statuses.append(self._open_printer())
             if self.settings.display:
                 statuses.append(self._open_display())
-        for status in statuses:
-            self.sig_status.emit(status)
+        self._emit_statuses(statuses)
         return statuses
 
     def _open_source(self, uri: str) -> DeviceStatus:
@@ -131,7 +132,7 @@ class DeviceHub(QObject):
         except DeviceError as exc:
             log.warning("printer %s did not open: %s", uri, exc.en)
             return DeviceStatus(uri, "printer", DeviceState.ERROR, exc.zh, exc.en)
-        printer.on_job_change(self.sig_job.emit)
+        printer.on_job_change(lambda job: post_to_gui(lambda: self._emit(self.sig_job, job)))
         self._printer = printer
         return printer.status()
 
@@ -201,11 +202,20 @@ class DeviceHub(QObject):
 
     def _on_card_event(self, event: CardEvent) -> None:
         if isinstance(event, CardPresented):
-            self.sig_card.emit(event)
+            post_to_gui(lambda: self._emit(self.sig_card, event))
         elif isinstance(event, CardReadFailed):
-            self.sig_card_failed.emit(event)
+            post_to_gui(lambda: self._emit(self.sig_card_failed, event))
         elif isinstance(event, CardRemoved):
-            self.sig_card_removed.emit(event)
+            post_to_gui(lambda: self._emit(self.sig_card_removed, event))
+
+    def _emit_statuses(self, statuses: list[DeviceStatus]) -> None:
+        for status in statuses:
+            post_to_gui(lambda s=status: self._emit(self.sig_status, s))
+
+    def _emit(self, signal: SignalInstance, value: object) -> None:
+        """On the GUI thread: emit, unless the hub was deleted meanwhile (app closing)."""
+        if isValid(self):
+            signal.emit(value)
 
     # -- what screens ask for (io worker) --------------------------------------------------
 
@@ -271,8 +281,7 @@ class DeviceHub(QObject):
             result.append(printer)
         if self._display is not None:
             result.append(self._display.status())
-        for status in result:
-            self.sig_status.emit(status)
+        self._emit_statuses(result)
         return result
 
     def recent_jobs(self, limit: int = 20) -> list[PrintJobInfo]:

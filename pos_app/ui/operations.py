@@ -3,7 +3,7 @@
     ServiceOp(parent, lambda: sell(ctx, actor, request)).success(show_change).run()
 
 Nothing inside the function touches a widget; its result (or its exception) comes back on the
-GUI thread through a queued signal, to `success` or `failure`. Database work runs on a single
+GUI thread (through `post_to_gui`), to `success` or `failure`. Database work runs on a single
 worker, so writes are serialized exactly as the services expect (one SQLite writer) and a
 cashier double-pressing "pay" queues the second try behind the first instead of racing it.
 Printing, the drawer and the display run on their own worker (`kind="io"`), so a slow printer
@@ -14,12 +14,13 @@ moment, and the default failure handler puts a clear message in the window's ale
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QMetaObject, QObject, Qt, QTimer, Slot
 from PySide6.QtWidgets import QWidget
 from shiboken6 import isValid
 
@@ -53,6 +54,52 @@ class _Workers:
             pool.shutdown(wait=True, cancel_futures=False)
 
 
+class _GuiInbox(QObject):
+    """Calls handed over from other threads, run on the GUI thread.
+
+    PySide6 (6.8 and later, PYSIDE-3124) corrupts Python objects when a signal carrying them is
+    emitted from a thread Qt did not start — a worker pool's thread, a device's reader thread —
+    and so do QTimer.singleShot and postEvent from there. What holds up: the callable goes into
+    a thread-safe queue, and an argument-less queued `invokeMethod` wakes the GUI thread to run
+    what is queued. No Python object crosses threads through Qt at all.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self._queue: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+
+    def post(self, fn: Callable[[], None]) -> None:
+        self._queue.put(fn)
+        QMetaObject.invokeMethod(self, "_drain", Qt.ConnectionType.QueuedConnection)
+
+    @Slot()
+    def _drain(self) -> None:
+        while True:
+            try:
+                fn = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                fn()
+            except Exception:  # one handler's bug must not keep the others from running
+                log.exception("a call handed to the GUI thread failed")
+
+
+_inbox: list[_GuiInbox] = []
+
+
+def gui_inbox() -> _GuiInbox:
+    """The process's inbox; the first call must come from the GUI thread (it is made there)."""
+    if not _inbox:
+        _inbox.append(_GuiInbox())
+    return _inbox[0]
+
+
+def post_to_gui(fn: Callable[[], None]) -> None:
+    """Run `fn()` on the GUI thread soon; callable from any thread."""
+    gui_inbox().post(fn)
+
+
 _running: set[ServiceOp[Any]] = set()  # kept alive until their result is delivered
 
 
@@ -62,9 +109,6 @@ class ServiceOp(QObject, Generic[T]):
     `parent` is the widget that asked: when it is gone by the time the result arrives, the
     callbacks are skipped (the work itself is never abandoned halfway: it ran to its end).
     """
-
-    sig_finished = Signal(object, object)
-    """Emitted from the worker thread with (result, exception); delivered queued."""
 
     def __init__(
         self,
@@ -83,7 +127,7 @@ class ServiceOp(QObject, Generic[T]):
         self._on_failure: Callable[[BaseException], None] | None = None
         self._on_done: Callable[[], None] | None = None
         self._busy_timer: QTimer | None = None
-        self.sig_finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self._inbox = gui_inbox()  # made on the GUI thread, before any worker needs it
 
     def success(self, callback: Callable[[T], None]) -> ServiceOp[T]:
         """Call `callback(result)` on the GUI thread when the work succeeded."""
@@ -114,14 +158,14 @@ class ServiceOp(QObject, Generic[T]):
 
     def _from_worker(self, future: Future[T]) -> None:
         exc = future.exception()
-        self.sig_finished.emit(None if exc else future.result(), exc)
+        result = None if exc else future.result()
+        self._inbox.post(lambda: self._deliver(result, exc))  # type: ignore[arg-type]
 
     def _show_busy(self) -> None:
         window = _window_of(self._parent)
         if window is not None and hasattr(window, "show_busy"):
             window.show_busy(self._busy_text)
 
-    @Slot(object, object)
     def _deliver(self, result: T, exc: BaseException | None) -> None:
         _running.discard(self)
         if self._busy_timer is not None:
