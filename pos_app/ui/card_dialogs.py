@@ -54,6 +54,7 @@ from pos_app.ui.approval_dialog import ApprovalDialog, run_with_approval
 from pos_app.ui.error_text import describe_error
 from pos_app.ui.operations import ServiceOp
 from pos_app.ui.till_session import TillSession
+from pos_app.ui.translations import fill
 from pos_app.ui.wedge_filter import disable_input_method
 
 T = TypeVar("T")
@@ -70,16 +71,6 @@ ERROR_STYLE = "color: #c62828; font-weight: bold;"
 def money(fen: int) -> str:
     """An amount as the till shows it: ¥12.30."""
     return format_fen(fen)
-
-
-def fill_in(template: str, *values: object) -> str:
-    """Put values into a translated text's %1, %2 … (Qt's `arg`, which PySide's str lacks).
-    One pass, so a value that itself contains "%2" is left as it is."""
-    return re.sub(
-        r"%([1-9])",
-        lambda m: str(values[int(m.group(1)) - 1]) if int(m.group(1)) <= len(values) else m[0],
-        template,
-    )
 
 
 def state_text(state: str) -> str:
@@ -440,7 +431,7 @@ class DeskDialog(QDialog):
 
 def card_summary(card: CardView) -> str:
     """ "88****01 — balance ¥550.00 (principal ¥500.00 + bonus ¥50.00)"."""
-    return fill_in(
+    return fill(
         QCoreApplication.translate("CardText", "Card %1 — balance %2 (principal %3 + bonus %4)"),
         mask_card_no(card.card_no),
         money(card.stored_value_fen),
@@ -532,11 +523,11 @@ class TopUpDialog(DeskDialog):
             return  # the amount changed meanwhile; a newer preview is on its way
         after = money(self.card.stored_value_fen + amount + bonus)
         if bonus:
-            text = fill_in(
+            text = fill(
                 self.tr("Top up %1, bonus %2: balance after %3"), money(amount), money(bonus), after
             )
         else:
-            text = fill_in(
+            text = fill(
                 self.tr("Top up %1, no bonus for this amount: balance after %2"),
                 money(amount),
                 after,
@@ -610,7 +601,7 @@ class ReplaceCardDialog(DeskDialog):
         self.member = member
         self.card = card
         self.set_intro(
-            fill_in(
+            fill(
                 self.tr(
                     "%1 · %2\nEverything on it moves to the new card; the old card stops "
                     "working for good. Tap or swipe the new card now."
@@ -671,7 +662,7 @@ class CancelCardDialog(DeskDialog):
         self.card = card
         self.settlement: CancelSettlement | None = None
         self.set_intro(
-            fill_in(
+            fill(
                 self.tr("%1 · %2\nA cancelled card can never be used again."),
                 member.name,
                 card_summary(card),
@@ -732,7 +723,7 @@ class ResetPinDialog(DeskDialog):
         super().__init__(session, self.tr("Reset PIN"), self.tr("Reset PIN"), parent)
         self.card = card
         self.set_intro(
-            fill_in(
+            fill(
                 self.tr("%1 · card %2\nThe member types the new PIN on the keyboard or PIN pad."),
                 member.name,
                 mask_card_no(card.card_no),
@@ -776,7 +767,7 @@ class IssueCardDialog(DeskDialog):
         super().__init__(session, self.tr("Issue card"), self.tr("Issue card"), parent)
         self.member = member
         self.set_intro(
-            fill_in(
+            fill(
                 self.tr("%1 (%2) · tap or swipe the new card now."),
                 member.name,
                 member.member_no,

@@ -68,7 +68,6 @@ from pos_app.ui.card_dialogs import (
     ReplaceCardDialog,
     ResetPinDialog,
     TopUpDialog,
-    fill_in,
     media_text,
     money,
     pin_text,
@@ -83,6 +82,7 @@ from pos_app.ui.member_dialogs import (
 )
 from pos_app.ui.operations import ServiceOp, report_failure
 from pos_app.ui.till_session import TillSession
+from pos_app.ui.translations import fill
 
 DEAD_STATES = ("replaced", "cancelled")  # such a card can never be used again
 CARD_COLUMNS = 6
@@ -326,7 +326,7 @@ class MemberDeskScreen(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, hit.member_no)
             self.results_list.addItem(item)
         if not hits:
-            self.search_status.setText(fill_in(self.tr("No member matches “%1”"), text))
+            self.search_status.setText(fill(self.tr("No member matches “%1”"), text))
             self.search_field.selectAll()
             return
         if len(hits) == 1:
@@ -335,7 +335,7 @@ class MemberDeskScreen(QWidget):
             self.load_member(member_no=hits[0].member_no)
             return
         self.search_status.setText(
-            fill_in(self.tr("%1 members found: Up/Down to choose, Enter to open"), len(hits))
+            fill(self.tr("%1 members found: Up/Down to choose, Enter to open"), len(hits))
         )
         self.results_list.setCurrentRow(0)
         self.results_list.setFocus()
@@ -384,7 +384,7 @@ class MemberDeskScreen(QWidget):
         if self.session.actor is None or self.session.locked:
             return
         self.search_status.setText(
-            fill_in(self.tr("Card %1: looking up its member…"), mask_card_no(event.number))
+            fill(self.tr("Card %1: looking up its member…"), mask_card_no(event.number))
         )
         self.load_member(card_no=event.number)
 
@@ -498,7 +498,7 @@ class MemberDeskScreen(QWidget):
         passes = details.passes if details else ()
         for coupon in coupons:
             value = coupon.value_en if lang == "en" else coupon.value_zh
-            text = fill_in(
+            text = fill(
                 self.tr("%1 · %2 · valid %3 to %4"),
                 coupon.name,
                 value,
@@ -510,10 +510,10 @@ class MemberDeskScreen(QWidget):
             self.coupons_list.addItem(text)
         for held in passes:
             self.passes_list.addItem(
-                fill_in(self.tr("%1 · %2 · until %3"), held.name, held.text(lang), held.valid_until)
+                fill(self.tr("%1 · %2 · until %3"), held.name, held.text(lang), held.valid_until)
             )
-        self.wallet_tabs.setTabText(0, fill_in(self.tr("Coupons (%1)"), len(coupons)))
-        self.wallet_tabs.setTabText(1, fill_in(self.tr("Service cards (%1)"), len(passes)))
+        self.wallet_tabs.setTabText(0, fill(self.tr("Coupons (%1)"), len(coupons)))
+        self.wallet_tabs.setTabText(1, fill(self.tr("Service cards (%1)"), len(passes)))
 
     def selected_card(self) -> CardView | None:
         """The card the card actions act on."""
@@ -579,12 +579,12 @@ class MemberDeskScreen(QWidget):
 
     def _registered(self, outcome: Registration) -> None:
         member = outcome.member
-        notes = [fill_in(self.tr("Member %1 registered: %2."), member.name, member.member_no)]
+        notes = [fill(self.tr("Member %1 registered: %2."), member.name, member.member_no)]
         if outcome.card is not None:
-            notes.append(fill_in(self.tr("Card %1 issued."), mask_card_no(outcome.card.card_no)))
+            notes.append(fill(self.tr("Card %1 issued."), mask_card_no(outcome.card.card_no)))
         if outcome.coupons:
             names = "、".join(c.name for c in outcome.coupons)
-            notes.append(fill_in(self.tr("Welcome gift: %1."), names))
+            notes.append(fill(self.tr("Welcome gift: %1."), names))
         self._note(" ".join(notes))
         self.hits = []
         self.results_list.clear()
@@ -613,7 +613,7 @@ class MemberDeskScreen(QWidget):
     def _topped_up(self, result: TopUpResult) -> None:
         after = result.balance
         notes = [
-            fill_in(
+            fill(
                 self.tr(
                     "Topped up %1 (%2), bonus %3. Card balance now %4: principal %5, bonus %6."
                 ),
@@ -626,9 +626,9 @@ class MemberDeskScreen(QWidget):
             )
         ]
         if result.new_tier:
-            notes.append(fill_in(self.tr("New tier: %1."), after.tier_name))
+            notes.append(fill(self.tr("New tier: %1."), after.tier_name))
         if result.coupon_codes:
-            notes.append(fill_in(self.tr("%1 coupon(s) given."), len(result.coupon_codes)))
+            notes.append(fill(self.tr("%1 coupon(s) given."), len(result.coupon_codes)))
         self._changed(" ".join(notes))
 
     def lost_or_found(self) -> None:
@@ -642,13 +642,13 @@ class MemberDeskScreen(QWidget):
         if card.state == "lost":
             self._run_card_op(
                 lambda: mark_card_found(ctx, actor, card_no),
-                fill_in(self.tr("Card %1 is active again."), masked),
+                fill(self.tr("Card %1 is active again."), masked),
             )
             return
         dialog = ConfirmCardDialog(
             self.session,
             self.tr("Report card lost"),
-            fill_in(
+            fill(
                 self.tr(
                     "Report card %1 of %2 lost?\nIt stops paying at once; its balance stays "
                     "safe for a replacement card."
@@ -663,7 +663,7 @@ class MemberDeskScreen(QWidget):
         )
         dialog.sig_done.connect(
             lambda _view: self._changed(
-                fill_in(self.tr("Card %1 reported lost: it can no longer pay."), masked)
+                fill(self.tr("Card %1 reported lost: it can no longer pay."), masked)
             )
         )
         self._open(dialog)
@@ -678,12 +678,12 @@ class MemberDeskScreen(QWidget):
         if card.state == "frozen":
             self._run_card_op(
                 lambda: unfreeze_card(ctx, actor, card_no),
-                fill_in(self.tr("Card %1 unfrozen."), masked),
+                fill(self.tr("Card %1 unfrozen."), masked),
             )
         else:
             self._run_card_op(
                 lambda: freeze_card(ctx, actor, card_no),
-                fill_in(self.tr("Card %1 frozen."), masked),
+                fill(self.tr("Card %1 frozen."), masked),
             )
 
     def _run_card_op(self, work: Callable[[], CardView], note: str) -> None:
@@ -706,7 +706,7 @@ class MemberDeskScreen(QWidget):
 
     def _replaced(self, result: ReplaceResult) -> None:
         self._changed(
-            fill_in(
+            fill(
                 self.tr("Card %1 replaced by %2: principal %3 and bonus %4 moved."),
                 mask_card_no(result.old.card_no),
                 mask_card_no(result.new.card_no),
@@ -727,7 +727,7 @@ class MemberDeskScreen(QWidget):
 
     def _cancelled(self, result: CancelResult) -> None:
         self._changed(
-            fill_in(
+            fill(
                 self.tr("Card %1 cancelled: pay back %2 (fee %3 kept); bonus %4 forfeited."),
                 mask_card_no(result.card.card_no),
                 money(result.refund_fen),
@@ -744,7 +744,7 @@ class MemberDeskScreen(QWidget):
         masked = mask_card_no(chosen[1].card_no)
         dialog = ResetPinDialog(self.session, *chosen, self)
         dialog.sig_done.connect(
-            lambda _view: self._changed(fill_in(self.tr("New PIN set for card %1."), masked))
+            lambda _view: self._changed(fill(self.tr("New PIN set for card %1."), masked))
         )
         self._open(dialog)
 
@@ -755,7 +755,7 @@ class MemberDeskScreen(QWidget):
         dialog = IssueCardDialog(self.session, self.details.member, self)
         dialog.sig_done.connect(
             lambda card: self._changed(
-                fill_in(self.tr("Card %1 issued."), mask_card_no(card.card_no)),
+                fill(self.tr("Card %1 issued."), mask_card_no(card.card_no)),
                 select_card=card.card_no,
             )
         )

@@ -30,11 +30,11 @@ from pos_app.ui.card_dialogs import (
     CardNumberField,
     DeskDialog,
     PinField,
-    fill_in,
     pin_problem,
 )
 from pos_app.ui.error_text import describe_error
 from pos_app.ui.till_session import TillSession
+from pos_app.ui.translations import fill
 from pos_app.ui.wedge_filter import disable_input_method
 
 _ISO_DAY = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
@@ -252,7 +252,7 @@ class RegisterMemberDialog(DeskDialog):
         self.confirm_button.setText(self.tr("Issue card (Enter)"))
         self.cancel_button.setText(self.tr("Close without a card"))
         self.show_problem(
-            fill_in(
+            fill(
                 self.tr(
                     "Member %1 (%2) is registered, but the card was not issued: %3\n"
                     "Tap another card (or correct the number) and press Issue card."
@@ -281,9 +281,7 @@ class EditMemberDialog(DeskDialog):
     ) -> None:
         super().__init__(session, self.tr("Edit member"), self.tr("Save (Enter)"), parent)
         self.member = member
-        self.set_intro(
-            fill_in(self.tr("Member no %1 · mobile %2"), member.member_no, member.mobile)
-        )
+        self.set_intro(fill(self.tr("Member no %1 · mobile %2"), member.member_no, member.mobile))
         self.name_field = QLineEdit(member.name, self)
         self.name_field.setMaxLength(40)
         self.birthday_field = QLineEdit(member.birthday or "", self)

@@ -12,7 +12,6 @@ is recorded and how to get the receipt (F10 reprints). All device work runs on t
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -40,23 +39,13 @@ from pos_app.ui.device_hub import DeviceHub
 from pos_app.ui.error_text import describe_error
 from pos_app.ui.operations import ServiceOp
 from pos_app.ui.till_session import TillSession
+from pos_app.ui.translations import fill
 from pos_app.ui.wedge_filter import disable_input_method
 
 log = logging.getLogger(__name__)
 
 PRINT_WAIT_SECONDS = 10.0  # how long to wait for the printer's answer before saying "queued"
 SCANNED_KINDS = ("barcode", "qr")  # a receipt's QR code read by a scanner on the card sources
-
-
-def fill(template: str, *values: object) -> str:
-    """QString.arg() for a translated text (PySide's tr() returns a Python str): %1, %2, …
-    replaced by `values` in one pass, so a value that holds "%2" stays as it is."""
-
-    def value(match: re.Match[str]) -> str:
-        index = int(match.group(1)) - 1
-        return str(values[index]) if 0 <= index < len(values) else match.group(0)
-
-    return re.sub(r"%([1-9])", value, template)
 
 
 def main_window_of(widget: QWidget | None) -> QWidget | None:

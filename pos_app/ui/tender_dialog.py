@@ -49,8 +49,9 @@ from pos_app.ui.error_text import describe_error
 from pos_app.ui.money_input import MoneyInput
 from pos_app.ui.operations import ServiceOp
 from pos_app.ui.pin_pad import PinPad
-from pos_app.ui.receipt_output import fill, print_after_sale
+from pos_app.ui.receipt_output import print_after_sale
 from pos_app.ui.till_session import TillSession
+from pos_app.ui.translations import fill
 from pos_app.ui.wedge_filter import disable_input_method
 
 TENDER_KEYS = {
