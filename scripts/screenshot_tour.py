@@ -16,7 +16,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 
-from pos_app.cli.demo_cmd import DEMO_LOGINS
+from pos_app.demo_store import DEMO_LOGINS
 from pos_app.services.context import open_store
 from pos_app.services.members import show_member
 from pos_app.services.shifts import current_shift, open_shift

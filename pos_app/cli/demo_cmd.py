@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 import shutil
 import sys
-from dataclasses import asdict, dataclass, is_dataclass
+from dataclasses import asdict, is_dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -20,9 +20,15 @@ from pos_app.cli.operator_options import Credentials, operator_options, signed_i
 from pos_app.cli.optional_services import load_service
 from pos_app.cli.output import pad, yuan
 from pos_app.cli.progress_display import StderrProgress
+from pos_app.demo_store import (
+    DEMO_EMPLOYEE_CARDS,
+    DEMO_LOGINS,
+    DEMO_STORE_CODE,
+    DEMO_STORE_NAME,
+)
 from pos_app.device_settings import SETTINGS_FILE
 from pos_app.domain.errors import AlreadyExists, NotFound, NotInitialized
-from pos_app.domain.permissions import ROLE_NAMES, Role
+from pos_app.domain.permissions import ROLE_NAMES
 from pos_app.services.auth import Actor
 from pos_app.services.context import StoreContext
 from pos_app.services.employee_cards import assign_employee_card
@@ -33,31 +39,10 @@ from pos_app.services.store_setup import add_operator, init_store
 from pos_app.services.stored_value import Balance, balance
 from pos_app.services.verify import verify_ledger
 
-DEMO_STORE_CODE = "DEMO01"
-DEMO_STORE_NAME = "演示门店 Demo Store"
 DEMO_MEMBERS = 200
 SAMPLE_CARDS = 4
 # Demo members are numbered from 1; the walkthrough looks among the first ones for cards.
 SAMPLE_SEARCH = 60
-
-
-@dataclass(frozen=True)
-class DemoLogin:
-    login: str
-    password: str  # demo passwords are public by design: they are printed for trying things
-    role: Role
-    name: str
-
-
-DEMO_LOGINS = (
-    DemoLogin("admin", "admin123", Role.ADMIN, "演示管理员"),
-    DemoLogin("manager", "manager123", Role.MANAGER, "李店长"),
-    DemoLogin("cashier", "cashier123", Role.CASHIER, "王收银"),
-)
-# Employee cards (员工卡) to sign in and approve with by a tap; public like the passwords.
-# The store keeps only their hash, so the walkthrough (and the demo's panel) must know them;
-# letters no member card number of the demo has (hex IC numbers, digits), so they never clash.
-DEMO_EMPLOYEE_CARDS = (("manager", "EMP00001"), ("cashier", "EMP00002"))
 
 
 def _fill(ctx: StoreContext, actor: Actor, members: int) -> object:

@@ -148,7 +148,7 @@ def demo_employee_cards(store_code: str) -> list[DemoCard]:
     any other. A store keeps only a hash of an employee card's number, so only the demo,
     which prints its cards' numbers, can offer them."""
     try:
-        from pos_app.cli.demo_cmd import DEMO_EMPLOYEE_CARDS, DEMO_LOGINS, DEMO_STORE_CODE
+        from pos_app.demo_store import DEMO_EMPLOYEE_CARDS, DEMO_LOGINS, DEMO_STORE_CODE
     except ImportError:  # a build without the demo's employee cards
         return []
     if store_code != DEMO_STORE_CODE:
