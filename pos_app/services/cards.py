@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import insert, select
 
+from db.engine import read_session
 from db.ledger import new_id
 from db.models import Card, CardStockBatch, Operator
 from pos_app.domain.card_lifecycle import CardMedia, CardState, mask_card_no, next_state
@@ -15,13 +16,14 @@ from pos_app.domain.errors import AlreadyExists, CardStateError, InvalidInput
 from pos_app.domain.members import check_card_no
 from pos_app.domain.permissions import Permission
 from pos_app.domain.pin_policy import check_pin_format
-from pos_app.domain.stored_value import settle_cancel
-from pos_app.services.auth import Actor, Approval
+from pos_app.domain.stored_value import CancelSettlement, settle_cancel
+from pos_app.services.auth import Actor, Approval, authorize
 from pos_app.services.context import StoreContext
 from pos_app.services.credentials import hash_secret
 from pos_app.services.employee_cards import employee_card_hash
 from pos_app.services.lookup import card_by_no, member_by_no
 from pos_app.services.members import CardView, card_view
+from pos_app.services.rules_store import current_rules
 from pos_app.services.use_case import use_case
 
 STOCK_CHUNK = 5000
@@ -332,6 +334,16 @@ def cancel_card(
             settlement.fee_fen,
             settlement.forfeited_bonus_fen,
         )
+
+
+def preview_cancel(ctx: StoreContext, actor: Actor, card_no: str) -> CancelSettlement:
+    """What cancelling the card would pay back and forfeit now, by the rules in force: the
+    settlement `cancel_card` makes, shown before the cashier confirms. Writes nothing."""
+    with read_session(ctx.engine) as s:
+        authorize(s, actor, Permission.MEMBER_VIEW)
+        _, rules = current_rules(s)
+        card = card_by_no(s, card_no)
+        return settle_cancel(rules.stored_value, card.principal_fen, card.bonus_fen)
 
 
 def reset_pin(

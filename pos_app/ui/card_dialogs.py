@@ -43,13 +43,18 @@ from pos_app.domain.card_lifecycle import CardMedia, mask_card_no
 from pos_app.domain.errors import DomainError
 from pos_app.domain.money import format_fen, parse_yuan
 from pos_app.domain.permissions import Permission
-from pos_app.domain.stored_value import CancelSettlement, settle_cancel
+from pos_app.domain.stored_value import CancelSettlement
 from pos_app.services.auth import Actor, Approval
-from pos_app.services.cards import cancel_card, issue_card, replace_card, reset_pin
+from pos_app.services.cards import (
+    cancel_card,
+    issue_card,
+    preview_cancel,
+    replace_card,
+    reset_pin,
+)
 from pos_app.services.context import StoreContext
 from pos_app.services.members import CardView, MemberView
-from pos_app.services.rules import show_rules
-from pos_app.services.stored_value import TOPUP_TENDERS, balance, preview_bonus, top_up
+from pos_app.services.stored_value import TOPUP_TENDERS, preview_bonus, top_up
 from pos_app.ui.approval_dialog import ApprovalDialog, run_with_approval
 from pos_app.ui.error_text import describe_error
 from pos_app.ui.operations import ServiceOp
@@ -637,14 +642,6 @@ class ReplaceCardDialog(DeskDialog):
 # -- Cancel (注销) -----------------------------------------------------------------------------
 
 
-def cancel_preview(ctx: StoreContext, actor: Actor, card_no: str) -> CancelSettlement:
-    """What cancelling the card would pay back and forfeit now, by the rules in force (the
-    same settlement `cancel_card` makes; shown before the cashier confirms)."""
-    current = balance(ctx, actor, card_no)
-    rules = show_rules(ctx).rules
-    return settle_cancel(rules.stored_value, current.principal_fen, current.bonus_fen)
-
-
 class CancelCardDialog(DeskDialog):
     """注销: shows the principal refunded less the fee and the bonus forfeited, then cancels."""
 
@@ -683,7 +680,7 @@ class CancelCardDialog(DeskDialog):
         self.set_busy(True)  # until the amounts are on screen
         ctx, actor, card_no = self.ctx, self.actor, card.card_no
         (
-            ServiceOp(self, lambda: cancel_preview(ctx, actor, card_no))
+            ServiceOp(self, lambda: preview_cancel(ctx, actor, card_no))
             .success(self._show_settlement)
             .failure(self.show_error)
             .finally_(lambda: self.set_busy(False))

@@ -173,6 +173,9 @@ def test_cancel_refunds_principal_less_the_fee_and_forfeits_the_bonus(store):
     stored_value.pay_with_stored_value(store.ctx, store.cashier, "88880001", 2000)
     assert buckets(store, "88880001") == (48000, 5000)
     before = snapshot(store)
+    preview = cards.preview_cancel(store.ctx, store.cashier, "88880001")  # writes nothing
+    assert (preview.refund_fen, preview.fee_fen, preview.forfeited_bonus_fen) == (47000, 1000, 5000)
+    assert snapshot(store) == before
     with pytest.raises(ApprovalRequired):
         cards.cancel_card(store.ctx, store.cashier, "88880001")
     assert snapshot(store)[:4] == before[:4]
