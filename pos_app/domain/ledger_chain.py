@@ -58,8 +58,8 @@ def chain_hash(prev_hash: str, fields: dict[str, Any]) -> str:
 
 
 def entry_mac(key: bytes, entry_hash: str) -> str:
-    """The MAC sealing one entry: HMAC-SHA256 over its hash (hex, ASCII), hex."""
-    return hmac.new(key, entry_hash.encode("ascii"), hashlib.sha256).hexdigest()
+    """The MAC sealing one entry: HMAC-SHA256 over its hash (hex text), hex."""
+    return hmac.new(key, entry_hash.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 class MacChecker:
@@ -76,7 +76,9 @@ class MacChecker:
 
     def mac(self, entry_hash: str) -> str:
         inner = self._inner.copy()
-        inner.update(entry_hash.encode("ascii"))
+        # utf-8, not ascii: a hash column someone filled with other text must give a wrong
+        # MAC, not an exception (for the hex of a real hash the two are the same bytes).
+        inner.update(entry_hash.encode("utf-8"))
         outer = self._outer.copy()
         outer.update(inner.digest())
         return outer.hexdigest()
