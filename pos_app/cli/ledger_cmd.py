@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from dataclasses import asdict
 from typing import Any
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from pos_app.cli import exit_codes
 from pos_app.cli.invocation import Invocation
@@ -17,7 +19,7 @@ from pos_app.domain.card_lifecycle import mask_card_no
 from pos_app.services.audit import list_audit
 from pos_app.services.integrity_alarm import Alarm
 from pos_app.services.store_check import acknowledge_problems, check_store
-from pos_app.services.verify import VerifyReport
+from pos_app.services.verify import VerifyReport, unreadable
 
 _LONG_NUMBER = re.compile(r"\d{8,}")
 
@@ -90,18 +92,29 @@ def verify(inv: Invocation, reason: str | None, creds: Credentials) -> None:
     Problems pause payments, top-ups, points and refunds until a manager restores a
     backup (`pos-app backup restore`) or acknowledges them (`--acknowledge REASON`).
     """
-    ctx = inv.store()
+    try:
+        ctx = inv.store()
+    except (sqlite3.DatabaseError, DBAPIError) as exc:
+        # Not even a database any more: that is verify's finding, not a crash.
+        _show(inv, unreadable(exc), None, cleared=False)
+        raise click.exceptions.Exit(exit_codes.VERIFY_FAILED) from None
     actor = signed_in(inv, creds) if reason is not None else None
     with StderrProgress("校验 Verifying, entries:") as progress:
         check = check_store(ctx, progress=progress)
     report, alarm = check.report, check.alarm
     if actor is not None and reason is not None and not report.ok:
         alarm = acknowledge_problems(ctx, actor, reason)
+    _show(inv, report, alarm, check.cleared)
+    if not report.ok:
+        raise click.exceptions.Exit(exit_codes.VERIFY_FAILED)
+
+
+def _show(inv: Invocation, report: VerifyReport, alarm: Alarm | None, cleared: bool) -> None:
     fields = report_fields(report)
     fields["alarm"] = asdict(alarm) if alarm else None
     inv.out.result(
         fields,
-        report_rows(report) + _alarm_rows(alarm, check.cleared),
+        report_rows(report) + _alarm_rows(alarm, cleared),
         title="账本校验 Ledger verify",
         tables=[]
         if report.ok
@@ -113,8 +126,6 @@ def verify(inv: Invocation, reason: str | None, creds: Credentials) -> None:
             )
         ],
     )
-    if not report.ok:
-        raise click.exceptions.Exit(exit_codes.VERIFY_FAILED)
 
 
 def _masked(text: str | None) -> str | None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 import sys
 import threading
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
@@ -45,6 +47,7 @@ from pos_app.services.sale_checks import verify_sales
 from pos_app.services.store_secret import StoreKeys, key_path
 
 MAX_PROBLEMS = 50
+_DIGITS = re.compile(r"\d+")
 INTEGRITY_LINES = 10
 # Below this many entries the chain is checked in this process: starting a worker costs more
 # than it saves.
@@ -90,9 +93,11 @@ class VerifyReport:
             self.problems.append(problem)
 
     def fingerprint(self) -> str:
-        """Identifies this set of problems: an acknowledgement covers exactly these."""
-        text = "\n".join(sorted(f"{p.where}|{p.message}" for p in self.problems))
-        return hashlib.sha256(f"{self.problem_count}\n{text}".encode()).hexdigest()
+        """Identifies this set of problems: an acknowledgement covers exactly these. Numbers
+        in the messages are left out, so a card found wrong stays the same problem while it
+        keeps being used (its balances move on); where a problem is stays in."""
+        keys = sorted({f"{p.where}|{_DIGITS.sub('N', p.message)}" for p in self.problems})
+        return hashlib.sha256("\n".join(keys).encode()).hexdigest()
 
     def first_problem_text(self) -> str:
         first = self.first_bad_entry or (self.problems[0] if self.problems else None)
@@ -144,6 +149,13 @@ def verify_file(
     return report
 
 
+def unreadable(exc: BaseException) -> VerifyReport:
+    """The report on a store whose database cannot even be opened."""
+    report = VerifyReport(integrity_ok=False)
+    report.add(Problem("database", _describe(exc)))
+    return report
+
+
 def _keys(ctx: StoreContext) -> tuple[StoreKeys | None, str | None]:
     try:
         keys = ctx.keys
@@ -158,8 +170,9 @@ def _keys(ctx: StoreContext) -> tuple[StoreKeys | None, str | None]:
 
 
 def _describe(exc: BaseException) -> str:
-    if isinstance(exc, sqlite3.DatabaseError) or "DatabaseError" in type(exc).__name__:
-        return f"the database cannot be read ({exc})"
+    if isinstance(exc, sqlite3.DatabaseError | DBAPIError):
+        cause = exc.orig if isinstance(exc, DBAPIError) else exc
+        return f"the database cannot be read ({cause})"
     return f"{type(exc).__name__}: {exc}"
 
 
