@@ -82,6 +82,10 @@ class Invocation:
             self._start_logging()
         return self._ctx
 
+    def adopt(self, ctx: StoreContext) -> None:
+        """Work on `ctx` from now on: a restore replaced the database the old one was on."""
+        self._ctx = ctx
+
     def _start_logging(self) -> None:
         # Log to this store's folder for the length of this invocation only, so that running
         # many invocations in one process (tests, the demo) never leaks handlers between them.
