@@ -341,17 +341,27 @@ def restore(
         )
     approver = _check_manager_in(backup, keys, login, password)
     replaced_head = _head_of(Path(str(ctx.engine.url.database)))
+    if progress:
+        progress("copy", 0)
+    # The copy is made beside the database first, so that a failure to copy (a full disk)
+    # leaves the store as it was; only then is the current database moved aside.
+    staged = data_dir / (PARTIAL_PREFIX + DB_FILENAME)
+    try:
+        _copy_file(backup, staged)
+    except OSError as exc:
+        staged.unlink(missing_ok=True)
+        raise BackupFailed(
+            f"无法复制备份：{exc.strerror or exc}", f"Cannot copy the backup: {exc.strerror or exc}"
+        ) from None
     ctx.engine.dispose()
-    stamp = ctx.now().astimezone(UTC).strftime("%Y%m%d-%H%M%S")
+    stamp = ctx.now().astimezone(UTC).strftime("%Y-%m-%d-%H%M%S")
     aside = data_dir / f"replaced-{stamp}"
     aside.mkdir(exist_ok=False)
     for suffix in ("", "-wal", "-shm"):
         current = data_dir / (DB_FILENAME + suffix)
         if current.exists():
             os.replace(current, aside / current.name)
-    if progress:
-        progress("copy", 0)
-    _restore_copy(backup, data_dir / DB_FILENAME)
+    os.replace(staged, data_dir / DB_FILENAME)
     restored = open_store(data_dir, clock=ctx.clock, key_dir=ctx.key_dir)
     clear_alarm(data_dir)
     write_head(keys, data_dir, report.head_seq, report.head_hash, restored.now_iso())
@@ -421,9 +431,7 @@ def _head_of(db_path: Path) -> int | None:
         return None  # the database being replaced may be beyond reading
 
 
-def _restore_copy(backup: Path, target: Path) -> None:
-    tmp = target.with_name(PARTIAL_PREFIX + target.name)
-    shutil.copyfile(backup, tmp)
-    with tmp.open("rb+") as f:
+def _copy_file(source: Path, target: Path) -> None:
+    shutil.copyfile(source, target)
+    with target.open("rb+") as f:
         os.fsync(f.fileno())
-    os.replace(tmp, target)
