@@ -581,31 +581,50 @@ def test_refunds_of_a_payment_and_of_a_top_up(c: Cli) -> None:
 
 
 def test_purchase_points_and_tiers(c: Cli) -> None:
-    bought = c.json(f"purchase --card {CARD} 1299 --receipt R001", as_="cashier")
-    assert bought["points_earned"] == 1299
-    assert bought["tier"] == "gold" and bought["tier_changed"] is True  # one receipt ≥ ¥999
-    assert bought["amount_fen"] == 129900
-    assert c.run("purchase 10", as_="cashier").exit_code == 2
-    assert c.run(f"purchase --card {CARD} --member-no SH010000001 10", as_="cashier").exit_code == 2
+    # Issue 11: `purchase 1000000 --card …` gave a cashier a million points and the top tier.
+    # A purchase without a receipt now needs a manager, a reason and stays within the cap.
+    huge = f"purchase 1000000 --card {CARD} --reason 测试"
+    assert c.json(huge, as_="cashier", code=1)["error"] == "approval_required"
+    assert c.json(huge, as_="manager", code=1)["error"] == "limit_exceeded"
+    assert c.run(f"purchase --card {CARD} 300", as_="manager").exit_code == 2  # no reason
+    assert c.run("purchase 10 --reason 补录", as_="manager").exit_code == 2  # no member
+    both = f"purchase --card {CARD} --member-no SH010000001 10 --reason 补录"
+    assert c.run(both, as_="manager").exit_code == 2
+    assert c.run(f"purchase --card {CARD} --receipt R1 10", as_="cashier").exit_code == 2
+    credited = c.json(
+        f"purchase --card {CARD} 400 --reason 旧系统小票 "
+        "--approver manager --approver-password manager123",
+        as_="cashier",
+    )
+    assert (credited["points_earned"], credited["amount_fen"]) == (400, 40000)
+    assert credited["tier"] == "normal" and credited["tier_changed"] is False
 
     redeemed = c.json(f"points redeem --card {CARD} 100 --reason 礼品", as_="cashier")
-    assert (redeemed["points_delta"], redeemed["points_balance"]) == (-100, 1199)
+    assert (redeemed["points_delta"], redeemed["points_balance"]) == (-100, 300)
     give = "points give 50 --member-no SH010000001 --reason 问卷"
     assert c.json(give, as_="cashier", code=1)["error"] == "approval_required"
     given = c.json(give, as_="manager")
-    assert given["points_balance"] == 1249
+    assert given["points_balance"] == 350
     adjust = "points adjust -20 --member-no SH010000001 --reason 更正"  # a negative argument
     assert c.json(adjust, as_="cashier", code=1)["error"] == "permission_denied"
     adjusted = c.json(adjust, as_="manager")
-    assert (adjusted["points_delta"], adjusted["points_balance"]) == (-20, 1229)
+    assert (adjusted["points_delta"], adjusted["points_balance"]) == (-20, 330)
     assert c.json("points expire", as_="manager") == {"points_expired": 0}
 
     changed = c.json("tier set silver --member-no SH010000001 --reason 测试", as_="manager")
-    assert (changed["old_tier"], changed["new_tier"]) == ("gold", "silver")
+    assert (changed["old_tier"], changed["new_tier"]) == ("normal", "silver")
+    assert changed["locked_until"] is None
     assert c.balance()["tier"] == "silver"
+    locked = c.json(
+        "tier set gold --member-no SH010000001 --reason 年度大客户 --locked-until 2099-12-31",
+        as_="manager",
+    )
+    assert (locked["new_tier"], locked["locked_until"]) == ("gold", "2099-12-31")
+    bad_date = "tier set gold --member-no SH010000001 --reason x --locked-until 31/12/2099"
+    assert c.run(bad_date, as_="manager").exit_code == 2
     assert c.json("tier review", as_="manager") == {"count": 0, "changes": []}
 
-    purchase = bought["purchase_entry_id"]
+    purchase = credited["purchase_entry_id"]
     assert c.json(f"purchase-refund {purchase}", as_="cashier", code=1)["error"] == (
         "approval_required"
     )
@@ -613,7 +632,8 @@ def test_purchase_points_and_tiers(c: Cli) -> None:
         f"purchase-refund {purchase} --approver manager --approver-password manager123",
         as_="cashier",
     )
-    assert refund["points_delta"] == -1299
+    assert refund["points_delta"] == -400
+    assert c.balance()["tier"] == "gold"  # locked: a refund lowers it no further
     assert c.entries() > 0  # and the ledger still checks out after all of it
 
 

@@ -39,6 +39,7 @@ from pos_app.services import members, points, stored_value
 from pos_app.services.cards import issue_card, replace_card
 from pos_app.services.context import DB_FILENAME
 from pos_app.services.verify import VerifyReport, verify_ledger
+from tests.services.support import buy
 
 CARD_A, CARD_A2, CARD_B = "6222020000000001", "6222020000000009", "6222020000000002"
 PIN = "246810"
@@ -113,8 +114,8 @@ def history(store) -> History:
     top_b = stored_value.top_up(ctx, cashier, CARD_B, 50_000, tender="wechat")
     stored_value.pay_with_stored_value(ctx, cashier, CARD_A, 30_000, pin=PIN)
     pay_b = stored_value.pay_with_stored_value(ctx, cashier, CARD_B, 1_000)
-    points.record_purchase(ctx, cashier, amount_fen=50_000, member_no=b.member_no)
-    points.record_purchase(ctx, cashier, amount_fen=20_000, card_no=CARD_A)
+    buy(store, 500, member_no=b.member_no)
+    buy(store, 200, card_no=CARD_A)
     points.redeem_points(ctx, cashier, 100, "兑换礼品", member_no=a.member_no)
     replace_card(ctx, manager, CARD_A, CARD_A2)
     stored_value.pay_with_stored_value(ctx, cashier, CARD_A2, 5_000, pin=PIN)

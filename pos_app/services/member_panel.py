@@ -195,9 +195,9 @@ def _card_alerts(card: CardView | None, presented: bool) -> list[Alert]:
             Alert(
                 "pin_locked",
                 DANGER,
-                f"卡 {masked} 密码连续输错已锁定：储值付款需店长重置密码",
-                f"Card {masked}: PIN locked after wrong tries; a manager must reset it "
-                "before stored value can pay",
+                f"卡 {masked} 密码连续输错已锁定：储值、积分、次卡和会员券都不能用，需店长重置密码",
+                f"Card {masked}: PIN locked after wrong tries; stored value, points, service "
+                "cards and member coupons wait until a manager resets it",
             )
         )
     return alerts

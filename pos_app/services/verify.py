@@ -70,6 +70,7 @@ class _MemberState:
     points: int = 0
     debt: int = 0
     tier: str | None = None
+    tier_locked_until: str | None = None
     lots: dict[str, int] = field(default_factory=dict)
     last_seq: int = 0
 
@@ -234,6 +235,8 @@ def _replay(
         m.tier = payload.get("tier")
     elif kind == EntryKind.TIER_CHANGED:
         m.tier = payload.get("to")
+        if payload.get("reason") == "manual":  # a manual change sets or clears the lock
+            m.tier_locked_until = payload.get("locked_until")
     if e.points_delta > 0:
         debt_paid = int(payload.get("debt_paid", 0))
         m.lots[e.entry_id] = e.points_delta - debt_paid
@@ -292,6 +295,7 @@ def _compare_members(s: Session, members: dict[str, _MemberState], report: Verif
             ("points_balance", member.points_balance, r.points),
             ("points_debt", member.points_debt, r.debt),
             ("tier_code", member.tier_code, r.tier),
+            ("tier_locked_until", member.tier_locked_until, r.tier_locked_until),
         )
         for name, stored, recomputed in checks:
             if stored != recomputed:
