@@ -21,7 +21,8 @@ def lock_for(failures: int) -> timedelta | None:
     if failures < LOCK_AFTER:
         return None
     doublings = min(failures - LOCK_AFTER, 16)  # 16 doublings are far past the cap
-    return min(FIRST_LOCK * 2**doublings, MAX_LOCK)
+    lock: timedelta = FIRST_LOCK * (1 << doublings)
+    return min(lock, MAX_LOCK)
 
 
 def locked_error(until_text: str) -> SignInLocked:

@@ -45,6 +45,7 @@ from pos_app.settings_file import update_settings
 from pos_app.ui.device_hub import DeviceHub
 from pos_app.ui.error_text import describe_error
 from pos_app.ui.operations import ServiceOp
+from pos_app.ui.operators_dialog import OperatorsDialog, open_operators_dialog
 from pos_app.ui.till_session import TillSession
 from pos_app.ui.translations import LANGUAGES, fill
 
@@ -182,6 +183,7 @@ class SettingsScreen(QWidget):
         super().__init__(parent)
         self.session = session
         self.card_dialog: CardTestDialog | None = None
+        self.operators_dialog: OperatorsDialog | None = None
         self._card_status: dict[str, DeviceStatus] = {}
         self._test_job: str | None = None
         self._jobs_seen: dict[str, PrintJobInfo] = {}  # the spooler's news may come first
@@ -198,6 +200,7 @@ class SettingsScreen(QWidget):
         title.setProperty("role", "title")
         layout.addWidget(title)
         layout.addWidget(self._make_store_box(content))
+        layout.addWidget(self._make_operators_box(content))
         layout.addWidget(self._make_devices_box(content))
         row = QHBoxLayout()
         row.addWidget(self._make_language_box(content), 1)
@@ -241,6 +244,29 @@ class SettingsScreen(QWidget):
         self.store_result.hide()
         layout.addWidget(self.store_result)
         return box
+
+    def _make_operators_box(self, parent: QWidget) -> QGroupBox:
+        box = QGroupBox(self.tr("Operators"), parent)
+        row = QHBoxLayout(box)
+        note = QLabel(
+            self.tr(
+                "Change your own password; admins also add, deactivate and reactivate "
+                "operators and set new passwords."
+            ),
+            box,
+        )
+        note.setProperty("role", "muted")
+        note.setWordWrap(True)
+        self.operators_button = QPushButton(self.tr("Operators and passwords…"), box)
+        self.operators_button.clicked.connect(self.open_operators)
+        self.operators_button.setMinimumWidth(170)
+        row.addWidget(note, 1)
+        row.addWidget(self.operators_button)
+        return box
+
+    def open_operators(self) -> None:
+        """The operators dialog: one's own password; the list for admins."""
+        self.operators_dialog = open_operators_dialog(self, self.session)
 
     def _make_devices_box(self, parent: QWidget) -> QGroupBox:
         box = QGroupBox(self.tr("Devices"), parent)
