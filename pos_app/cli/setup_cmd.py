@@ -4,6 +4,7 @@ reset-password`, `rules load` and `rules show`."""
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -146,25 +147,24 @@ def operator_card(inv: Invocation, login: str, card_no: str, creds: Credentials)
 
 
 def _operator_row(inv: Invocation, row: OperatorRow, title: str) -> None:
-    inv.out.result(asdict(row), _row_fields(row), title=title)
-
-
-def _state_text(row: OperatorRow) -> str:
-    if not row.active:
-        return "已停用 deactivated"
-    if row.locked_until:
-        return f"已锁定至 locked until {row.locked_until}"
-    return "正常 active"
-
-
-def _row_fields(row: OperatorRow) -> list[Row]:
     zh_role, en_role = ROLE_NAMES[Role(row.role)]
-    return [
+    fields: list[Row] = [
         ("登录名 Login", row.login),
         ("姓名 Name", row.name),
         ("角色 Role", f"{zh_role} {en_role}"),
-        ("状态 State", _state_text(row)),
+        ("状态 State", _state_text(inv, row)),
     ]
+    inv.out.result(asdict(row), fields, title=title)
+
+
+def _state_text(inv: Invocation, row: OperatorRow) -> str:
+    if not row.active:
+        return "已停用 deactivated"
+    if row.locked_until:
+        ctx = inv.store()
+        until = datetime.fromisoformat(row.locked_until).astimezone(ctx.tz)
+        return f"已锁定至 locked until {until:%Y-%m-%d %H:%M:%S}"
+    return "正常 active"
 
 
 @operator.command("list")
@@ -182,7 +182,7 @@ def operator_list(inv: Invocation, creds: Credentials) -> None:
                 "",
                 ["登录名 Login", "姓名 Name", "角色 Role", "状态 State", "员工卡 Card"],
                 [
-                    [r.login, r.name, r.role, _state_text(r), yes_no(r.has_employee_card)]
+                    [r.login, r.name, r.role, _state_text(inv, r), yes_no(r.has_employee_card)]
                     for r in rows
                 ],
             )
