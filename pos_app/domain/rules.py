@@ -56,6 +56,9 @@ class PointsRules:
     reset_on_upgrade: bool = False
     redeem_points_per_yuan: int = 100  # points as a tender: this many points pay ¥1
     redeem_max_percent: int = 50  # at most this share of a bill may be paid with points
+    claim_days: int = 7  # 补积分: a walk-in receipt may be credited to a member this many days on
+    # A manager's purchase credited with no receipt may be at most this (0 = not allowed).
+    manual_purchase_max_fen: int = 50000
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,8 @@ class TierRules:
 class CheckoutRules:
     rounding: str = "none"  # 抹零: "jiao" drops the fen, "yuan" drops jiao and fen
     refund_limit_fen: int = 20000  # a cashier's refunds and voids above this need a manager
+    # A cashier's refunds in one shift above this need a manager too (0 = no such limit).
+    shift_refund_limit_fen: int = 0
     registration_coupon: str | None = None  # coupon template code given on registration (新人券)
 
 
@@ -167,7 +172,11 @@ class _Parser:
         )
 
     def _checkout(self, co: dict[str, Any]) -> CheckoutRules:
-        _reject_unknown(co, {"rounding", "refund_limit", "registration_coupon"}, "checkout")
+        _reject_unknown(
+            co,
+            {"rounding", "refund_limit", "shift_refund_limit", "registration_coupon"},
+            "checkout",
+        )
         rounding = co.get("rounding", "none")
         if rounding not in ROUNDING_MODES:
             raise _err("checkout.rounding", f"must be one of {', '.join(ROUNDING_MODES)}")
@@ -175,6 +184,7 @@ class _Parser:
         return CheckoutRules(
             rounding=rounding,
             refund_limit_fen=_yuan(co, "refund_limit", "checkout", default=20000),
+            shift_refund_limit_fen=_yuan(co, "shift_refund_limit", "checkout", default=0),
             registration_coupon=str(coupon).strip() if coupon else None,
         )
 
@@ -293,6 +303,8 @@ class _Parser:
                 "reset_on_upgrade",
                 "redeem_points_per_yuan",
                 "redeem_max_percent",
+                "claim_days",
+                "manual_purchase_max",
             },
             "points",
         )
@@ -314,6 +326,8 @@ class _Parser:
             redeem_max_percent=_int(
                 pts, "redeem_max_percent", "points", 50, minimum=0, maximum=100
             ),
+            claim_days=_int(pts, "claim_days", "points", 7, minimum=0),
+            manual_purchase_max_fen=_yuan(pts, "manual_purchase_max", "points", default=50000),
         )
 
     def _tiers(self, tiers: dict[str, Any]) -> TierRules:
