@@ -366,11 +366,16 @@ def sell_in_tx(uc: UseCase, actor: Actor, request: SaleRequest) -> SaleResult | 
     sale_id = new_id()
     first = is_first_purchase(uc, member) if member else False
     priced = cart.priced
+    # What each tender paid goes into the sealed entry too: cash, bank card, WeChat and Alipay
+    # move no balance, so without it their amounts would live only in the sale tables.
+    paid: dict[str, int] = {}
+    for t in plan.tenders:
+        paid[t.tender] = paid.get(t.tender, 0) + t.amount_fen
     purchase = uc.ledger.append(
         EntryKind.PURCHASE,
         member_id=member.id if member else None,
         amount_fen=priced.total_fen,
-        payload={"receipt_no": receipt_no, "sale_id": sale_id},
+        payload={"receipt_no": receipt_no, "sale_id": sale_id, "tenders": paid},
     )
     related = purchase.entry_id
     tender_entries: dict[str, str] = {}
