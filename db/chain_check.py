@@ -171,7 +171,10 @@ def _check(
     want_seqs: frozenset[int],
 ) -> None:
     sha256 = hashlib.sha256
-    mac_of = MacChecker(mac_key).mac if mac_key is not None else None
+    macs = MacChecker(mac_key) if mac_key is not None else None
+    # MacChecker.mac, inlined: a method call per entry is a few percent of the whole pass.
+    inner_copy = macs.inner.copy if macs is not None else None
+    outer_copy = macs.outer.copy if macs is not None else None
     prev, expected, checked, unsealed = GENESIS_HASH, 1, 0, 0
     add = result.add
     rows = conn.execute(_CHAIN_SQL, (store_id, 1, last_seq))
@@ -192,12 +195,17 @@ def _check(
             if mac is None:
                 unsealed += 1
                 add(seq, entry_id, "the entry has no MAC: it was not written by the app")
-            elif mac_of is not None and mac != mac_of(entry_hash):
-                add(
-                    seq,
-                    entry_id,
-                    "MAC does not match: the entry was rewritten or re-hashed outside the app",
-                )
+            elif inner_copy is not None and outer_copy is not None:
+                inner = inner_copy()
+                inner.update(entry_hash.encode())
+                outer = outer_copy()
+                outer.update(inner.digest())
+                if mac != outer.hexdigest():
+                    add(
+                        seq,
+                        entry_id,
+                        "MAC does not match: the entry was rewritten or re-hashed outside the app",
+                    )
         if seq in want_seqs:
             result.hashes_at[seq] = entry_hash
         prev = entry_hash

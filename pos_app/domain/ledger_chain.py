@@ -71,14 +71,15 @@ class MacChecker:
         if len(key) > block:
             key = hashlib.sha256(key).digest()
         key = key.ljust(block, b"\0")
-        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
-        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+        # The states after the key's padded blocks: copied, never updated in place.
+        self.inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+        self.outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
 
     def mac(self, entry_hash: str) -> str:
-        inner = self._inner.copy()
+        inner = self.inner.copy()
         # utf-8, not ascii: a hash column someone filled with other text must give a wrong
         # MAC, not an exception (for the hex of a real hash the two are the same bytes).
         inner.update(entry_hash.encode("utf-8"))
-        outer = self._outer.copy()
+        outer = self.outer.copy()
         outer.update(inner.digest())
         return outer.hexdigest()
