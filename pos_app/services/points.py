@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from db.models import LedgerEntry, Member, PointLot
+from pos_app.domain.control_chars import refuse_control_chars
 from pos_app.domain.entry_kinds import EntryKind
 from pos_app.domain.errors import InsufficientBalance, InvalidInput
 from pos_app.domain.permissions import Permission
@@ -222,6 +223,7 @@ def redeem_points(
     balance is negative or short."""
     if points <= 0:
         raise InvalidInput("积分数量必须大于零", "Points must be above zero")
+    refuse_control_chars(reason, "原因", "reason")
     with use_case(ctx, actor, Permission.POINTS_REDEEM) as uc:
         member = _member(uc, member_no, card_no)
         expire_due(uc, member)
@@ -247,6 +249,7 @@ def give_participation_points(
         raise InvalidInput("积分数量必须大于零", "Points must be above zero")
     if not reason.strip():
         raise InvalidInput("请填写赠送原因", "Give a reason")
+    refuse_control_chars(reason, "原因", "reason")
     with use_case(ctx, actor, Permission.POINTS_PARTICIPATION, approval, target=member_no) as uc:
         member = member_by_no(uc.session, member_no)
         entry_id = add_lot(
@@ -263,6 +266,7 @@ def adjust_points(
         raise InvalidInput("调整数量不能为零", "The adjustment cannot be zero")
     if not reason.strip():
         raise InvalidInput("请填写调整原因", "Give a reason for the adjustment")
+    refuse_control_chars(reason, "原因", "reason")
     with use_case(ctx, actor, Permission.POINTS_ADJUST, target=member_no) as uc:
         member = member_by_no(uc.session, member_no)
         if delta > 0:
