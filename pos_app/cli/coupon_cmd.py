@@ -15,6 +15,7 @@ from pos_app.cli.operator_options import Credentials, operator_options, signed_i
 from pos_app.cli.output import Row, yes_no
 from pos_app.domain.coupons import MAX_BATCH, CouponKind, TemplateSpec, parse_date
 from pos_app.domain.errors import InvalidInput
+from pos_app.domain.export_cells import export_row
 from pos_app.domain.money import parse_yuan
 from pos_app.services.coupons import (
     CouponView,
@@ -264,7 +265,7 @@ def coupon_batch(
             writer = csv.writer(f)
             writer.writerow(["code", "template", "valid_from", "valid_to", "label"])
             writer.writerows(
-                [c, r.template_code, r.valid_from, r.valid_to, r.label] for c in r.codes
+                export_row([c, r.template_code, r.valid_from, r.valid_to, r.label]) for c in r.codes
             )
     rows: list[Row] = [
         ("模板 Template", r.template_code),

@@ -82,7 +82,7 @@ def print_shift_report(inv: Invocation, r: ShiftReport, width: int) -> None:
         operator=r.shift.opened_by,
         printed_at=_printed_at(ctx),
     )
-    click.echo(render_report(heading, r.figures, width, inv.lang), nl=False)
+    inv.out.text(render_report(heading, r.figures, width, inv.lang), nl=False)
 
 
 def day_report_data(r: DayReport) -> dict[str, Any]:
@@ -137,7 +137,7 @@ def print_day_report(inv: Invocation, r: DayReport, width: int) -> None:
         closed_by=r.closed_by,
         printed_at=_printed_at(ctx),
     )
-    click.echo(render_report(heading, r.figures, width, inv.lang), nl=False)
+    inv.out.text(render_report(heading, r.figures, width, inv.lang), nl=False)
     inv.out.result({}, tables=[_shift_table(r.shifts)])
 
 
@@ -227,7 +227,7 @@ def range_cmd(
         period_to=last.isoformat(),
         printed_at=_printed_at(ctx),
     )
-    click.echo(render_report(heading, r.figures, int(width), inv.lang), nl=False)
+    inv.out.text(render_report(heading, r.figures, int(width), inv.lang), nl=False)
     body = [
         [
             d.day.isoformat(),

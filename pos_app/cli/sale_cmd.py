@@ -93,7 +93,7 @@ def _print_document(
     if inv.as_json:
         inv.out.result({**extra, **printed, "receipt": doc.to_dict()})
         return
-    click.echo(render_text(doc, width, inv.lang))
+    inv.out.text(render_text(doc, width, inv.lang))
     inv.out.note(title)
 
 
