@@ -10,6 +10,7 @@ import click
 
 from pos_app.cli import exit_codes
 from pos_app.cli.invocation import Invocation
+from pos_app.cli.number_params import WholeNumber
 from pos_app.cli.operator_options import Credentials, operator_options, signed_in
 from pos_app.cli.optional_services import load_service
 from pos_app.cli.output import Row, card_state_text, local_time, yuan
@@ -204,7 +205,7 @@ def member_show(
 
 @member.command("find")
 @click.argument("text")
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 500))
+@click.option("--limit", default=20, show_default=True, type=WholeNumber(1, 500, "条数", "limit"))
 @operator_options()
 @click.pass_obj
 def member_find(inv: Invocation, text: str, limit: int, creds: Credentials) -> None:

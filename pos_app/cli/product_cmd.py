@@ -10,6 +10,7 @@ import click
 
 from pos_app.cli import exit_codes
 from pos_app.cli.invocation import Invocation
+from pos_app.cli.number_params import WholeNumber
 from pos_app.cli.operator_options import Credentials, operator_options, signed_in
 from pos_app.cli.output import Row, yes_no, yuan
 from pos_app.cli.progress_display import StderrProgress
@@ -153,7 +154,12 @@ def _print_import(inv: Invocation, report: ProductImportReport) -> None:
 @click.option(
     "--search", "text", metavar="TEXT", help="名称、编码前缀或条码 Name, SKU prefix, barcode"
 )
-@click.option("--limit", default=500, show_default=True, type=click.IntRange(1, 1_000_000))
+@click.option(
+    "--limit",
+    default=500,
+    show_default=True,
+    type=WholeNumber(1, 1_000_000, "条数", "limit"),
+)
 @operator_options()
 @click.pass_obj
 def product_list(

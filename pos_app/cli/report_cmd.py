@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from pos_app.cli.invocation import Invocation
+from pos_app.cli.number_params import WholeNumber
 from pos_app.cli.operator_options import Credentials, operator_options, signed_in
 from pos_app.cli.output import local_time, yuan
 from pos_app.domain.errors import InvalidInput
@@ -158,7 +159,13 @@ def x_cmd(inv: Invocation, width: str, creds: Credentials) -> None:
 
 @report.command("z")
 @click.option("--day", "day_text", metavar="YYYY-MM-DD", help="某一天 A day (managers)")
-@click.option("--shift", "shift_no", type=int, metavar="N", help="班次号 A closed shift")
+@click.option(
+    "--shift",
+    "shift_no",
+    type=WholeNumber(1, 10**9, "班次号", "shift number"),
+    metavar="N",
+    help="班次号 A closed shift",
+)
 @width_option
 @operator_options()
 @click.pass_obj
