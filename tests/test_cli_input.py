@@ -7,7 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli import CARD, EXAMPLE_RULES, Cli, build_template, copy_store, one_json
+from pos_app.cli.main import cli
+from tests.test_cli import (
+    CARD,
+    EXAMPLE_RULES,
+    Cli,
+    build_template,
+    copy_store,
+    make_runner,
+    one_json,
+)
 from tests.test_cli_sale import CATALOGUE
 
 MEMBER = "SH010000001"
@@ -139,3 +148,13 @@ def test_a_rules_file_saved_with_a_bom_loads(c: Cli, tmp_path: Path) -> None:
     path = tmp_path / "bom.toml"
     path.write_bytes(b"\xef\xbb\xbf" + EXAMPLE_RULES.read_bytes())
     assert c.json("rules", "load", path, as_="admin")["version"] == 2
+
+
+def test_a_file_name_with_a_nul_is_a_usage_error(c: Cli, tmp_path: Path) -> None:
+    # os.stat() raises ValueError for it, which click.Path let through as a traceback.
+    for args in (("product", "import", "a\x00b"), ("rules", "load", "\x00")):
+        result = c.run(*args, as_="admin")
+        assert result.exit_code == 2, result.stderr
+        assert "NUL" in result.stderr
+    data_dir = make_runner().invoke(cli, ["--data-dir", "\x00", "verify"])
+    assert data_dir.exit_code == 2 and "NUL" in data_dir.stderr

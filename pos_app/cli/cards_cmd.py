@@ -19,6 +19,7 @@ from pos_app.cli.operator_options import (
     signed_in,
 )
 from pos_app.cli.output import yuan
+from pos_app.cli.path_params import FilePath
 from pos_app.cli.progress_display import StderrProgress
 from pos_app.domain.card_lifecycle import CardMedia
 from pos_app.domain.permissions import Permission
@@ -208,7 +209,7 @@ def card_reset_pin(inv: Invocation, card_no: str, new_pin: str, creds: Credentia
 
 
 @card.command("stock-import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=FilePath(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--media", type=click.Choice(MEDIA), default="ic", show_default=True, help="介质 Medium"
 )

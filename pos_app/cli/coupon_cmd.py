@@ -14,6 +14,7 @@ from pos_app.cli.invocation import Invocation
 from pos_app.cli.number_params import WholeNumber
 from pos_app.cli.operator_options import Credentials, operator_options, signed_in
 from pos_app.cli.output import Row, yes_no
+from pos_app.cli.path_params import FilePath
 from pos_app.domain.coupons import (
     MAX_BATCH,
     MAX_PER_MEMBER,
@@ -281,7 +282,7 @@ def coupon_list(inv: Invocation, member_no: str, include_used: bool, creds: Cred
 @click.option("--label", required=True, help="批次名称（合作商户） Batch label (partner)")
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FilePath(dir_okay=False, path_type=Path),
     help="券码写入 CSV 文件 Write the codes to a CSV file",
 )
 @operator_options()

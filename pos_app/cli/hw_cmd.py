@@ -41,6 +41,7 @@ from hardware.registry import (
 )
 from pos_app.cli.exit_codes import REFUSED
 from pos_app.cli.invocation import Invocation
+from pos_app.cli.path_params import FilePath
 from pos_app.cli.till_printer import wait_for_outcome
 from pos_app.device_settings import load_device_settings
 
@@ -317,7 +318,7 @@ def _run_until_interrupted(target: Any, stop: threading.Event) -> None:
 )
 @click.option(
     "--png-dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FilePath(file_okay=False, path_type=Path),
     help="把收到的小票存为 PNG 和文本 Save each received job as PNG + text here",
 )
 @click.option(

@@ -14,6 +14,7 @@ from pos_app.cli.number_params import WholeNumber
 from pos_app.cli.operator_options import Credentials, operator_options, signed_in
 from pos_app.cli.optional_services import load_service
 from pos_app.cli.output import Row, card_state_text, local_time, yuan
+from pos_app.cli.path_params import FilePath
 from pos_app.cli.progress_display import StderrProgress
 from pos_app.domain.card_lifecycle import mask_card_no
 from pos_app.services.members import (
@@ -286,7 +287,7 @@ def member_edit(inv: Invocation, member_no: str, creds: Credentials, **changes: 
 
 
 @member.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=FilePath(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--only-valid",
     is_flag=True,

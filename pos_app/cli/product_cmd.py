@@ -13,6 +13,7 @@ from pos_app.cli.invocation import Invocation
 from pos_app.cli.number_params import WholeNumber
 from pos_app.cli.operator_options import Credentials, operator_options, signed_in
 from pos_app.cli.output import Row, yes_no, yuan
+from pos_app.cli.path_params import FilePath
 from pos_app.cli.progress_display import StderrProgress
 from pos_app.domain.catalogue import KIND_NAMES, ProductKind
 from pos_app.services.catalogue import (
@@ -64,7 +65,7 @@ def product() -> None:
 
 
 @product.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=FilePath(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--good-rows-only",
     is_flag=True,

@@ -11,6 +11,7 @@ import click
 from pos_app.cli.invocation import Invocation
 from pos_app.cli.operator_options import Credentials, operator_options, signed_in
 from pos_app.cli.output import yes_no, yuan
+from pos_app.cli.path_params import FilePath
 from pos_app.domain.card_lifecycle import mask_card_no
 from pos_app.domain.errors import DomainError, RulesError
 from pos_app.domain.members import check_card_no
@@ -153,7 +154,7 @@ def read_rules_file(file: Path) -> str:
 
 
 @rules.command("load")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=FilePath(exists=True, dir_okay=False, path_type=Path))
 @operator_options()
 @click.pass_obj
 def rules_load(inv: Invocation, file: Path, creds: Credentials) -> None:

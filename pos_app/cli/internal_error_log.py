@@ -1,0 +1,70 @@
+"""Writing down an internal error (a bug that reached the top of a command) for support.
+
+The traceback goes to the store's log, where the person who reports it can find it, and
+never to the terminal. The command line is not logged, since it may hold a password, a
+PIN or a card number; only the command's name is. Long digit runs in the traceback (a
+card number in an exception's message) are masked like everything else in the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import traceback
+from datetime import datetime
+from logging.handlers import TimedRotatingFileHandler
+from pathlib import Path
+
+from pos_app.app_logging import MaskDigits
+from pos_app.cli.invocation import Invocation
+
+log = logging.getLogger("pos_app.cli")
+
+
+def log_internal_error(inv: Invocation, command: str, exc: BaseException) -> Path | None:
+    """Log `exc` with its traceback; returns the log file written to (None if none could be).
+
+    With a store, that is the store's own log; without one (the store could not be opened,
+    or there is none), a file in the temporary folder, so that nothing is created in a data
+    folder that may be mistyped."""
+    text = "".join(traceback.format_exception(exc)).rstrip()
+    message = f"internal error in `{command}`: {text}"
+    target = _store_log(inv)
+    if target is not None:
+        log.error("%s", message)
+        return target
+    return _fallback_log(message)
+
+
+def _store_log(inv: Invocation) -> Path | None:
+    if inv.has_store_file() and not _handlers():
+        try:
+            inv.start_logging()
+        except OSError:
+            return None
+    handlers = _handlers()
+    return Path(handlers[0].baseFilename) if handlers else None
+
+
+def _handlers() -> list[TimedRotatingFileHandler]:
+    return [
+        h for h in logging.getLogger("pos_app").handlers if isinstance(h, TimedRotatingFileHandler)
+    ]
+
+
+def _fallback_log(message: str) -> Path | None:
+    record = logging.LogRecord("pos_app.cli", logging.ERROR, __file__, 0, "%s", (message,), None)
+    MaskDigits().filter(record)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    try:
+        with tempfile.NamedTemporaryFile(
+            "w",
+            encoding="utf-8",
+            prefix=f"pos-app-error-{stamp}-",
+            suffix=".log",
+            delete=False,
+        ) as f:
+            f.write(record.getMessage() + "\n")
+    except OSError:
+        return None
+    return Path(f.name)
