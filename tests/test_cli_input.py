@@ -158,3 +158,19 @@ def test_a_file_name_with_a_nul_is_a_usage_error(c: Cli, tmp_path: Path) -> None
         assert "NUL" in result.stderr
     data_dir = make_runner().invoke(cli, ["--data-dir", "\x00", "verify"])
     assert data_dir.exit_code == 2 and "NUL" in data_dir.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("product", "list", "--search", "\udcff"),
+        ("reprint", "SH01\udcff"),
+        ("member", "find", "\udcff"),
+    ],
+)
+def test_an_undecodable_argument_is_a_usage_error(c: Cli, args: tuple[str, ...]) -> None:
+    # What Python makes of a byte of argv that is not UTF-8: it reached SQLite, which could
+    # not encode it (UnicodeEncodeError).
+    result = c.run(*args, as_="manager")
+    assert result.exit_code == 2, result.stderr
+    assert "not UTF-8 text: \\udcff" in result.stderr

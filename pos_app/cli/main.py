@@ -11,6 +11,8 @@ DomainError code (e.g. "permission_denied", "invalid_input", "insufficient_balan
 
 from __future__ import annotations
 
+import os
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any, NoReturn
@@ -41,11 +43,28 @@ from pos_app.cli.exit_codes import REFUSED, exit_code_for
 from pos_app.cli.internal_error_log import log_internal_error
 from pos_app.cli.invocation import Invocation, default_data_dir
 from pos_app.cli.path_params import FilePath
+from pos_app.domain.control_chars import shown
 from pos_app.domain.errors import DomainError
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class PosGroup(click.Group):
     """The root group: turns refusals into a message, a JSON error and an exit code."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Refuse, before anything else, a command line that is not text: Python hands an
+        undecodable byte of argv (or of a POS_* variable) over as a lone surrogate, which
+        no database query, file or terminal can take."""
+        given = [*args, *(v for k, v in os.environ.items() if k.startswith("POS_"))]
+        for value in given:
+            if _LONE_SURROGATE.search(value):
+                raise click.UsageError(
+                    "参数含有无法解码的字节（不是 UTF-8 文字） / An argument holds bytes that "
+                    f"are not UTF-8 text: {shown(value)}",
+                    ctx,
+                )
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -111,7 +130,10 @@ def _internal_error(ctx: click.Context, exc: Exception) -> NoReturn:
     the person gets a short bilingual message saying where, and the run ends with exit code
     70, which scripts and the CLI fuzz test tell apart from any refusal."""
     inv = _invocation(ctx)
-    where = log_internal_error(inv, ctx.command_path, exc)
+    # The command's name (its group's, for a nested one) and not its arguments, which may
+    # hold secrets; the traceback says the rest.
+    command = " ".join(filter(None, (ctx.command_path, ctx.invoked_subcommand)))
+    where = log_internal_error(inv, command, exc)
     place_zh = f"，详情见日志 {where}" if where else ""
     place_en = f"; details are in the log at {where}" if where else ""
     inv.out.error(
