@@ -173,4 +173,10 @@ def test_an_undecodable_argument_is_a_usage_error(c: Cli, args: tuple[str, ...])
     # not encode it (UnicodeEncodeError).
     result = c.run(*args, as_="manager")
     assert result.exit_code == 2, result.stderr
-    assert "not UTF-8 text: \\udcff" in result.stderr
+    assert "not UTF-8 text: " in result.stderr and "\\udcff" in result.stderr
+
+
+def test_a_card_stock_file_that_is_not_utf8_is_refused_cleanly(c: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "cards.txt"
+    path.write_bytes("88889999\n卡号\n".encode("gbk"))
+    refused(c, "card", "stock-import", path, as_="manager", said="UTF-8")

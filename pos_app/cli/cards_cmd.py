@@ -22,6 +22,7 @@ from pos_app.cli.output import yuan
 from pos_app.cli.path_params import FilePath
 from pos_app.cli.progress_display import StderrProgress
 from pos_app.domain.card_lifecycle import CardMedia
+from pos_app.domain.errors import InvalidInput
 from pos_app.domain.permissions import Permission
 from pos_app.services.auth import Actor
 from pos_app.services.cards import (
@@ -220,7 +221,12 @@ def card_stock_import(
     inv: Invocation, file: Path, media: str, label: str, creds: Credentials
 ) -> None:
     """导入卡库存 Import blank cards, one number per line (managers); all or nothing."""
-    numbers = file.read_text(encoding="utf-8-sig").splitlines()
+    try:
+        numbers = file.read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError:
+        raise InvalidInput(
+            f"文件不是 UTF-8 编码：{file.name}", f"The file is not UTF-8: {file.name}"
+        ) from None
     actor = signed_in(inv, creds)
     with StderrProgress("导入卡 Importing cards") as progress:
         result = import_card_stock(

@@ -15,7 +15,16 @@ from db.models import AuditEvent, Coupon, CouponTemplate, HeldSale, Operator, Sh
 from pos_app.domain.coupons import TemplateSpec
 from pos_app.domain.errors import InvalidInput
 from pos_app.domain.permissions import Permission
-from pos_app.services import coupons, held_sales, members, points, shifts, store_setup, tiers
+from pos_app.services import (
+    cards,
+    coupons,
+    held_sales,
+    members,
+    points,
+    shifts,
+    store_setup,
+    tiers,
+)
 from tests.conftest import StoreFixture
 from tests.services.support import count, new_member, req, snapshot
 
@@ -68,6 +77,9 @@ USE_CASES: dict[str, Callable[[StoreFixture, str, str], object]] = {
     ),
     "tier change reason": lambda s, bad, m: tiers.change_tier(
         s.ctx, s.manager, m, "gold", f"补{bad}录", s.approval(Permission.TIER_CHANGE)
+    ),
+    "card stock label": lambda s, bad, _m: cards.import_card_stock(
+        s.ctx, s.manager, ["88889999"], label=f"第{bad}批"
     ),
     "hold label": lambda s, bad, _m: held_sales.hold_sale(
         s.ctx, s.cashier, req(("D001", 1)), f"挂{bad}单"
