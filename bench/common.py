@@ -3,6 +3,7 @@ member CSV, a progress line. Benchmarks print their figures; they are not tests.
 
 from __future__ import annotations
 
+import os
 import random
 import statistics
 import sys
@@ -20,6 +21,8 @@ REPO = Path(__file__).resolve().parent.parent
 # On the same file system as the data (the repository's disk), ignored by git.
 DEFAULT_TMP = REPO / ".bench-tmp"
 RULES = REPO / "pos_app" / "resources" / "rules.example.toml"
+# The bench stores' key files stay beside them, not in the user's config folder.
+os.environ.setdefault("POS_KEY_DIR", str(DEFAULT_TMP / "keys"))
 PASSWORD = "bench-secret"
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"  # noqa: E501

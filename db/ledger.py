@@ -1,4 +1,5 @@
-"""Appending to the ledger: UUIDv7 ids, gap-free per-store sequence, SHA-256 hash chain.
+"""Appending to the ledger: UUIDv7 ids, gap-free per-store sequence, SHA-256 hash chain, and
+each entry sealed with a MAC made with the store's key (`mac_key`).
 
 Callers hold a write transaction (BEGIN IMMEDIATE), so reading the head and appending after
 it cannot race another writer. The writer caches the head for the rest of its transaction.
@@ -7,6 +8,7 @@ it cannot race another writer. The writer caches the head for the rest of its tr
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +17,7 @@ from sqlalchemy.orm import Session
 from uuid6 import uuid7
 
 from db.models import LedgerEntry
-from pos_app.domain.ledger_chain import GENESIS_HASH, chain_hash
+from pos_app.domain.ledger_chain import GENESIS_HASH, MacChecker, chain_hash
 
 
 def new_id() -> str:
@@ -39,7 +41,15 @@ class LedgerWriter:
     rules_version: int
     now_iso: str
     approved_by_id: str | None = None
+    # The store's ledger key; None only for a store that has no key yet (never written to by
+    # this version: `open_store` gives every store a key before its first write).
+    mac_key: bytes | None = None
+    # Called with each entry's kind before it is written; raises to refuse it (a store under
+    # an integrity alarm records no more money moves).
+    guard: Callable[[str], None] | None = None
     _head: tuple[int, str] | None = field(default=None, init=False)
+    _start: int | None = field(default=None, init=False)
+    _macs: MacChecker | None = field(default=None, init=False, repr=False)
 
     def head(self) -> tuple[int, str]:
         if self._head is None:
@@ -50,6 +60,7 @@ class LedgerWriter:
                 .limit(1)
             ).first()
             self._head = (row[0], row[1]) if row else (0, GENESIS_HASH)
+            self._start = self._head[0]
         return self._head
 
     def append(
@@ -95,7 +106,11 @@ class LedgerWriter:
         """Bulk form of `append` for imports: returns complete row dicts for an executemany."""
         out = []
         seq, prev_hash = self.head()
+        if self._macs is None and self.mac_key is not None:
+            self._macs = MacChecker(self.mac_key)
         for row in rows:
+            if self.guard is not None:
+                self.guard(str(row["kind"]))
             seq += 1
             fields: dict[str, Any] = {
                 "entry_id": row.get("entry_id") or new_id(),
@@ -119,7 +134,18 @@ class LedgerWriter:
             }
             fields["hash"] = chain_hash(prev_hash, fields)
             fields["prev_hash"] = prev_hash
+            fields["mac"] = self._macs.mac(fields["hash"]) if self._macs else None
             prev_hash = fields["hash"]
             out.append(fields)
         self._head = (seq, prev_hash)
         return out
+
+    @property
+    def appended(self) -> bool:
+        """Whether this transaction wrote any entry (its head moved)."""
+        return self._head is not None and self._start is not None and self._head[0] > self._start
+
+    @property
+    def head_after(self) -> tuple[int, str] | None:
+        """(seq, hash) of the last entry this transaction wrote, or None."""
+        return self._head if self.appended else None

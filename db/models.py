@@ -44,8 +44,12 @@ class Operator(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[str] = mapped_column(String(32))
-    # SHA-256 hex of the employee card's number (员工卡): the table never holds the number.
+    # HMAC (store key) of the SHA-256 of the employee card's number (员工卡): the table never
+    # holds the number, and a stolen table cannot be searched for it without the key.
     employee_card_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    # HMAC (store key) over login, name, role, active, password and card hashes: a row changed
+    # outside the app no longer matches, and sign-in refuses it.
+    seal: Mapped[str | None] = mapped_column(String(64))
 
 
 class RulesVersion(Base):
@@ -163,6 +167,9 @@ class LedgerEntry(Base):
     payload: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # HMAC-SHA256(store key, hash): re-hashing a rewritten chain needs the key too. NULL only
+    # on entries written before the store had a key (below the key file's keyed_from_seq).
+    mac: Mapped[str | None] = mapped_column(String(64))
 
 
 class AuditEvent(Base):

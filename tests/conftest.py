@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +24,9 @@ from pos_app.services.store_setup import add_operator, init_store
 
 # Widgets are tested without a screen (as Picard does): set before Qt is first imported.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Stores' key files go to a folder of this run, not the user's config folder (a test store
+# copied from the template shares the template's key, as a restored copy would).
+os.environ["POS_KEY_DIR"] = tempfile.mkdtemp(prefix="pos-keys-")
 
 EXAMPLE_RULES = (
     Path(__file__).resolve().parent.parent / "pos_app" / "resources" / "rules.example.toml"

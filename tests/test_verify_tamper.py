@@ -1,24 +1,24 @@
 """Tampering with the database behind the app's back, and what `verify_ledger` makes of it.
 
-What verify can detect, from the store's own database alone:
+What verify detects, from the store's database, its key file and the head record beside it:
 
 - any change to a ledger entry's hashed content (amount, kind, times, payload, ...): its
   hash no longer matches, reported at that entry's store_seq;
 - an entry deleted or inserted in the middle: a sequence gap and a broken prev_hash link,
   reported at the entry after the hole;
-- one entry forged and re-hashed by someone who knows the (public) hash rule: the next
-  entry's prev_hash no longer links, reported there;
+- entries forged and re-hashed by someone who knows the (public) hash rule — one entry or
+  the whole tail, with the projections edited to match: the MAC each entry carries is made
+  with the store's key, which is not in the database, so every re-hashed entry is reported;
+- the newest entries deleted (and the balances they moved put back): the head recorded
+  beside the key after each write names an entry the ledger no longer reaches;
 - any projection (card balances, state, PIN tries; member points, debt, tier; point lots)
   that differs from what replaying the entries gives, reported by card (masked number),
-  member number or lot — including after a forged and fully re-hashed tail, or a deleted
-  last entry, as long as the projections were not rewritten to match.
+  member number or lot.
 
-What it cannot detect: an attacker who rewrites an entry, re-hashes every entry after it and
-updates the projections to match (or drops the newest entries and their effects) leaves a
-self-consistent database. The chain only proves the history is the one whose head hash is
-X; that X differs from the head HQ already holds for the same store_seq is found only by
-comparison with HQ's copy (the sync's job, not verify's). Both limits are pinned down by
-tests below, so a change in what verify sees is noticed.
+What it cannot detect: someone holding both the database and the store's key file can
+rewrite history, MACs and head record alike, consistently. The key is kept apart from the
+database for that reason; HQ's copy of the chain (the sync) is the check off the machine.
+That limit is pinned down by a test below, so a change in what verify sees is noticed.
 
 The append-only triggers are dropped first, as an attacker with the file would do; the
 last tests show that, while they exist, UPDATE and DELETE on ledger_entry are refused.
@@ -34,9 +34,10 @@ from dataclasses import dataclass
 import pytest
 
 from pos_app.domain.card_lifecycle import mask_card_no
-from pos_app.domain.ledger_chain import GENESIS_HASH, HASHED_FIELDS, chain_hash
+from pos_app.domain.ledger_chain import GENESIS_HASH, HASHED_FIELDS, chain_hash, entry_mac
 from pos_app.services import members, points, stored_value
 from pos_app.services.cards import issue_card, replace_card
+from pos_app.services.chain_head import write_head
 from pos_app.services.context import DB_FILENAME
 from pos_app.services.verify import VerifyReport, verify_ledger
 
@@ -78,9 +79,12 @@ def drop_triggers(conn: sqlite3.Connection) -> None:
     conn.execute("DROP TRIGGER ledger_entry_no_delete")
 
 
-def rehash(conn: sqlite3.Connection, first: int, last: int | None = None) -> None:
+def rehash(
+    conn: sqlite3.Connection, first: int, last: int | None = None, mac_key: bytes | None = None
+) -> None:
     """Recompute hash (and, after the first, prev_hash) of entries first..last the way the
-    app does — what an attacker who read ledger_chain.py can do."""
+    app does — what an attacker who read ledger_chain.py can do; with `mac_key`, seal them
+    with it too (the MACs are left alone otherwise)."""
     rows = conn.execute(
         "SELECT * FROM ledger_entry WHERE store_seq >= ? AND store_seq <= ? ORDER BY store_seq",
         (first, last if last is not None else 2**62),
@@ -88,9 +92,10 @@ def rehash(conn: sqlite3.Connection, first: int, last: int | None = None) -> Non
     prev = rows[0]["prev_hash"]
     for row in rows:
         new_hash = chain_hash(prev, {name: row[name] for name in HASHED_FIELDS})
+        mac = entry_mac(mac_key, new_hash) if mac_key else row["mac"]
         conn.execute(
-            "UPDATE ledger_entry SET prev_hash = ?, hash = ? WHERE entry_id = ?",
-            (prev, new_hash, row["entry_id"]),
+            "UPDATE ledger_entry SET prev_hash = ?, hash = ?, mac = ? WHERE entry_id = ?",
+            (prev, new_hash, mac, row["entry_id"]),
         )
         prev = new_hash
 
@@ -201,15 +206,26 @@ def test_deleted_entry_breaks_sequence_and_link_at_the_next_seq(store, history):
     )
 
 
-def test_deleted_last_entry_leaves_no_gap_but_the_balance_disagrees(store, history):
-    """Cutting off the newest entry leaves a shorter, valid chain: only the projection it
-    moved shows it (and if it moved none, only HQ's copy would)."""
+def test_deleted_newest_entries_with_balances_put_back_are_caught_by_the_head_record(
+    store, history
+):
+    """Cutting off the newest entries leaves a shorter chain, sealed and consistent once the
+    balances they moved are put back; the head recorded after the last write does not."""
     with raw_db(store) as conn:
         drop_triggers(conn)
-        conn.execute("DELETE FROM ledger_entry WHERE store_seq = ?", (history.head_seq,))
+        # The last three entries: a payment of ¥5 on card B, its refund and another ¥20 one.
+        conn.execute("DELETE FROM ledger_entry WHERE store_seq > ?", (history.head_seq - 3,))
+        conn.execute(
+            "UPDATE card SET principal_fen = principal_fen + 500 WHERE card_no = ?", (CARD_B,)
+        )
     report = verify_ledger(store.ctx)
-    assert report.first_bad_entry is None
-    assert [p.where for p in report.problems] == [f"card {mask_card_no(CARD_B)}"]
+    assert not report.ok
+    assert [p.where for p in report.problems] == ["ledger"], problems_text(report)
+    assert f"entries #{history.head_seq - 2}…#{history.head_seq} are missing" in (
+        report.problems[0].message
+    )
+    assert report.first_bad_entry is not None
+    assert report.first_bad_entry.store_seq == history.head_seq - 2
 
 
 # ---- (c) card projections changed -----------------------------------------------------------
@@ -299,10 +315,10 @@ def test_a_lot_no_entry_created_is_named(store, history):
     assert any(p.where == "points lot forged-lot" for p in report.problems), problems_text(report)
 
 
-# ---- (e) one entry forged and re-hashed -------------------------------------------------------
+# ---- (e) entries forged and re-hashed ---------------------------------------------------------
 
 
-def test_forged_and_rehashed_entry_is_caught_at_the_next_entry(store, history):
+def test_forged_and_rehashed_entry_is_caught_by_its_mac(store, history):
     k = history.topup_b_seq
     with raw_db(store) as conn:
         drop_triggers(conn)
@@ -311,40 +327,23 @@ def test_forged_and_rehashed_entry_is_caught_at_the_next_entry(store, history):
             "principal_delta = principal_delta + 100000 WHERE store_seq = ?",
             (k,),
         )
-        rehash(conn, k, k)  # its own hash now matches its content; the next entry's link not
+        rehash(conn, k, k)  # its own hash now matches its content, but not its MAC
     report = verify_ledger(store.ctx)
     assert not report.ok
     bad = report.first_bad_entry
-    assert bad is not None and bad.store_seq == k + 1, problems_text(report)
-    assert bad.message == "prev_hash does not link to the previous entry"
-    assert not [p for p in report.problems if p.store_seq == k]
+    assert bad is not None and bad.store_seq == k, problems_text(report)
+    assert bad.message.startswith("MAC does not match")
+    at_next = {p.message for p in report.problems if p.store_seq == k + 1}
+    assert at_next == {"prev_hash does not link to the previous entry"}
 
 
 # ---- (f) the whole tail forged consistently ------------------------------------------------------
 
 
-def test_rehashed_tail_passes_the_chain_but_not_the_projections(store, history):
-    k = history.topup_b_seq
-    with raw_db(store) as conn:
-        drop_triggers(conn)
-        conn.execute(
-            "UPDATE ledger_entry SET amount_fen = amount_fen + 100000, "
-            "principal_delta = principal_delta + 100000 WHERE store_seq = ?",
-            (k,),
-        )
-        rehash(conn, k)  # every entry from k to the head, each linked to the one before
-    report = verify_ledger(store.ctx)
-    assert report.first_bad_entry is None, problems_text(report)  # the chain looks fine
-    assert not report.ok  # ... but the card does not hold what the forged ledger says
-    assert [(p.where, p.message.split(" is ")[0]) for p in report.problems] == [
-        (f"card {mask_card_no(CARD_B)}", "principal_fen")
-    ]
-
-
-def test_rehashed_tail_with_matching_projections_is_invisible_to_verify(store, history):
-    """The limit of a local check: a forged entry, a re-hashed tail and a projection edited
-    to match make a self-consistent database. Only the head hash betrays it, compared with
-    the copy HQ received for the same seq — which is what the sync does, not verify."""
+def test_rehashed_tail_with_matching_projections_is_caught_by_the_macs(store, history):
+    """A forged entry, the tail re-hashed after it and the card edited to match: a chain
+    that links and projections that agree — but no re-hashed entry carries a MAC made with
+    the store's key, so each of them is reported, the forged one first."""
     k = history.topup_b_seq
     with raw_db(store) as conn:
         drop_triggers(conn)
@@ -357,9 +356,47 @@ def test_rehashed_tail_with_matching_projections_is_invisible_to_verify(store, h
         conn.execute(
             "UPDATE card SET principal_fen = principal_fen + 100000 WHERE card_no = ?", (CARD_B,)
         )
+    report = verify_ledger(store.ctx)
+    assert not report.ok
+    assert report.first_bad_entry is not None
+    assert report.first_bad_entry.store_seq == k, problems_text(report)
+    macs = {p.store_seq for p in report.problems if p.message.startswith("MAC does not match")}
+    assert macs == set(range(k, history.head_seq + 1))
+    assert not any("link" in p.message or "hash does not" in p.message for p in report.problems)
+
+
+def test_rehashed_tail_with_macs_made_without_the_key_is_caught(store, history):
+    """Re-sealing with a key of one's own (say, the key of another store) does not help."""
+    k = history.topup_b_seq
+    with raw_db(store) as conn:
+        drop_triggers(conn)
+        conn.execute("UPDATE ledger_entry SET amount_fen = 1 WHERE store_seq = ?", (k,))
+        rehash(conn, k, mac_key=b"a key of my own, 32 bytes long!!")
+    report = verify_ledger(store.ctx)
+    assert report.first_bad_entry is not None and report.first_bad_entry.store_seq == k
+
+
+def test_with_the_key_file_too_a_rewrite_is_invisible_to_verify(store, history):
+    """The limit of a local check: whoever holds the database AND the key file can rewrite
+    history consistently — entries, MACs, projections and the head record. That is why the
+    key lives apart from the database; HQ's copy of entry #head (the sync) would differ."""
+    k = history.topup_b_seq
+    keys = store.ctx.keys
+    with raw_db(store) as conn:
+        drop_triggers(conn)
+        conn.execute(
+            "UPDATE ledger_entry SET amount_fen = amount_fen + 100000, "
+            "principal_delta = principal_delta + 100000 WHERE store_seq = ?",
+            (k,),
+        )
+        rehash(conn, k, mac_key=keys.ledger_mac)
+        conn.execute(
+            "UPDATE card SET principal_fen = principal_fen + 100000 WHERE card_no = ?", (CARD_B,)
+        )
         head_seq, head_hash = conn.execute(
             "SELECT store_seq, hash FROM ledger_entry ORDER BY store_seq DESC LIMIT 1"
         ).fetchone()
+    write_head(keys, store.data_dir, head_seq, head_hash, "2026-03-02T02:00:00+00:00")
     report = verify_ledger(store.ctx)
     assert report.ok, problems_text(report)  # verify cannot see it ...
     assert head_seq == history.head_seq
@@ -367,9 +404,9 @@ def test_rehashed_tail_with_matching_projections_is_invisible_to_verify(store, h
 
 
 def test_rehashed_tail_whose_amount_and_balance_change_disagree_is_caught(store, history):
-    """Bonus money added to a top-up without changing its paid amount, the tail re-hashed and
-    the card edited to match: the chain and the projections agree, but the top-up's amount
-    no longer matches its principal change, and verify names that entry."""
+    """Bonus money added to a top-up without changing its paid amount, the tail re-hashed
+    and re-sealed with the key and the card edited to match: the chain and the projections
+    agree, but the top-up's amount no longer matches its principal change."""
     k = history.topup_b_seq
     with raw_db(store) as conn:
         drop_triggers(conn)
@@ -378,10 +415,14 @@ def test_rehashed_tail_whose_amount_and_balance_change_disagree_is_caught(store,
             "WHERE store_seq = ?",
             (k,),
         )
-        rehash(conn, k)
+        rehash(conn, k, mac_key=store.ctx.keys.ledger_mac)
         conn.execute(
             "UPDATE card SET principal_fen = principal_fen + 100000 WHERE card_no = ?", (CARD_B,)
         )
+        head_seq, head_hash = conn.execute(
+            "SELECT store_seq, hash FROM ledger_entry ORDER BY store_seq DESC LIMIT 1"
+        ).fetchone()
+    write_head(store.ctx.keys, store.data_dir, head_seq, head_hash, "2026-03-02T02:00:00+00:00")
     report = verify_ledger(store.ctx)
     assert not report.ok
     assert report.first_bad_entry is not None

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from dataclasses import asdict
 from typing import Any
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from pos_app.cli import exit_codes
 from pos_app.cli.invocation import Invocation
@@ -16,7 +18,9 @@ from pos_app.cli.output import Row
 from pos_app.cli.progress_display import StderrProgress
 from pos_app.domain.card_lifecycle import mask_card_no
 from pos_app.services.audit import list_audit
-from pos_app.services.verify import VerifyReport, verify_ledger
+from pos_app.services.integrity_alarm import Alarm
+from pos_app.services.store_check import acknowledge_problems, check_store
+from pos_app.services.verify import VerifyReport, unreadable
 
 _LONG_NUMBER = re.compile(r"\d{8,}")
 
@@ -28,8 +32,14 @@ def report_fields(report: VerifyReport) -> dict[str, Any]:
         "entries": report.entries,
         "cards": report.cards,
         "members": report.members,
+        "integrity_ok": report.integrity_ok,
+        "head_seq": report.head_seq,
+        "head_hash": report.head_hash,
+        "seconds": round(report.seconds, 3),
         "first_bad_entry": asdict(first) if first else None,
+        "problem_count": report.problem_count,
         "problems": [asdict(p) for p in report.problems],
+        "notes": report.notes,
     }
 
 
@@ -42,23 +52,70 @@ def report_rows(report: VerifyReport) -> list[Row]:
     ]
     first = report.first_bad_entry
     if first is not None:
-        rows.append(("首个错误记录 First bad entry", f"#{first.store_seq} {first.entry_id}"))
+        rows.append(
+            ("首个错误记录 First bad entry", f"#{first.store_seq} {first.entry_id or ''}".strip())
+        )
+    if report.head_seq:
+        rows.append(("账本末条 Head", f"#{report.head_seq} {report.head_hash[:16]}"))
+    rows.append(("用时 Took", f"{report.seconds:.1f} s"))
     return rows
 
 
+def _alarm_rows(alarm: Alarm | None, cleared: bool) -> list[Row]:
+    if cleared:
+        return [("告警 Alarm", "已解除 lowered: value moves are allowed again")]
+    if alarm is None:
+        return []
+    if alarm.is_open:
+        return [("告警 Alarm", "收款等操作已暂停 value moves paused (restore or acknowledge)")]
+    return [
+        (
+            "告警 Alarm",
+            f"已确认 acknowledged by {alarm.acknowledged_by} {alarm.acknowledged_at or ''}"[:80],
+        )
+    ]
+
+
 @click.command()
+@click.option(
+    "--acknowledge",
+    "reason",
+    metavar="REASON",
+    help="店长确认发现的问题，恢复收款（需要 --operator） A manager acknowledges the problems "
+    "found, so the store records again (needs --operator)",
+)
+@operator_options()
 @click.pass_obj
-def verify(inv: Invocation) -> None:
-    """校验账本 Check the hash chain and recompute every balance from the ledger.
+def verify(inv: Invocation, reason: str | None, creds: Credentials) -> None:
+    """校验账本 Check the database, the sealed hash chain and every balance.
 
     Exits 0 when everything checks out, 3 when there are problems (no operator needed).
+    Problems pause payments, top-ups, points and refunds until a manager restores a
+    backup (`pos-app backup restore`) or acknowledges them (`--acknowledge REASON`).
     """
-    ctx = inv.store()
+    try:
+        ctx = inv.store()
+    except (sqlite3.DatabaseError, DBAPIError) as exc:
+        # Not even a database any more: that is verify's finding, not a crash.
+        _show(inv, unreadable(exc), None, cleared=False)
+        raise click.exceptions.Exit(exit_codes.VERIFY_FAILED) from None
+    actor = signed_in(inv, creds) if reason is not None else None
     with StderrProgress("校验 Verifying, entries:") as progress:
-        report = verify_ledger(ctx, progress=progress)
+        check = check_store(ctx, progress=progress)
+    report, alarm = check.report, check.alarm
+    if actor is not None and reason is not None and not report.ok:
+        alarm = acknowledge_problems(ctx, actor, reason)
+    _show(inv, report, alarm, check.cleared)
+    if not report.ok:
+        raise click.exceptions.Exit(exit_codes.VERIFY_FAILED)
+
+
+def _show(inv: Invocation, report: VerifyReport, alarm: Alarm | None, cleared: bool) -> None:
+    fields = report_fields(report)
+    fields["alarm"] = asdict(alarm) if alarm else None
     inv.out.result(
-        report_fields(report),
-        report_rows(report),
+        fields,
+        report_rows(report) + _alarm_rows(alarm, cleared),
         title="账本校验 Ledger verify",
         tables=[]
         if report.ok
@@ -70,8 +127,6 @@ def verify(inv: Invocation) -> None:
             )
         ],
     )
-    if not report.ok:
-        raise click.exceptions.Exit(exit_codes.VERIFY_FAILED)
 
 
 def _masked(text: str | None) -> str | None:

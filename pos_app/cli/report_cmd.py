@@ -65,6 +65,7 @@ def shift_report_data(r: ShiftReport) -> dict[str, Any]:
         "kind": "z" if r.final else "x",
         "shift": shift_fields(r.shift),
         "figures": r.figures.to_dict(),
+        "ledger_head": r.ledger_head,
     }
 
 
@@ -82,6 +83,7 @@ def print_shift_report(inv: Invocation, r: ShiftReport, width: int) -> None:
         day=r.shift.business_day,
         operator=r.shift.opened_by,
         printed_at=_printed_at(ctx),
+        ledger_head=r.ledger_head,
     )
     inv.out.text(render_report(heading, r.figures, width, inv.lang), nl=False)
 
@@ -94,6 +96,7 @@ def day_report_data(r: DayReport) -> dict[str, Any]:
         "closed_at": r.closed_at,
         "closed_by": r.closed_by,
         "entry_id": r.entry_id,
+        "ledger_head": r.ledger_head,
         "shifts": [shift_fields(s) for s in r.shifts],
         "figures": r.figures.to_dict(),
     }
@@ -137,6 +140,7 @@ def print_day_report(inv: Invocation, r: DayReport, width: int) -> None:
         day=r.day.isoformat(),
         closed_by=r.closed_by,
         printed_at=_printed_at(ctx),
+        ledger_head=r.ledger_head,
     )
     inv.out.text(render_report(heading, r.figures, width, inv.lang), nl=False)
     inv.out.result({}, tables=[_shift_table(r.shifts)])

@@ -50,6 +50,11 @@ class EntryKind(StrEnum):
     CASH_PAID_OUT = "cash_paid_out"
     SHIFT_CLOSED = "shift_closed"
     DAY_CLOSED = "day_closed"
+    # Trust. Operators: every add and change of role, state, password or employee card, as
+    # a snapshot of the sealed fields (never the secrets themselves), so `verify` can replay
+    # who may do what; a store's integrity problem acknowledged by a manager.
+    OPERATOR_CHANGED = "operator_changed"
+    INTEGRITY_ACKNOWLEDGED = "integrity_acknowledged"
 
 
 # Card state changes and the state each leads to.
@@ -63,3 +68,40 @@ CARD_STATE_AFTER = {
     EntryKind.CARD_REPLACED_IN: "active",
     EntryKind.CARD_CANCELLED: "cancelled",
 }
+
+
+# Entries that move money, points, counts, coupons or cash: refused while the store has an
+# unacknowledged integrity problem. Card safety (lost, frozen), shifts and operators go on.
+MOVES_VALUE = frozenset(
+    {
+        EntryKind.OPENING_BALANCE,
+        EntryKind.TOPUP,
+        EntryKind.TOPUP_REFUNDED,
+        EntryKind.SV_PAYMENT,
+        EntryKind.SV_PAYMENT_REFUNDED,
+        EntryKind.CARD_REPLACED_OUT,
+        EntryKind.CARD_REPLACED_IN,
+        EntryKind.CARD_CANCELLED,
+        EntryKind.PURCHASE,
+        EntryKind.PURCHASE_REFUNDED,
+        EntryKind.POINTS_EARNED,
+        EntryKind.POINTS_REVERSED,
+        EntryKind.POINTS_REDEEMED,
+        EntryKind.POINTS_EXPIRED,
+        EntryKind.POINTS_ADJUSTED,
+        EntryKind.POINTS_RESET,
+        EntryKind.REFERRAL_POINTS,
+        EntryKind.PARTICIPATION_POINTS,
+        EntryKind.TIER_CHANGED,
+        EntryKind.POINTS_RETURNED,
+        EntryKind.COUPON_ISSUED,
+        EntryKind.COUPON_REDEEMED,
+        EntryKind.COUPON_RESTORED,
+        EntryKind.PASS_GRANTED,
+        EntryKind.PASS_USED,
+        EntryKind.PASS_USE_REVERSED,
+        EntryKind.PASS_REVOKED,
+        EntryKind.CASH_PAID_IN,
+        EntryKind.CASH_PAID_OUT,
+    }
+)

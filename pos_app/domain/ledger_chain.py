@@ -1,12 +1,20 @@
-"""The hash chain over ledger entries: canonical bytes and SHA-256 links.
+"""The hash chain over ledger entries: canonical bytes and SHA-256 links, and the keyed MAC
+that seals each entry.
 
 Shared by the store (when writing and verifying) and by HQ (when importing), so it lives
 in the domain: pure, deterministic, no database.
+
+The chain itself is public arithmetic: anyone holding the file and this module can re-hash a
+rewritten history. So every entry also carries `mac` = HMAC-SHA256(store key, hash), made with
+a key that lives outside the database (see `pos_app.services.store_secret`): re-hashing a
+history then needs the key as well as the file. The plain hash stays the link between entries
+so that a party without the key (HQ) can still check the chain's links and contiguity.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from typing import Any
 
@@ -47,3 +55,30 @@ def chain_hash(prev_hash: str, fields: dict[str, Any]) -> str:
     digest = hashlib.sha256(prev_hash.encode("ascii"))
     digest.update(canonical_bytes(fields))
     return digest.hexdigest()
+
+
+def entry_mac(key: bytes, entry_hash: str) -> str:
+    """The MAC sealing one entry: HMAC-SHA256 over its hash (hex text), hex."""
+    return hmac.new(key, entry_hash.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+class MacChecker:
+    """`entry_mac` for millions of entries: the key's inner and outer pads are hashed once,
+    so each entry costs two SHA-256 compressions and no `hmac` object (verify's hot loop)."""
+
+    def __init__(self, key: bytes) -> None:
+        block = 64  # SHA-256's block size (RFC 2104)
+        if len(key) > block:
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(block, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
+    def mac(self, entry_hash: str) -> str:
+        inner = self._inner.copy()
+        # utf-8, not ascii: a hash column someone filled with other text must give a wrong
+        # MAC, not an exception (for the hex of a real hash the two are the same bytes).
+        inner.update(entry_hash.encode("utf-8"))
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()

@@ -71,6 +71,10 @@ class Permission(StrEnum):
     REPORT_SHIFT = "report.shift"
     REPORT_STORE = "report.store"
     DAY_CLOSE = "report.day_close"
+    # Trust: a manager lets a store found broken by verify record again; backups.
+    INTEGRITY_ACKNOWLEDGE = "integrity.acknowledge"
+    BACKUP = "backup.make"
+    BACKUP_RESTORE = "backup.restore"
 
 
 # The lowest role allowed to perform each action.
@@ -119,6 +123,9 @@ MINIMUM_ROLE: dict[Permission, Role] = {
     Permission.REPORT_SHIFT: Role.CASHIER,
     Permission.REPORT_STORE: Role.MANAGER,
     Permission.DAY_CLOSE: Role.MANAGER,
+    Permission.INTEGRITY_ACKNOWLEDGE: Role.MANAGER,
+    Permission.BACKUP: Role.CASHIER,
+    Permission.BACKUP_RESTORE: Role.MANAGER,
 }
 
 # Privileged actions: a cashier may do them only with a manager's approval on the spot;
@@ -168,6 +175,9 @@ PERMISSION_NAMES: dict[Permission, tuple[str, str]] = {
     Permission.SALE_OVER_LIMIT: ("超限额退货/删除商品", "refund or void above the cashier's limit"),
     Permission.REPORT_STORE: ("查看门店报表", "view store reports"),
     Permission.DAY_CLOSE: ("日结", "close the day"),
+    Permission.INTEGRITY_ACKNOWLEDGE: ("确认账本校验问题", "acknowledge a failed verify"),
+    Permission.BACKUP: ("备份数据", "back up the store"),
+    Permission.BACKUP_RESTORE: ("从备份恢复", "restore the store from a backup"),
 }
 
 

@@ -37,6 +37,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "operator": ("收银员", "Cashier"),
     "closed_by": ("日结人", "Closed by"),
     "printed": ("打印时间", "Printed"),
+    "ledger": ("账本末条", "Ledger head"),
     "sales": ("销售", "Sales"),
     "sales_count": ("销售笔数", "Number of sales"),
     "gross": ("原价合计", "Gross"),
@@ -97,6 +98,7 @@ class ReportHeading:
     operator: str | None = None
     closed_by: str | None = None
     printed_at: str | None = None
+    ledger_head: str | None = None  # "#seq hash…": the paper copy of the chain's head
 
 
 def _money(fen: int) -> str:
@@ -197,6 +199,8 @@ def _heading(page: _Page, h: ReportHeading) -> None:
         page.field("closed_by", h.closed_by)
     if h.printed_at:
         page.field("printed", h.printed_at)
+    if h.ledger_head:
+        page.field("ledger", h.ledger_head)
 
 
 def _sales(page: _Page, f: Figures) -> None:

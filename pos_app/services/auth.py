@@ -18,6 +18,7 @@ from db.models import Operator
 from pos_app.domain.errors import AuthenticationFailed
 from pos_app.domain.permissions import (
     NEEDS_APPROVAL,
+    ROLE_RANK,
     Permission,
     Role,
     approval_missing,
@@ -94,7 +95,10 @@ def authorize(
     row = session.get(Operator, actor.operator_id)
     if row is None or not row.active:
         raise AuthenticationFailed("操作员已停用", "This operator is no longer active")
-    role = Role(row.role)
+    # The lower of the role signed in with and the row's role now: a demotion takes effect at
+    # once, and a role raised since sign-in (by an admin, or behind the app's back) only with
+    # a new sign-in, which checks the row's seal.
+    role = min(Role(row.role), actor.role, key=lambda r: ROLE_RANK[r])
     check_permission(role, permission)
     if not approver_needed(role, permission):
         return row.id if permission in NEEDS_APPROVAL else None

@@ -140,7 +140,9 @@ def issue_card(
     with use_case(ctx, actor, Permission.CARD_ISSUE, target=mask_card_no(number)) as uc:
         s = uc.session
         member = member_by_no(s, member_no)
-        staff = select(Operator.id).where(Operator.employee_card_hash == employee_card_hash(number))
+        staff = select(Operator.id).where(
+            Operator.employee_card_hash == employee_card_hash(uc.keys, number)
+        )
         if s.scalars(staff).first() is not None:
             raise AlreadyExists(
                 f"卡 {mask_card_no(number)} 是员工卡，不能作为会员卡",

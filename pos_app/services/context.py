@@ -14,6 +14,7 @@ from db.engine import make_engine, read_session
 from db.migrate import upgrade
 from db.models import Store
 from pos_app.domain.errors import NotInitialized
+from pos_app.services.store_secret import StoreKeys, default_key_dir, load_keys
 
 DB_FILENAME = "store.sqlite3"
 
@@ -33,7 +34,12 @@ class StoreContext:
 
     engine: Engine
     clock: Callable[[], datetime] = utc_now
+    # The data folder (the database, settings, logs, the integrity alarm) and the folder of
+    # the store's key file, kept apart from it (see store_secret).
+    data_dir: Path | None = None
+    key_dir: Path = field(default_factory=default_key_dir)
     _store: Store | None = field(default=None, init=False, repr=False)
+    _keys: StoreKeys | None = field(default=None, init=False, repr=False)
 
     def now(self) -> datetime:
         return self.clock()
@@ -58,6 +64,14 @@ class StoreContext:
 
     def forget_store(self) -> None:
         self._store = None
+        self._keys = None
+
+    @property
+    def keys(self) -> StoreKeys | None:
+        """The store's keys, or None while it has none (before `init`, or a key file lost)."""
+        if self._keys is None:
+            self._keys = load_keys(self.key_dir, self.store.id)
+        return self._keys
 
     @property
     def tz(self) -> ZoneInfo:
@@ -76,10 +90,22 @@ class StoreContext:
         return iso(self.now() - timedelta(days=days))
 
 
-def open_store(data_dir: Path | str, clock: Callable[[], datetime] = utc_now) -> StoreContext:
-    """Open (creating if needed) the store database in `data_dir` and upgrade its schema."""
+def open_store(
+    data_dir: Path | str,
+    clock: Callable[[], datetime] = utc_now,
+    key_dir: Path | None = None,
+) -> StoreContext:
+    """Open (creating if needed) the store database in `data_dir` and upgrade its schema; a
+    store made by an older version gets its key here (`store_sealing.seal_legacy_store`)."""
     path = Path(data_dir)
     path.mkdir(parents=True, exist_ok=True)
     engine = make_engine(path / DB_FILENAME)
     upgrade(engine)
-    return StoreContext(engine=engine, clock=clock)
+    ctx = StoreContext(
+        engine=engine, clock=clock, data_dir=path, key_dir=key_dir or default_key_dir()
+    )
+    # Imported here: sealing writes through the services, which import this module.
+    from pos_app.services.store_sealing import seal_legacy_store
+
+    seal_legacy_store(ctx)
+    return ctx

@@ -1,14 +1,17 @@
 """Employee cards (员工卡): an operator signs in, and a manager approves, by tapping a card.
 
-An admin assigns a card to an operator. The operator table keeps only the SHA-256 of the
-card's (normalized) number, so the number itself is never stored; a tap is looked up by the
-same hash. A card cannot be both a member card and an employee card: the reader could not
-tell which one the cashier meant.
+An admin assigns a card to an operator. The operator table keeps only a keyed hash of the
+card's (normalized) number — HMAC with the store's key over its SHA-256 — so the number
+itself is never stored, and a copied table cannot be searched for the short card numbers
+without the key, which lives outside the database; a tap is looked up by the same hash.
+A card cannot be both a member card and an employee card: the reader could not tell which
+one the cashier meant.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,12 +32,30 @@ from pos_app.domain.permissions import Permission, Role, check_approver
 from pos_app.services.audit import record, record_refusal
 from pos_app.services.auth import Actor, Approval
 from pos_app.services.context import StoreContext
+from pos_app.services.operator_records import record_operator_change, seal_matches
+from pos_app.services.operator_records import tampered_operator as _tampered
+from pos_app.services.store_secret import StoreKeys, key_path, missing_key_error
 from pos_app.services.use_case import use_case
 
 
-def employee_card_hash(card_no: str) -> str:
-    """The stored form of an employee card's number: SHA-256 hex of the normalized number."""
-    return hashlib.sha256(check_card_no(card_no).encode("utf-8")).hexdigest()
+def key_legacy_card_hash(keys: StoreKeys, sha256_hex: str) -> str:
+    """The keyed form of a card hash stored by an older version (a bare SHA-256 hex): keying
+    the SHA-256 rather than the number lets a store be sealed without knowing the numbers."""
+    return hmac.new(keys.employee_card, sha256_hex.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def employee_card_hash(keys: StoreKeys, card_no: str) -> str:
+    """The stored form of an employee card's number: HMAC (store key) of the SHA-256 hex of
+    the normalized number."""
+    plain = hashlib.sha256(check_card_no(card_no).encode("utf-8")).hexdigest()
+    return key_legacy_card_hash(keys, plain)
+
+
+def _keys(ctx: StoreContext) -> StoreKeys:
+    keys = ctx.keys
+    if keys is None:
+        raise missing_key_error(key_path(ctx.key_dir, ctx.store.id))
+    return keys
 
 
 def _unknown_card() -> AuthenticationFailed:
@@ -49,7 +70,7 @@ def assign_employee_card(ctx: StoreContext, actor: Actor, login: str, card_no: s
     """An admin gives an operator an employee card; it replaces the operator's earlier card
     (a lost one stops working at once). Refused for a card another operator holds and for
     a member card's number."""
-    card_hash = employee_card_hash(card_no)
+    card_hash = employee_card_hash(_keys(ctx), card_no)
     number = check_card_no(card_no)
     login = login.strip()
     with use_case(ctx, actor, Permission.OPERATOR_MANAGE, target=login) as uc:
@@ -71,6 +92,7 @@ def assign_employee_card(ctx: StoreContext, actor: Actor, login: str, card_no: s
                 "another card first",
             )
         operator.employee_card_hash = card_hash
+        record_operator_change(uc, operator, "employee_card", {"card": mask_card_no(number)})
         record(
             session,
             uc.now_iso,
@@ -85,14 +107,17 @@ def _holder(session: Session, card_hash: str) -> Operator | None:
     return session.scalars(select(Operator).where(Operator.employee_card_hash == card_hash)).first()
 
 
-def _card_operator(session: Session, card_no: str) -> Operator:
+def _card_operator(ctx: StoreContext, session: Session, card_no: str) -> Operator:
+    keys = _keys(ctx)
     try:
-        card_hash = employee_card_hash(card_no)
+        card_hash = employee_card_hash(keys, card_no)
     except InvalidInput:
         raise _unknown_card() from None  # a tap of something that is no card at all
     operator = _holder(session, card_hash)
     if operator is None or not operator.active:
         raise _unknown_card()
+    if not seal_matches(keys, operator):
+        raise _tampered()
     return operator
 
 
@@ -100,7 +125,7 @@ def sign_in_by_card(ctx: StoreContext, card_no: str) -> Actor:
     """An operator signs in by tapping their employee card; failures are audited."""
     try:
         with write_session(ctx.engine) as session:
-            op = _card_operator(session, card_no)
+            op = _card_operator(ctx, session, card_no)
             record(session, ctx.now_iso(), op.id, "sign_in", detail={"by": "employee_card"})
             return Actor.sealed(op.id, op.login, op.name, Role(op.role))
     except AuthenticationFailed:
@@ -113,7 +138,7 @@ def approve_by_card(ctx: StoreContext, card_no: str, permission: Permission) -> 
     a cashier's card, or an unknown one, is refused and the refusal audited."""
     try:
         with write_session(ctx.engine) as session:
-            op = _card_operator(session, card_no)
+            op = _card_operator(ctx, session, card_no)
             check_approver(Role(op.role), permission)
             return Approval.sealed(op.id, op.login, Role(op.role), permission)
     except (AuthenticationFailed, PermissionDenied, ApprovalRequired) as exc:

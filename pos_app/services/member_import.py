@@ -71,7 +71,13 @@ from pos_app.domain.card_lifecycle import CardMedia, CardState, mask_card_no
 from pos_app.domain.control_chars import has_control_chars
 from pos_app.domain.entry_kinds import EntryKind
 from pos_app.domain.errors import DomainError, InvalidInput, PermissionDenied
-from pos_app.domain.ledger_chain import GENESIS_HASH, HASHED_FIELDS, canonical_bytes, chain_hash
+from pos_app.domain.ledger_chain import (
+    GENESIS_HASH,
+    HASHED_FIELDS,
+    MacChecker,
+    canonical_bytes,
+    chain_hash,
+)
 from pos_app.domain.members import (
     check_card_no,
     check_name,
@@ -85,7 +91,10 @@ from pos_app.domain.points import lot_expiry
 from pos_app.domain.typed_numbers import parse_whole_number
 from pos_app.services.audit import record, record_refusal
 from pos_app.services.auth import Actor, authorize
+from pos_app.services.chain_head import write_head
 from pos_app.services.context import StoreContext
+from pos_app.services.integrity_alarm import read_alarm, refuse_if_broken
+from pos_app.services.store_secret import key_path, missing_key_error
 from pos_app.services.use_case import UseCase, use_case
 
 Progress = Callable[[int, int], None]
@@ -677,7 +686,7 @@ class _Built:
 
 
 # The hashed fields, then the chain links: the column order of the entry rows built below.
-_ENTRY_COLUMNS = (*HASHED_FIELDS, "prev_hash", "hash")
+_ENTRY_COLUMNS = (*HASHED_FIELDS, "prev_hash", "hash", "mac")
 _MEMBER_COLUMNS = (
     "id",
     "member_no",
@@ -723,9 +732,10 @@ class _Builder:
     """Turns rows into the member, card, ledger entry and points lot rows to insert. Pure
     Python, no database: it can run on a thread while the previous chunk commits."""
 
-    def __init__(self, store_id: str, store_code: str, operator_id: str) -> None:
+    def __init__(self, store_id: str, store_code: str, operator_id: str, mac_key: bytes) -> None:
         self.store_id, self.store_code, self.operator_id = store_id, store_code, operator_id
         self.ids = _Ids()
+        self.macs = MacChecker(mac_key)
 
     def build(self, rows: list[_Row], plan: _Plan, now: str) -> _Built:
         store_id, store_code, operator_id = self.store_id, self.store_code, self.operator_id
@@ -772,6 +782,7 @@ class _Builder:
         reg_before, reg_after = reg_payload.split("§")
         active = CardState.ACTIVE.value
         sha256 = hashlib.sha256
+        mac = self.macs.mac
 
         n = len(rows)
         n_opening = sum(1 for r in rows if r[7] or r[8] or r[9])
@@ -821,6 +832,7 @@ class _Builder:
                 (
                     eid, store_id, seq, kind_registered, member_id, None, operator_id, approved,
                     now, now, 0, 0, 0, 0, None, None, version, payload, prev, digest,
+                    mac(digest),
                 )
             )  # fmt: skip
             prev = digest
@@ -839,7 +851,7 @@ class _Builder:
                 (
                     eid, store_id, seq, kind_issued, member_id, card_id, operator_id, approved,
                     now, now, 0, 0, 0, 0, None, None, version, media_payloads[media], prev,
-                    digest,
+                    digest, mac(digest),
                 )
             )  # fmt: skip
             prev = digest
@@ -862,7 +874,7 @@ class _Builder:
                     (
                         eid, store_id, seq, kind_opening, member_id, card_id, operator_id,
                         approved, now, now, principal, bonus, points, 0, None, None, version,
-                        points_payload if points else money_payload, prev, digest,
+                        points_payload if points else money_payload, prev, digest, mac(digest),
                     )
                 )  # fmt: skip
                 prev = digest
@@ -909,10 +921,16 @@ class _Writer:
         self.ctx, self.actor, self.source, self.result = ctx, actor, source, result
         self.only_valid, self.progress, self.chunk_rows = only_valid, progress, max(1, chunk_rows)
         store = ctx.store
-        self.builder = _Builder(store.id, store.code, actor.operator_id)
+        keys = ctx.keys
+        if keys is None:
+            raise missing_key_error(key_path(ctx.key_dir, store.id))
+        self.keys = keys
+        self.builder = _Builder(store.id, store.code, actor.operator_id, keys.ledger_mac)
         self.expected_head: tuple[int, str] = (0, GENESIS_HASH)
 
     def run(self, rows: list[_Row]) -> None:
+        # Opening balances move value: not into a store under an integrity alarm.
+        refuse_if_broken(read_alarm(self.ctx.data_dir), EntryKind.OPENING_BALANCE)
         total = len(rows)
         chunks = [rows[i : i + self.chunk_rows] for i in range(0, total, self.chunk_rows)]
         with read_session(self.ctx.engine) as s:
@@ -1022,6 +1040,8 @@ class _Writer:
                 ahead = _Ahead(self.builder, following, built.end, self.ctx.now_iso())
         # Committed.
         self.expected_head = (built.end.seq, built.end.prev_hash)
+        if self.ctx.data_dir is not None:
+            write_head(self.keys, self.ctx.data_dir, *self.expected_head, self.ctx.now_iso())
         r = self.result
         r.imported += len(chunk)
         r.entries += len(built.entries)
@@ -1045,7 +1065,7 @@ def _import_context(ctx: StoreContext) -> StoreContext:
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.execute(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
 
-    return StoreContext(engine=engine, clock=ctx.clock)
+    return StoreContext(engine=engine, clock=ctx.clock, data_dir=ctx.data_dir, key_dir=ctx.key_dir)
 
 
 class _Ahead:

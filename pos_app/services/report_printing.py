@@ -59,6 +59,7 @@ def report_heading(ctx: StoreContext, report: AnyReport) -> ReportHeading:
             day=report.shift.business_day,
             operator=report.shift.opened_by,
             printed_at=printed_at,
+            ledger_head=report.ledger_head,
         )
     if isinstance(report, DayReport):
         return ReportHeading(
@@ -69,6 +70,7 @@ def report_heading(ctx: StoreContext, report: AnyReport) -> ReportHeading:
             day=report.day.isoformat(),
             closed_by=report.closed_by,
             printed_at=printed_at,
+            ledger_head=report.ledger_head,
         )
     return ReportHeading(
         kind="range",

@@ -33,7 +33,14 @@ from pos_app.services.figures_query import (
     shifts_of_days,
     with_shift_cash,
 )
-from pos_app.services.shifts import ShiftReport, ShiftView, find_open_shift, shift_view
+from pos_app.services.shifts import (
+    ShiftReport,
+    ShiftView,
+    closed_shift_head,
+    find_open_shift,
+    head_of,
+    shift_view,
+)
 from pos_app.services.use_case import use_case
 
 # A range report covers at most this many days (a year and a bit), so a typo in a date
@@ -50,6 +57,7 @@ class DayReport:
     closed_at: str | None = None
     closed_by: str | None = None
     entry_id: str | None = None
+    ledger_head: str | None = None  # the ledger's head at the day-end, as printed
 
 
 @dataclass(frozen=True)
@@ -140,7 +148,12 @@ def z_report(
                     f"Shift {shift_no} is still open (see the X report for it)",
                 )
         assert shift.closed_at is not None
-        return ShiftReport(shift_view(s, shift), shift_figures(s, shift, shift.closed_at), True)
+        return ShiftReport(
+            shift_view(s, shift),
+            shift_figures(s, shift, shift.closed_at),
+            True,
+            ledger_head=closed_shift_head(s, shift.id),
+        )
 
 
 # -- Days ----------------------------------------------------------------------------------
@@ -161,6 +174,7 @@ def _day_report(ctx: StoreContext, s: Session, day: date) -> DayReport:
     record = s.get(DayClose, day.isoformat())
     if record is not None:
         closer = s.get(Operator, record.closed_by_id)
+        entry = s.get(LedgerEntry, record.entry_id)
         return DayReport(
             day,
             Figures.from_dict(json.loads(record.figures)),
@@ -169,6 +183,7 @@ def _day_report(ctx: StoreContext, s: Session, day: date) -> DayReport:
             closed_at=record.closed_at,
             closed_by=closer.login if closer else record.closed_by_id,
             entry_id=record.entry_id,
+            ledger_head=head_of(entry.payload) if entry else None,
         )
     return DayReport(day, _live_day(ctx, s, day, shifts), views, closed=False)
 
@@ -201,6 +216,7 @@ def day_end(ctx: StoreContext, actor: Actor, day: date | None = None) -> DayRepo
             )
         shifts = shifts_of_days(s, day.isoformat(), day.isoformat())
         figures = _live_day(ctx, s, day, shifts)
+        head_seq, head_hash = uc.ledger.head()
         entry = uc.ledger.append(
             EntryKind.DAY_CLOSED,
             amount_fen=figures.net_fen,
@@ -213,6 +229,7 @@ def day_end(ctx: StoreContext, actor: Actor, day: date | None = None) -> DayRepo
                 "expected_cash_fen": figures.cash.expected_fen,
                 "counted_fen": figures.cash.counted_fen,
                 "over_short_fen": figures.cash.over_short_fen,
+                "chain_head": {"seq": head_seq, "hash": head_hash},
             },
         )
         s.add(
@@ -232,6 +249,7 @@ def day_end(ctx: StoreContext, actor: Actor, day: date | None = None) -> DayRepo
             closed_at=entry.business_time,
             closed_by=actor.login,
             entry_id=entry.entry_id,
+            ledger_head=head_of(entry.payload),
         )
 
 

@@ -6,13 +6,14 @@ shift_opened ledger entry, so the ledger alone says when each shift began.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.engine import read_session
-from db.models import DayClose, Operator, Shift
+from db.models import DayClose, LedgerEntry, Operator, Shift
 from pos_app.domain.control_chars import refuse_control_chars
 from pos_app.domain.entry_kinds import EntryKind
 from pos_app.domain.errors import AlreadyExists, InsufficientBalance, InvalidInput
@@ -143,6 +144,26 @@ class ShiftReport:
     shift: ShiftView
     figures: Figures
     final: bool
+    # The ledger's head when the shift closed (Z only), printed on the report: "#seq hash…".
+    ledger_head: str | None = None
+
+
+def head_of(payload_text: str | None) -> str | None:
+    """The ledger head a Z report or day close recorded in its entry, as printed."""
+    try:
+        head = json.loads(payload_text or "{}").get("chain_head")
+        return f"#{int(head['seq'])} {str(head['hash'])[:12]}"
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def closed_shift_head(s: Session, shift_id: str) -> str | None:
+    payload = s.scalar(
+        select(LedgerEntry.payload).where(
+            LedgerEntry.related_entry_id == shift_id, LedgerEntry.kind == EntryKind.SHIFT_CLOSED
+        )
+    )
+    return head_of(payload)
 
 
 @dataclass(frozen=True)
@@ -209,6 +230,9 @@ def close_shift(ctx: StoreContext, actor: Actor, counted_fen: int) -> ShiftRepor
         # (the write lock is held), so the figures are exactly the shift's.
         figures = shift_figures(s, shift, uc.now_iso)
         cash = figures.cash.counted(counted_fen)
+        # The head as the shift ends goes on the Z report (printed, on paper) and into its
+        # entry; verify checks that the ledger still holds that entry, unchanged.
+        head_seq, head_hash = uc.ledger.head()
         entry = uc.ledger.append(
             EntryKind.SHIFT_CLOSED,
             amount_fen=counted_fen,
@@ -220,6 +244,7 @@ def close_shift(ctx: StoreContext, actor: Actor, counted_fen: int) -> ShiftRepor
                 "over_short_fen": cash.over_short_fen,
                 "sales_fen": figures.sales_fen,
                 "refunds_fen": figures.refunds_fen,
+                "chain_head": {"seq": head_seq, "hash": head_hash},
             },
         )
         shift.state = "closed"
@@ -228,4 +253,9 @@ def close_shift(ctx: StoreContext, actor: Actor, counted_fen: int) -> ShiftRepor
         shift.counted_fen = counted_fen
         shift.expected_cash_fen = cash.expected_fen
         s.flush()
-        return ShiftReport(shift_view(s, shift), replace(figures, cash=cash), final=True)
+        return ShiftReport(
+            shift_view(s, shift),
+            replace(figures, cash=cash),
+            final=True,
+            ledger_head=head_of(entry.payload),
+        )

@@ -8,16 +8,20 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from db.engine import write_session
-from db.ledger import new_id
+from db.ledger import LedgerWriter, new_id
 from db.models import Operator, Store
 from pos_app.domain.control_chars import refuse_control_chars
 from pos_app.domain.errors import AlreadyExists, InvalidInput
 from pos_app.domain.permissions import Permission, Role
 from pos_app.services.audit import record
 from pos_app.services.auth import Actor
+from pos_app.services.chain_head import write_head
 from pos_app.services.context import StoreContext
 from pos_app.services.credentials import hash_secret
-from pos_app.services.use_case import use_case
+from pos_app.services.operator_records import record_operator_change
+from pos_app.services.rules_store import current_rules
+from pos_app.services.store_secret import create_keys
+from pos_app.services.use_case import UseCase, use_case
 
 MIN_PASSWORD_LENGTH = 6
 
@@ -92,28 +96,53 @@ def init_store(
     login = _check_login(admin_login)
     _check_password(admin_password)
     password_hash = hash_secret(admin_password)
-    with write_session(ctx.engine) as session:
-        existing = session.scalars(select(Store)).first()
-        if existing is not None:
-            raise AlreadyExists(
-                f"门店已初始化：{existing.code} {existing.name}",
-                f"This store is already set up: {existing.code} {existing.name}",
+    keys = None
+    try:
+        with write_session(ctx.engine) as session:
+            existing = session.scalars(select(Store)).first()
+            if existing is not None:
+                raise AlreadyExists(
+                    f"门店已初始化：{existing.code} {existing.name}",
+                    f"This store is already set up: {existing.code} {existing.name}",
+                )
+            now = ctx.now_iso()
+            store = Store(
+                id=new_id(), code=code, name=store_name.strip(), timezone=timezone, created_at=now
             )
-        now = ctx.now_iso()
-        store = Store(id=new_id(), code=code, name=store_name, timezone=timezone, created_at=now)
-        admin = Operator(
-            id=new_id(),
-            login=login,
-            name=admin_name,
-            role=Role.ADMIN.value,
-            password_hash=password_hash,
-            active=True,
-            created_at=now,
-        )
-        session.add_all([store, admin])
-        session.flush()
-        record(session, now, admin.id, "store.init", target=code)
+            admin = Operator(
+                id=new_id(),
+                login=login,
+                name=admin_name,
+                role=Role.ADMIN.value,
+                password_hash=password_hash,
+                active=True,
+                created_at=now,
+            )
+            session.add_all([store, admin])
+            session.flush()
+            # The key is made with the store, before its first entry: a store set up by this
+            # version never has an unsealed entry.
+            keys = create_keys(ctx.key_dir, store.id, 1, now)
+            version, rules = current_rules(session)
+            ledger = LedgerWriter(
+                session=session,
+                store_id=store.id,
+                operator_id=admin.id,
+                rules_version=version,
+                now_iso=now,
+                mac_key=keys.ledger_mac,
+            )
+            uc = UseCase(ctx, session, ledger, rules, None, keys)
+            record_operator_change(uc, admin, "added")
+            record(session, now, admin.id, "store.init", target=code)
+    except BaseException:
+        if keys is not None:  # the key of a store that was never committed
+            keys.path.unlink(missing_ok=True)
+        raise
     ctx.forget_store()
+    head = ledger.head_after
+    if head is not None and ctx.data_dir is not None:
+        write_head(keys, ctx.data_dir, head[0], head[1], now)
     return StoreInfo(store.id, store.code, store.name)
 
 
@@ -148,6 +177,7 @@ def add_operator(
         )
         session.add(op)
         session.flush()
+        record_operator_change(uc, op, "added")
         record(
             session,
             ctx.now_iso(),

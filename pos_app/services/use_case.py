@@ -29,8 +29,11 @@ from pos_app.domain.permissions import Permission
 from pos_app.domain.rules import DEFAULT_RULES, Rules
 from pos_app.services.audit import record_refusal
 from pos_app.services.auth import Actor, Approval, authorize
+from pos_app.services.chain_head import write_head
 from pos_app.services.context import StoreContext
+from pos_app.services.integrity_alarm import read_alarm, refuse_if_broken
 from pos_app.services.rules_store import current_rules
+from pos_app.services.store_secret import StoreKeys, key_path, missing_key_error
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +45,8 @@ class UseCase:
     ledger: LedgerWriter
     rules: Rules
     approver_id: str | None
+    # The store's keys (sealing operator rows, keyed card hashes); the ledger has its own.
+    keys: StoreKeys | None = None
     # A refusal decided inside the transaction whose record must still be committed (a wrong
     # PIN's `pin_failed` entry): the caller writes nothing more, and `use_case` raises it
     # once the transaction has committed.
@@ -61,6 +66,12 @@ def use_case(
     target: str | None = None,
 ) -> Iterator[UseCase]:
     store_id = ctx.store.id
+    keys = ctx.keys
+    if keys is None:
+        # Every store gets its key when it is set up or first opened by this version, so a
+        # missing key was lost or moved: writing unsealed entries would hide that.
+        raise missing_key_error(key_path(ctx.key_dir, store_id))
+    alarm = read_alarm(ctx.data_dir)
     try:
         with write_session(ctx.engine) as session:
             approver_id = authorize(session, actor, permission, approval)
@@ -78,13 +89,18 @@ def use_case(
                 rules_version=version,
                 now_iso=ctx.now_iso(),
                 approved_by_id=approver_id,
+                mac_key=keys.ledger_mac,
+                guard=(lambda kind: refuse_if_broken(alarm, kind)) if alarm else None,
             )
-            uc = UseCase(ctx, session, ledger, rules, approver_id)
+            uc = UseCase(ctx, session, ledger, rules, approver_id, keys)
             yield uc
     except (PermissionDenied, ApprovalRequired, AuthenticationFailed) as exc:
         record_refusal(ctx, actor.operator_id, permission.value, target, exc.en)
         log.warning("%s refused for %s on %s: %s", permission.value, actor.login, target, exc.en)
         raise
+    head = uc.ledger.head_after
+    if head is not None and ctx.data_dir is not None:
+        write_head(keys, ctx.data_dir, head[0], head[1], uc.now_iso)
     if uc.refusal is not None:
         raise uc.refusal  # after the commit: the record of the refused try is kept
     log.info("%s by %s on %s", permission.value, actor.login, target or "-")
