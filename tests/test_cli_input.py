@@ -180,3 +180,12 @@ def test_a_card_stock_file_that_is_not_utf8_is_refused_cleanly(c: Cli, tmp_path:
     path = tmp_path / "cards.txt"
     path.write_bytes("88889999\n卡号\n".encode("gbk"))
     refused(c, "card", "stock-import", path, as_="manager", said="UTF-8")
+
+
+@pytest.mark.parametrize("timeout", ["nan", "NaN", "١٠", "1_0", "1e1"])
+def test_a_device_timeout_is_read_strictly(c: Cli, timeout: str) -> None:
+    # "nan" passed click's FloatRange (every comparison with NaN is false) and the read
+    # then waited forever; float() also took Arabic-Indic digits and "1_0".
+    result = c.run("hw", "read-card", "--source", "sim:card", "--timeout", timeout)
+    assert result.exit_code == 2, result.stderr
+    assert "Seconds must be from 0.1 to 3600" in result.stderr

@@ -7,12 +7,16 @@ SQLite as an overflow."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import click
 
+from pos_app.domain.control_chars import shown
 from pos_app.domain.errors import InvalidInput
-from pos_app.domain.typed_numbers import parse_whole_number
+from pos_app.domain.typed_numbers import ascii_numerals, parse_whole_number
+
+_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 
 
 class WholeNumber(click.ParamType):
@@ -54,3 +58,33 @@ class WholeNumber(click.ParamType):
 # Points typed at the counter or by a manager: more than a billion is a slip of the keyboard.
 POINTS = WholeNumber(1, 1_000_000_000, "积分", "points")
 POINTS_DELTA = WholeNumber(1, 1_000_000_000, "调整积分", "points", signed=True)
+
+
+class Seconds(click.ParamType):
+    """A number of seconds (a timeout) from `minimum` to `maximum`, as digits with an optional
+    decimal part: click's FloatRange took "nan", which passes every range check and made
+    `hw read-card --timeout nan` wait forever, and float() takes other scripts' digits."""
+
+    name = "seconds"
+
+    def __init__(self, minimum: float, maximum: float) -> None:
+        self.minimum = minimum
+        self.maximum = maximum
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        """The seconds, or a usage error naming the range."""
+        if isinstance(value, float | int) and not isinstance(value, bool):
+            return float(value)  # a default written in the code
+        text = ascii_numerals(str(value).strip())
+        if _SECONDS.fullmatch(text) and len(text) <= 12:
+            seconds = float(text)
+            if self.minimum <= seconds <= self.maximum:
+                return seconds
+        self.fail(
+            f"秒数必须在 {self.minimum:g} 到 {self.maximum:g} 之间 / Seconds must be from "
+            f"{self.minimum:g} to {self.maximum:g}: {shown(str(value))}",
+            param,
+            ctx,
+        )
