@@ -45,6 +45,7 @@ from pos_app.cli.number_params import Seconds, WholeNumber
 from pos_app.cli.path_params import FilePath
 from pos_app.cli.till_printer import wait_for_outcome
 from pos_app.device_settings import load_device_settings
+from pos_app.domain.control_chars import shown
 
 
 @click.group()
@@ -367,7 +368,9 @@ def sim_card(inv: Invocation, uid: str, remove_after: float | None, port: int) -
     try:
         bytes.fromhex(uid)
     except ValueError:
-        raise click.BadParameter(f"不是十六进制：{uid} (not hex)", param_hint="--uid") from None
+        raise click.BadParameter(
+            f"不是十六进制：{shown(uid)} (not hex)", param_hint="--uid"
+        ) from None
     stop = threading.Event()
     click.echo(f"虚拟卡 Virtual card {uid.upper()} → 127.0.0.1:{port}", err=True)
     _run_until_interrupted(lambda: run_virtual_card(uid, remove_after, port, stop), stop)
