@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from pos_app.domain.errors import AuthenticationFailed
-from pos_app.domain.ledger_chain import HASHED_FIELDS, chain_hash
 from pos_app.services import stored_value
 from pos_app.services.chain_head import head_record_path, read_head
 from pos_app.services.context import DB_FILENAME, open_store
@@ -22,6 +21,7 @@ from pos_app.services.store_secret import StoreKeyError, key_path, load_keys
 from pos_app.services.store_setup import init_store
 from pos_app.services.verify import verify_ledger
 from tests.conftest import FakeClock
+from tests.ledger_tampering import rehash
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "stores" / "v0.1.0.sqlite3"
 
@@ -105,17 +105,7 @@ def test_an_old_entry_rewritten_and_rehashed_up_to_the_key_is_caught(
     con.execute("DROP TRIGGER ledger_entry_no_update")
     # The WeChat top-up turned into cash taken at the till, before the key existed.
     con.execute("UPDATE ledger_entry SET tender = 'cash' WHERE kind = 'topup'")
-    rows = con.execute(
-        "SELECT * FROM ledger_entry WHERE store_seq <= 10 ORDER BY store_seq"
-    ).fetchall()
-    prev = rows[0]["prev_hash"]
-    for row in rows:
-        new = chain_hash(prev, {name: row[name] for name in HASHED_FIELDS})
-        con.execute(
-            "UPDATE ledger_entry SET prev_hash = ?, hash = ? WHERE entry_id = ?",
-            (prev, new, row["entry_id"]),
-        )
-        prev = new
+    rehash(con, 1, 10)
     con.commit()
     con.close()
     ctx = open_store(legacy, clock=FakeClock(), key_dir=key_dir)

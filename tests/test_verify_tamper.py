@@ -34,12 +34,13 @@ from dataclasses import dataclass
 import pytest
 
 from pos_app.domain.card_lifecycle import mask_card_no
-from pos_app.domain.ledger_chain import GENESIS_HASH, HASHED_FIELDS, chain_hash, entry_mac
+from pos_app.domain.ledger_chain import GENESIS_HASH
 from pos_app.services import members, points, stored_value
 from pos_app.services.cards import issue_card, replace_card
 from pos_app.services.chain_head import write_head
 from pos_app.services.context import DB_FILENAME
 from pos_app.services.verify import VerifyReport, verify_ledger
+from tests.ledger_tampering import drop_triggers, rehash
 
 CARD_A, CARD_A2, CARD_B = "6222020000000001", "6222020000000009", "6222020000000002"
 PIN = "246810"
@@ -72,32 +73,6 @@ def raw_db(store) -> Iterator[sqlite3.Connection]:
         conn.commit()
     finally:
         conn.close()
-
-
-def drop_triggers(conn: sqlite3.Connection) -> None:
-    conn.execute("DROP TRIGGER ledger_entry_no_update")
-    conn.execute("DROP TRIGGER ledger_entry_no_delete")
-
-
-def rehash(
-    conn: sqlite3.Connection, first: int, last: int | None = None, mac_key: bytes | None = None
-) -> None:
-    """Recompute hash (and, after the first, prev_hash) of entries first..last the way the
-    app does — what an attacker who read ledger_chain.py can do; with `mac_key`, seal them
-    with it too (the MACs are left alone otherwise)."""
-    rows = conn.execute(
-        "SELECT * FROM ledger_entry WHERE store_seq >= ? AND store_seq <= ? ORDER BY store_seq",
-        (first, last if last is not None else 2**62),
-    ).fetchall()
-    prev = rows[0]["prev_hash"]
-    for row in rows:
-        new_hash = chain_hash(prev, {name: row[name] for name in HASHED_FIELDS})
-        mac = entry_mac(mac_key, new_hash) if mac_key else row["mac"]
-        conn.execute(
-            "UPDATE ledger_entry SET prev_hash = ?, hash = ?, mac = ? WHERE entry_id = ?",
-            (prev, new_hash, mac, row["entry_id"]),
-        )
-        prev = new_hash
 
 
 def problems_text(report: VerifyReport) -> str:

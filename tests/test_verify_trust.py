@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from pos_app.domain.ledger_chain import HASHED_FIELDS, chain_hash
 from pos_app.services.context import DB_FILENAME
+from tests.ledger_tampering import rehash
 from tests.test_cli import CARD, PIN, Cli, build_template, copy_store, one_json, sql
 
 CATALOGUE = Path(__file__).resolve().parent.parent / "pos_app" / "resources" / "demo_catalogue.csv"
@@ -90,17 +90,7 @@ def test_rewritten_amount_rehashed_with_the_projects_own_chain_hash(c: Cli) -> N
             "WHERE store_seq = ?",
             (k,),
         )
-        rows = con.execute(
-            "SELECT * FROM ledger_entry WHERE store_seq >= ? ORDER BY store_seq", (k,)
-        ).fetchall()
-        prev = rows[0]["prev_hash"]
-        for row in rows:
-            new = chain_hash(prev, {name: row[name] for name in HASHED_FIELDS})
-            con.execute(
-                "UPDATE ledger_entry SET prev_hash = ?, hash = ? WHERE entry_id = ?",
-                (prev, new, row["entry_id"]),
-            )
-            prev = new
+        rehash(con, k)  # with the project's own chain_hash, as the issue did it
         con.commit()
     finally:
         con.close()

@@ -83,6 +83,10 @@ class Invocation:
             self.start_logging()
         return self._ctx
 
+    def adopt(self, ctx: StoreContext) -> None:
+        """Work on `ctx` from now on: a restore replaced the database the old one was on."""
+        self._ctx = ctx
+
     def start_logging(self) -> None:
         """Log to this store's folder (logs/pos-app.log) until `close()`."""
         # For the length of this invocation only, so that running many invocations in one

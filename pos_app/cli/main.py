@@ -23,6 +23,7 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 
 from hardware.errors import DeviceError, DeviceUriError
 from pos_app.cli import (
+    backup_cmd,
     cards_cmd,
     coupon_cmd,
     demo_cmd,
@@ -240,6 +241,7 @@ for _command in (
     sale_cmd.refund,
     sale_cmd.reprint,
     hw_cmd.hw,
+    backup_cmd.backup,
 ):
     cli.add_command(_command)
 

@@ -16,8 +16,10 @@ from pos_app.cli.invocation import Invocation
 from pos_app.cli.number_params import WholeNumber
 from pos_app.cli.operator_options import Credentials, operator_options, signed_in
 from pos_app.cli.output import local_time, yuan
-from pos_app.domain.errors import InvalidInput
+from pos_app.cli.progress_display import StderrProgress
+from pos_app.domain.errors import DomainError, InvalidInput
 from pos_app.domain.report_text import ReportHeading, render_report
+from pos_app.services.backups import back_up
 from pos_app.services.context import StoreContext
 from pos_app.services.reports import (
     DayReport,
@@ -127,9 +129,11 @@ def _shift_table(shifts: tuple[ShiftView, ...]) -> tuple[str, list[str], list[li
     )
 
 
-def print_day_report(inv: Invocation, r: DayReport, width: int) -> None:
+def print_day_report(
+    inv: Invocation, r: DayReport, width: int, extra: dict[str, Any] | None = None
+) -> None:
     if inv.as_json:
-        inv.out.result(day_report_data(r))
+        inv.out.result({**day_report_data(r), **(extra or {})})
         return
     ctx = inv.store()
     heading = ReportHeading(
@@ -197,7 +201,22 @@ def day_close_cmd(inv: Invocation, day_text: str | None, width: str, creds: Cred
     """日结 Close the day: record its figures (once; again shows the record)."""
     actor = signed_in(inv, creds)
     day = parse_day(day_text, "--day") if day_text else None
-    print_day_report(inv, day_end(inv.store(), actor, day), int(width))
+    ctx = inv.store()
+    report = day_end(ctx, actor, day)
+    # Every day close is followed by a backup; the day stays closed if the backup fails
+    # (the failure is shown, and the next scheduled backup tries again).
+    backup: dict[str, Any]
+    try:
+        with StderrProgress("备份 Backing up:") as bar:
+            info = back_up(ctx, actor, "day_close", lambda stage, n: bar(f"{stage} {n}"))
+        backup = {"name": info.name, "head_seq": info.head_seq}
+        note = f"备份 Backup: {info.name}"
+    except DomainError as exc:
+        backup = {"error": exc.code, "message": exc.message(inv.lang)}
+        note = f"备份失败 Backup failed: {exc.message(inv.lang)}"
+    print_day_report(inv, report, int(width), {"backup": backup})
+    if not inv.as_json:
+        click.echo(note, err=True)
 
 
 def _range_days(date_from: str, date_to: str) -> tuple[date, date]:

@@ -52,9 +52,10 @@ class EntryKind(StrEnum):
     DAY_CLOSED = "day_closed"
     # Trust. Operators: every add and change of role, state, password or employee card, as
     # a snapshot of the sealed fields (never the secrets themselves), so `verify` can replay
-    # who may do what; a store's integrity problem acknowledged by a manager.
+    # who may do what; a store's integrity problem acknowledged by a manager; a restore.
     OPERATOR_CHANGED = "operator_changed"
     INTEGRITY_ACKNOWLEDGED = "integrity_acknowledged"
+    STORE_RESTORED = "store_restored"  # the database put back from a backup (which, lost how much)
 
 
 # Card state changes and the state each leads to.

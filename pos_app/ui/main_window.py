@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from hardware.events import DeviceStatus
 from pos_app.domain.permissions import ROLE_NAMES
+from pos_app.ui.backup_schedule import BackupScheduler
 from pos_app.ui.error_text import describe_error
 from pos_app.ui.operations import ServiceOp
 from pos_app.ui.till_session import TillSession
@@ -119,6 +120,7 @@ class MainWindow(QMainWindow):
         self._clock_timer = QTimer(self)
         self._clock_timer.timeout.connect(self._tick)
         self._clock_timer.start(1000)
+        self.backup_scheduler = BackupScheduler(self, session)
         self._tick()
         self._update_top_bar()
         self.show_screen(self.sign_in_screen)

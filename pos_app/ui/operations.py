@@ -27,12 +27,14 @@ from shiboken6 import isValid
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Kind = Literal["db", "io"]
+# db: the one database writer; io: devices; background: long reads that must hold up neither
+# (a backup, a verify of millions of entries).
+Kind = Literal["db", "io", "background"]
 BUSY_AFTER_MS = 300  # a result sooner than this shows no busy note at all
 
 
 class _Workers:
-    """The two worker threads of the process, made on first use."""
+    """The worker threads of the process, one per kind, made on first use."""
 
     lock = threading.Lock()
     pools: ClassVar[dict[str, ThreadPoolExecutor]] = {}

@@ -1,5 +1,6 @@
 """Settings (F4): the store's name, the till's devices each with a test, the screen's
-language, and what installation this is (data folder, version, a check of the ledger).
+language, what installation this is (data folder, version, a check of the ledger), and its
+backups.
 
 Device settings are written to the installation's `settings.toml` after the same check the
 app makes at start (`device_settings.settings_from_mapping`), so a typo in a device address
@@ -38,9 +39,10 @@ from hardware.printing.jobs import JOB_STATE_TEXT, JobState, PrintJobInfo
 from hardware.printing.printer_test_page import printer_test_page
 from pos_app.device_settings import SETTINGS_FILE, DeviceSettings, settings_from_mapping
 from pos_app.domain.permissions import ROLE_RANK, Role
+from pos_app.services.store_check import StoreCheck, check_store
 from pos_app.services.store_setup import MAX_STORE_NAME_CHARS, StoreInfo, update_store_info
-from pos_app.services.verify import VerifyReport, verify_ledger
 from pos_app.settings_file import update_settings
+from pos_app.ui.backup_box import BackupBox
 from pos_app.ui.device_hub import DeviceHub
 from pos_app.ui.error_text import describe_error
 from pos_app.ui.operations import ServiceOp
@@ -201,6 +203,8 @@ class SettingsScreen(QWidget):
         row.addWidget(self._make_language_box(content), 1)
         row.addWidget(self._make_about_box(content), 2)
         layout.addLayout(row)
+        self.backup_box = BackupBox(session, content)
+        layout.addWidget(self.backup_box)
         layout.addStretch(1)
         scroll.setWidget(content)
         outer.addWidget(scroll)
@@ -378,6 +382,7 @@ class SettingsScreen(QWidget):
         self._update_rights()
         hub = self.session.devices
         ServiceOp(self, hub.statuses, kind="io").failure(lambda _exc: None).run()
+        self.backup_box.refresh()
         target = self.printer_field if self.printer_field.isEnabled() else self.language_combo
         target.setFocus()
 
@@ -600,17 +605,23 @@ class SettingsScreen(QWidget):
         self.session.set_language(language)
 
     def verify(self) -> None:
-        """Check the ledger's chain and every balance against it (read-only)."""
+        """Check the database, the sealed chain and every balance; problems pause value
+        moves until a manager acts (services/store_check). On the background worker: a
+        large ledger takes a while, and the till keeps selling meanwhile."""
         ctx = self.session.ctx
         self.verify_button.setEnabled(False)
         _say(self.verify_result, self.tr("Verifying…"), MUTED_STYLE)
         ServiceOp(
-            self, lambda: verify_ledger(ctx), busy_text=self.tr("Verifying the ledger…")
+            self,
+            lambda: check_store(ctx),
+            kind="background",
+            busy_text=self.tr("Verifying the ledger…"),
         ).success(self._verified).failure(self._failed(self.verify_result)).finally_(
             lambda: self.verify_button.setEnabled(True)
         ).run()
 
-    def _verified(self, report: VerifyReport) -> None:
+    def _verified(self, check: StoreCheck) -> None:
+        report = check.report
         if report.ok:
             _say(
                 self.verify_result,
@@ -624,12 +635,21 @@ class SettingsScreen(QWidget):
             )
             return
         problems = "\n".join(f"{p.where}: {p.message}" for p in report.problems[:SHOWN_PROBLEMS])
+        paused = (
+            self.tr(
+                "Payments, top-ups, points and refunds are paused until a manager restores a "
+                "backup or acknowledges the problems (pos-app verify --acknowledge)."
+            )
+            if check.alarm is not None and check.alarm.is_open
+            else self.tr("A manager acknowledged these problems; the till records again.")
+        )
         _say(
             self.verify_result,
             fill(
-                self.tr("The ledger has %1 problems; call support:\n%2"),
-                len(report.problems),
+                self.tr("The ledger has %1 problems; call support:\n%2\n%3"),
+                report.problem_count,
                 problems,
+                paused,
             ),
             ERROR_STYLE,
         )

@@ -42,6 +42,7 @@ from pos_app.services.report_printing import (
     report_print_document,
 )
 from pos_app.services.shifts import CashMove, ShiftReport, ShiftView
+from pos_app.ui.backup_schedule import run_backup
 from pos_app.ui.error_text import describe_error
 from pos_app.ui.money_input import MoneyInput
 from pos_app.ui.operations import ServiceOp
@@ -786,11 +787,17 @@ class ShiftScreen(QWidget):
 
     def _day_end(self) -> None:
         ctx, actor = self.session.ctx, self.session.require_actor()
+
+        def closed(shown: ShownReport) -> None:
+            self.show_report(shown)
+            # Every day end is followed by a backup, in the background.
+            run_backup(self, ctx, actor, "day_close", self.session.lang)
+
         ServiceOp(
             self,
             lambda: _with_heading(ctx, reports.day_end(ctx, actor)),
             busy_text=self.tr("Closing the day…"),
-        ).success(self.show_report).run()
+        ).success(closed).run()
 
     def start_range(self) -> None:
         """F11: figures for any days (managers)."""

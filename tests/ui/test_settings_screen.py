@@ -3,6 +3,7 @@ the language saved, the store's name for admins, and the ledger check."""
 
 from __future__ import annotations
 
+import sqlite3
 import tomllib
 
 from PySide6.QtCore import Qt
@@ -10,6 +11,9 @@ from PySide6.QtCore import Qt
 from hardware.errors import DeviceError
 from hardware.printing.escpos_decoder import decode
 from pos_app.device_settings import load_device_settings, settings_from_mapping
+from pos_app.services.backups import back_up, list_backups
+from pos_app.services.context import DB_FILENAME
+from pos_app.services.integrity_alarm import read_alarm
 from pos_app.ui.settings_screen import SettingsScreen
 from tests.ui.conftest import MEMBER_CARD, Till
 
@@ -160,3 +164,39 @@ def test_verify_the_ledger_and_see_the_folder_and_version(till: Till) -> None:
     assert screen.version_label.text()[0].isdigit()
     _click(till, screen.verify_button)
     assert "账本核对无误" in screen.verify_result.text()
+
+
+def test_a_failed_verify_says_that_payments_are_paused(till: Till) -> None:
+    screen = _screen(till, "manager")
+    con = sqlite3.connect(till.store.data_dir / DB_FILENAME)
+    con.execute("UPDATE card SET bonus_fen = bonus_fen + 1")
+    con.commit()
+    con.close()
+    _click(till, screen.verify_button)
+    assert "收款、充值、积分和退款已暂停" in screen.verify_result.text()
+    assert read_alarm(till.store.data_dir) is not None
+
+
+def test_backups_box_warns_without_a_backup_and_backs_up_now(till: Till) -> None:
+    screen = _screen(till, "cashier")
+    box = screen.backup_box
+    till.qtbot.waitUntil(lambda: box.last_label.text() != "")
+    assert "还没有备份" in box.last_label.text()
+    assert "c62828" in box.last_label.styleSheet()  # in red
+    assert box.folder_label.text() == str(till.store.data_dir / "backups")
+    _click(till, box.backup_button)
+    till.qtbot.waitUntil(lambda: "备份完成" in box.result_label.text(), timeout=10_000)
+    assert "已校验" in box.last_label.text() and "1a7f37" in box.last_label.styleSheet()
+    assert box.progress.isHidden() and box.backup_button.isEnabled()
+    (made,) = list_backups(till.store.ctx)
+    assert made.name in box.result_label.text() and made.operator == "cashier"
+
+
+def test_backups_box_warns_when_the_last_backup_is_older_than_a_day(till: Till) -> None:
+    back_up(till.store.ctx, till.store.manager)
+    till.store.clock.advance(days=1, hours=2)
+    screen = _screen(till, "manager")
+    box = screen.backup_box
+    till.qtbot.waitUntil(lambda: box.last_label.text() != "")
+    assert "已超过一天" in box.last_label.text()
+    assert "（26 小时前）" in box.last_label.text()

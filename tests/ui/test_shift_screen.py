@@ -11,6 +11,7 @@ from hardware.printing.escpos_decoder import decode
 from pos_app.domain.money import format_fen
 from pos_app.domain.sale_request import LineRequest, SaleRequest, TenderRequest
 from pos_app.services import reports, shifts
+from pos_app.services.backups import list_backups
 from pos_app.services.checkout import sell
 from pos_app.ui.shift_screen import ShiftScreen
 from tests.ui.conftest import Till
@@ -194,7 +195,11 @@ def test_a_manager_closes_the_day_and_prints_it(till: Till) -> None:
     text = screen.report_view.text()
     assert "日结报表" in text and "2026-03-02" in text
     assert "第 1 班 cashier" in text
+    assert "账本末条" in text  # the chain's head, on paper
     assert reports.day_report(till.store.ctx, till.store.manager, date(2026, 3, 2)).closed
+    # The day end is followed by a backup, made in the background.
+    till.qtbot.waitUntil(lambda: list_backups(till.store.ctx) != [], timeout=10_000)
+    assert [b.reason for b in list_backups(till.store.ctx)] == ["day_close"]
     till.qtbot.keyClick(till.window, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
     jobs = sink.wait_for_jobs(1, timeout=5)
     assert "日结报表" in decode(jobs[-1], "gb18030", columns=48).text

@@ -225,10 +225,20 @@ Reader: %3</source>
         <translation>账本核对无误：%1 条记录，%2 张卡，%3 位会员。</translation>
     </message>
     <message>
+        <source>Payments, top-ups, points and refunds are paused until a manager restores a backup or acknowledges the problems (pos-app verify --acknowledge).</source>
+        <translation>收款、充值、积分和退款已暂停，直到店长从备份恢复或确认问题（pos-app verify --acknowledge）。</translation>
+    </message>
+    <message>
+        <source>A manager acknowledged these problems; the till records again.</source>
+        <translation>店长已确认这些问题，收银已恢复记账。</translation>
+    </message>
+    <message>
         <source>The ledger has %1 problems; call support:
-%2</source>
-        <translation>账本发现 %1 个问题，请联系技术支持：
-%2</translation>
+%2
+%3</source>
+        <translation>账本有 %1 个问题，请联系技术支持：
+%2
+%3</translation>
     </message>
 </context>
 </TS>
