@@ -50,6 +50,21 @@ class Operator(Base):
     # HMAC (store key) over login, name, role, active, password and card hashes: a row changed
     # outside the app no longer matches, and sign-in refuses it.
     seal: Mapped[str | None] = mapped_column(String(64))
+    # Wrong passwords in a row (sign-in and approvals) and the lockout they earned. Not
+    # sealed: every failed try writes them, and nothing is gained by forging them back.
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[str | None] = mapped_column(String(32))
+
+
+class LoginThrottle(Base):
+    """Wrong tries at a login that names no operator, counted like an operator's: otherwise
+    a lockout would tell which logins exist. Old rows are pruned as new ones come."""
+
+    __tablename__ = "login_throttle"
+    login: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[str | None] = mapped_column(String(32))
+    last_try_at: Mapped[str] = mapped_column(String(32), index=True)
 
 
 class RulesVersion(Base):
@@ -92,6 +107,9 @@ class Member(Base):
     # Projections of the ledger:
     tier_code: Mapped[str] = mapped_column(String(32))
     tier_since: Mapped[str] = mapped_column(String(32))
+    # A manager's manual tier change may hold the member at that level through this business
+    # day (YYYY-MM-DD): the review and refunds lower them no further until then.
+    tier_locked_until: Mapped[str | None] = mapped_column(String(10))
     points_balance: Mapped[int] = mapped_column(default=0)
     points_debt: Mapped[int] = mapped_column(default=0)
 

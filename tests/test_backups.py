@@ -212,7 +212,10 @@ def test_day_close_makes_a_backup(tmp_path: Path) -> None:
     admin = {"POS_OPERATOR": "admin", "POS_PASSWORD": "admin123"}
     c.ok("shift open --float 100", env=admin)
     c.ok("shift close --counted 100", env=admin)
-    closed = one_json(c.run("report day-close", json=True, env=admin).stdout)
-    assert closed["backup"]["name"].startswith("SH01-")
+    closed = c.run("report day-close", json=True, env=admin)
+    assert closed.exit_code == 0 and one_json(closed.stdout)["closed"]
     listed = one_json(c.run("backup list", json=True, env=admin).stdout)
     assert [b["reason"] for b in listed["backups"]] == ["day_close"]
+    assert f"备份 Backup: {listed['backups'][0]['name']}" in closed.stderr
+    c.ok("report day-close", env=admin)  # asked again: the record is shown, no new backup
+    assert one_json(c.run("backup list", json=True, env=admin).stdout)["count"] == 1

@@ -581,31 +581,50 @@ def test_refunds_of_a_payment_and_of_a_top_up(c: Cli) -> None:
 
 
 def test_purchase_points_and_tiers(c: Cli) -> None:
-    bought = c.json(f"purchase --card {CARD} 1299 --receipt R001", as_="cashier")
-    assert bought["points_earned"] == 1299
-    assert bought["tier"] == "gold" and bought["tier_changed"] is True  # one receipt ≥ ¥999
-    assert bought["amount_fen"] == 129900
-    assert c.run("purchase 10", as_="cashier").exit_code == 2
-    assert c.run(f"purchase --card {CARD} --member-no SH010000001 10", as_="cashier").exit_code == 2
+    # Issue 11: `purchase 1000000 --card …` gave a cashier a million points and the top tier.
+    # A purchase without a receipt now needs a manager, a reason and stays within the cap.
+    huge = f"purchase 1000000 --card {CARD} --reason 测试"
+    assert c.json(huge, as_="cashier", code=1)["error"] == "approval_required"
+    assert c.json(huge, as_="manager", code=1)["error"] == "limit_exceeded"
+    assert c.run(f"purchase --card {CARD} 300", as_="manager").exit_code == 2  # no reason
+    assert c.run("purchase 10 --reason 补录", as_="manager").exit_code == 2  # no member
+    both = f"purchase --card {CARD} --member-no SH010000001 10 --reason 补录"
+    assert c.run(both, as_="manager").exit_code == 2
+    assert c.run(f"purchase --card {CARD} --receipt R1 10", as_="cashier").exit_code == 2
+    credited = c.json(
+        f"purchase --card {CARD} 400 --reason 旧系统小票 "
+        "--approver manager --approver-password manager123",
+        as_="cashier",
+    )
+    assert (credited["points_earned"], credited["amount_fen"]) == (400, 40000)
+    assert credited["tier"] == "normal" and credited["tier_changed"] is False
 
     redeemed = c.json(f"points redeem --card {CARD} 100 --reason 礼品", as_="cashier")
-    assert (redeemed["points_delta"], redeemed["points_balance"]) == (-100, 1199)
+    assert (redeemed["points_delta"], redeemed["points_balance"]) == (-100, 300)
     give = "points give 50 --member-no SH010000001 --reason 问卷"
     assert c.json(give, as_="cashier", code=1)["error"] == "approval_required"
     given = c.json(give, as_="manager")
-    assert given["points_balance"] == 1249
+    assert given["points_balance"] == 350
     adjust = "points adjust -20 --member-no SH010000001 --reason 更正"  # a negative argument
     assert c.json(adjust, as_="cashier", code=1)["error"] == "permission_denied"
     adjusted = c.json(adjust, as_="manager")
-    assert (adjusted["points_delta"], adjusted["points_balance"]) == (-20, 1229)
+    assert (adjusted["points_delta"], adjusted["points_balance"]) == (-20, 330)
     assert c.json("points expire", as_="manager") == {"points_expired": 0}
 
     changed = c.json("tier set silver --member-no SH010000001 --reason 测试", as_="manager")
-    assert (changed["old_tier"], changed["new_tier"]) == ("gold", "silver")
+    assert (changed["old_tier"], changed["new_tier"]) == ("normal", "silver")
+    assert changed["locked_until"] is None
     assert c.balance()["tier"] == "silver"
+    locked = c.json(
+        "tier set gold --member-no SH010000001 --reason 年度大客户 --locked-until 2099-12-31",
+        as_="manager",
+    )
+    assert (locked["new_tier"], locked["locked_until"]) == ("gold", "2099-12-31")
+    bad_date = "tier set gold --member-no SH010000001 --reason x --locked-until 31/12/2099"
+    assert c.run(bad_date, as_="manager").exit_code == 2
     assert c.json("tier review", as_="manager") == {"count": 0, "changes": []}
 
-    purchase = bought["purchase_entry_id"]
+    purchase = credited["purchase_entry_id"]
     assert c.json(f"purchase-refund {purchase}", as_="cashier", code=1)["error"] == (
         "approval_required"
     )
@@ -613,8 +632,60 @@ def test_purchase_points_and_tiers(c: Cli) -> None:
         f"purchase-refund {purchase} --approver manager --approver-password manager123",
         as_="cashier",
     )
-    assert refund["points_delta"] == -1299
+    assert refund["points_delta"] == -400
+    assert c.balance()["tier"] == "gold"  # locked: a refund lowers it no further
     assert c.entries() > 0  # and the ledger still checks out after all of it
+
+
+# -- operators -------------------------------------------------------------------------------
+
+
+def test_operators_lock_out_deactivate_and_change_passwords(c: Cli) -> None:
+    """Issue 11: no lockout after wrong passwords (sign-in and --approver-password), no way to
+    deactivate an operator or change a password."""
+    approver = "points give 5 --member-no SH010000001 --reason x --approver manager"
+    for _ in range(5):
+        c.run(f"{approver} --approver-password nope", as_="cashier")
+    refused = c.json(f"{approver} --approver-password manager123", as_="cashier", code=1)
+    assert refused["error"] == "sign_in_locked"  # the manager's right password, too late
+    guess = {"POS_OPERATOR": "cashier", "POS_PASSWORD": "guess1"}
+    for _ in range(4):
+        assert c.json("balance", CARD, env=guess, code=1)["error"] == "authentication_failed"
+    assert c.json("balance", CARD, env=guess, code=1)["error"] == "sign_in_locked"
+    right_but_locked = c.run("balance", CARD, as_="cashier", lang="en")
+    assert right_but_locked.exit_code == 1 and "locked until" in right_but_locked.stderr
+
+    listed = c.json("operator list", as_="admin")
+    states = {o["login"]: o for o in listed["operators"]}
+    assert states["cashier"]["locked_until"] and states["manager"]["locked_until"]
+    assert c.json("operator list", as_="cashier", code=1)["error"] == "sign_in_locked"
+
+    reset = c.json("operator reset-password cashier --new-password cashier456", as_="admin")
+    assert reset["locked_until"] is None and reset["failed_logins"] == 0
+    mine = {"POS_OPERATOR": "cashier", "POS_PASSWORD": "cashier456"}
+    changed = c.json("operator password --new-password cashier789", env=mine)
+    assert changed == {"login": "cashier", "changed": True}
+    assert c.json("balance", CARD, env=mine, code=1)["error"] == "authentication_failed"
+    now = {"POS_OPERATOR": "cashier", "POS_PASSWORD": "cashier789"}
+    assert c.json("balance", CARD, env=now)["card_no"] == CARD
+    assert c.run("operator password --new-password 123", env=now).exit_code == 2  # too short
+
+    gone = c.json("operator deactivate cashier --reason 离职", as_="admin")
+    assert gone["active"] is False
+    assert c.json("balance", CARD, env=now, code=1)["error"] == "authentication_failed"
+    assert c.json("operator deactivate admin", as_="admin", code=2)["error"] == "invalid_input"
+    back = c.json("operator reactivate cashier", as_="admin")
+    assert back["active"] is True
+    assert c.json("balance", CARD, env=now)["card_no"] == CARD
+    trail = {e["action"] for e in c.json("audit --limit 100", as_="admin")["events"]}
+    assert {
+        "operator.locked",
+        "operator.password_reset",
+        "operator.password",
+        "operator.deactivate",
+        "operator.reactivate",
+    } <= trail
+    assert c.entries() > 0  # the operator changes are sealed entries; verify passes
 
 
 # -- verify and audit ------------------------------------------------------------------------

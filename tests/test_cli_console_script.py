@@ -122,3 +122,11 @@ def test_a_refused_command_exits_non_zero_and_writes_nothing(proc: Process) -> N
     after = proc.ok_json("verify")
     assert after["ok"] is True
     assert after["entries"] == before_entries
+
+
+def test_the_logs_go_to_the_log_file_not_the_terminal(proc: Process) -> None:
+    """python-escpos sets up logging on the terminal when it is imported; the app's own
+    INFO lines (who topped up which card) belong in its log files only."""
+    done = proc.run("topup", CARD, "100", **CASHIER)
+    assert done.returncode == 0, done.stderr
+    assert "INFO" not in done.stderr and "use_case" not in done.stderr

@@ -64,27 +64,65 @@ def test_print_test_to_a_printer_that_is_not_there_says_so_and_exits_1(tmp_path:
     assert "未打印 not printed" in result.stdout and "refused" in result.stdout
 
 
+@pytest.fixture
+def shop(template_dir: Path, tmp_path: Path) -> Cli:  # noqa: F811
+    """A store with operators, goods and an open shift."""
+    return Cli(copy_store(template_dir, tmp_path / "store"))
+
+
+def drawer_events(c: Cli) -> list[dict[str, object]]:
+    trail = c.json("audit --limit 50", as_="manager")["events"]
+    return [e for e in trail if e["action"] == "drawer.open"]
+
+
 @pytest.mark.parametrize("pin", ["2", "5"])
 def test_drawer_kick_reaches_the_printer_on_the_chosen_pin(
-    tmp_path: Path, sink: PrinterSink, pin: str
+    shop: Cli, sink: PrinterSink, pin: str
 ) -> None:
-    Cli(tmp_path).ok(f"hw drawer --printer tcp://127.0.0.1:{sink.port} --pin {pin}")
+    shop.ok(
+        f"hw drawer --printer tcp://127.0.0.1:{sink.port} --pin {pin} --reason 找零", as_="cashier"
+    )
     (job,) = sink.wait_for_jobs(1)
     assert decode(job).drawer_kicks == [int(pin)]
+    (event,) = drawer_events(shop)
+    assert event["outcome"] == "ok" and "找零" in str(event["detail"])
+
+
+def test_the_drawer_opens_for_no_one_unknown_and_every_opening_is_audited(
+    shop: Cli, sink: PrinterSink
+) -> None:
+    """Issue 11: `hw drawer` opened the drawer with no sign-in and no audit record."""
+    uri = f"tcp://127.0.0.1:{sink.port}"
+    anonymous = shop.run(f"hw drawer --printer {uri} --reason 找零", json=True)
+    assert anonymous.exit_code == 2 and "credentials_missing" in anonymous.stdout
+    wrong = shop.run(
+        f"hw drawer --printer {uri} --reason 找零",
+        json=True,
+        env={"POS_OPERATOR": "cashier", "POS_PASSWORD": "wrong-password"},
+    )
+    assert wrong.exit_code == 1
+    assert shop.run(f"hw drawer --printer {uri}", as_="cashier").exit_code == 2  # no reason
+    assert not sink.jobs, "nothing reached the drawer"
+    shop.ok(f"hw drawer --printer {uri} --reason 换零钱", as_="cashier")
+    (event,) = drawer_events(shop)
+    assert event["operator_id"] is not None and "换零钱" in str(event["detail"])
 
 
 def test_drawer_on_a_printer_out_of_paper_is_refused_not_queued(
-    tmp_path: Path, sink: PrinterSink
+    shop: Cli, sink: PrinterSink
 ) -> None:
     sink.mode = "paper_out"
-    result = Cli(tmp_path).run(f"hw drawer --printer tcp://127.0.0.1:{sink.port}", lang="en")
+    result = shop.run(
+        f"hw drawer --printer tcp://127.0.0.1:{sink.port} --reason 找零", as_="cashier", lang="en"
+    )
     assert result.exit_code == 1 and "paper" in result.stderr
     sink.mode = "normal"
     assert all(not decode(j).drawer_kicks for j in sink.jobs)
+    assert [e["outcome"] for e in drawer_events(shop)] == ["failed", "ok"]  # newest first
 
 
 def test_a_malformed_uri_exits_2_with_the_reason(tmp_path: Path) -> None:
-    result = Cli(tmp_path).run("hw drawer --printer lpt1:")
+    result = Cli(tmp_path).run("hw drawer --printer lpt1: --reason 测试")
     assert result.exit_code == 2 and "无法识别的设备地址" in result.stderr
     result = Cli(tmp_path).run("hw read-card --source tcp://h:1", lang="en")
     assert result.exit_code == 2 and "cannot be a card source" in result.stderr

@@ -94,6 +94,48 @@ def test_refund_above_the_limit_needs_the_approver(c: Cli) -> None:
     assert done["receipt"]["approved_by_name"] == "李店长"
 
 
+def test_two_small_returns_of_one_receipt_are_one_return_for_the_limit(c: Cli) -> None:
+    """Issue 11: a ¥299 receipt returned as 6 + 4 lines needed no approval (limit ¥200)."""
+    sale = c.json("sale --line S005:10 --pay cash", as_="cashier")  # 10 × ¥29.90
+    no = sale["receipt_no"]
+    assert c.json(f"refund {no} --line S005:6", as_="cashier")["total_fen"] == -17940
+    refused = c.json(f"refund {no} --line S005:4", as_="cashier", code=1)
+    assert refused["error"] == "approval_required"
+    done = c.json(
+        f"refund {no} --line S005:4 --approver manager --approver-password manager123",
+        as_="cashier",
+    )
+    assert done["total_fen"] == -11960
+
+
+def test_a_walk_in_receipt_credited_to_the_member_afterwards(c: Cli) -> None:
+    """补积分: the customer shows the card after paying; points and tier come from the
+    receipt's own lines, once."""
+    sale = c.json("sale --line W003:12 --line W001 --pay bank", as_="cashier")
+    no = sale["receipt_no"]  # 12 × ¥89 of wine, and a ¥1499 茅台 that earns no points
+    claimed = c.json(f"purchase --receipt {no} --card {CARD}", as_="cashier")
+    assert (claimed["receipt_no"], claimed["member_no"]) == (no, "SH010000001")
+    assert (claimed["amount_fen"], claimed["eligible_fen"]) == (106800 + 149900, 106800)
+    assert claimed["points_earned"] == 1068
+    assert claimed["tier"] == "gold" and claimed["tier_changed"] is True
+    again = c.json(f"purchase --receipt {no} --member-no SH010000001", as_="cashier", code=1)
+    assert again["error"] == "already_exists"
+    member_sale = c.json(f"sale --card {CARD} --pin {PIN} --line D001 --pay cash", as_="cashier")
+    theirs = c.json(
+        f"purchase --receipt {member_sale['receipt_no']} --card {CARD}", as_="cashier", code=1
+    )
+    assert theirs["error"] == "already_exists"
+    assert (
+        c.json(f"purchase --receipt NO-SUCH --card {CARD}", as_="cashier", code=1)["error"]
+        == "not_found"
+    )
+    # Returning the receipt takes the credit back: its points, and the tier it earned.
+    back = c.json(f"refund {no} --approver manager --approver-password manager123", as_="cashier")
+    assert back["points_earned"] == -1068
+    assert c.balance()["tier"] == "normal"
+    assert c.entries() > 0
+
+
 def test_bad_input_is_refused_clearly(c: Cli) -> None:
     for args, code, text in (
         ("sale --line D001:x --pay cash", 2, "数量"),

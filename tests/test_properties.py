@@ -70,6 +70,7 @@ from tests.conftest import FakeClock
 MIN_TOPUP = 5_000
 BONUS_TIERS = ((50_000, 5_000), (100_000, 15_000))  # 充500送50, 充1000送150
 DAILY_LIMIT = 500_000
+MANUAL_PURCHASE_MAX = 50_000  # points.manual_purchase_max
 MAX_TRIES = 5
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 RIGHT_PIN, WRONG_PIN = "123456", "654321"
@@ -492,15 +493,19 @@ class LedgerMachine(RuleBasedStateMachine):
     )
     def purchase(self, data: st.DataObject, amount: int) -> None:
         member_no = data.draw(st.sampled_from(self.members), label="member")
+        # Without a till receipt only a manager credits a purchase, up to the rules' cap.
+        expected = LimitExceeded if amount > MANUAL_PURCHASE_MAX else None
         result = self.attempt(
-            None,
-            points_svc.record_purchase,
+            expected,
+            points_svc.record_manual_purchase,
             self.ctx,
-            self.cashier,
+            self.manager,
             amount_fen=amount,
             member_no=member_no,
+            reason="补录",
         )
-        self.purchases.append(Purchase(result.purchase_entry_id))
+        if expected is None:
+            self.purchases.append(Purchase(result.purchase_entry_id))
 
     @precondition(lambda self: self.purchases)
     @rule(data=st.data())
@@ -546,7 +551,15 @@ class LedgerMachine(RuleBasedStateMachine):
             points = data.draw(st.integers(1, usable), label="points")
         else:
             points = data.draw(st.sampled_from([1, 10, 100, 1_000, 5_000]), label="points")
-        expected = InsufficientBalance if debt > 0 or points > usable else None
+        # A card locked by wrong PINs locks the member's points too (found by number here:
+        # any of their active cards).
+        locked = any(
+            c.member_no == member_no and c.state == ACTIVE and c.pin_failures >= MAX_TRIES
+            for c in self.cards.values()
+        )
+        expected = (
+            PinLocked if locked else InsufficientBalance if debt > 0 or points > usable else None
+        )
         result = self.attempt(
             expected,
             points_svc.redeem_points,
@@ -556,7 +569,7 @@ class LedgerMachine(RuleBasedStateMachine):
             "兑换",
             member_no=member_no,
         )
-        if debt > 0:
+        if debt > 0 and not locked:
             STATS.outcomes["redeem_points: refused while negative"] += 1
         if expected is None:
             assert result.points_balance == usable - points

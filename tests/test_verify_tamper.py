@@ -41,6 +41,7 @@ from pos_app.services.chain_head import write_head
 from pos_app.services.context import DB_FILENAME
 from pos_app.services.verify import VerifyReport, verify_ledger
 from tests.ledger_tampering import drop_triggers, rehash
+from tests.services.support import buy
 
 CARD_A, CARD_A2, CARD_B = "6222020000000001", "6222020000000009", "6222020000000002"
 PIN = "246810"
@@ -93,8 +94,8 @@ def history(store) -> History:
     top_b = stored_value.top_up(ctx, cashier, CARD_B, 50_000, tender="wechat")
     stored_value.pay_with_stored_value(ctx, cashier, CARD_A, 30_000, pin=PIN)
     pay_b = stored_value.pay_with_stored_value(ctx, cashier, CARD_B, 1_000)
-    points.record_purchase(ctx, cashier, amount_fen=50_000, member_no=b.member_no)
-    points.record_purchase(ctx, cashier, amount_fen=20_000, card_no=CARD_A)
+    buy(store, 500, member_no=b.member_no)
+    buy(store, 200, card_no=CARD_A)
     points.redeem_points(ctx, cashier, 100, "兑换礼品", member_no=a.member_no)
     replace_card(ctx, manager, CARD_A, CARD_A2)
     stored_value.pay_with_stored_value(ctx, cashier, CARD_A2, 5_000, pin=PIN)

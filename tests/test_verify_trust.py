@@ -209,3 +209,19 @@ def test_a_verify_that_passes_lowers_the_alarm(c: Cli) -> None:
     lowered = c.json("verify")
     assert lowered["ok"] and lowered["alarm"] is None
     c.ok(f"topup {CARD} 100", as_="cashier")
+
+
+def test_cash_taken_as_wechat_in_the_sale_tables_is_caught(c: Cli) -> None:
+    """The total left alone, only the tender changed (cash that went into a pocket booked as
+    WeChat): the sale's sealed entry says what each tender paid."""
+    receipt = sql(c, "SELECT receipt_no FROM sale WHERE card_id IS NULL")[0][0]
+    sql(
+        c,
+        "UPDATE sale_tender SET tender = 'wechat' WHERE sale_id = "
+        "(SELECT id FROM sale WHERE receipt_no = ?)",
+        receipt,
+    )
+    report = failed(c)
+    mine = [p["message"] for p in report["problems"] if p["where"] == f"receipt {receipt}"]
+    (total,) = sql(c, "SELECT total_fen FROM sale WHERE receipt_no = ?", receipt)[0]
+    assert mine == [f"tenders wechat {total} differ from its ledger entry's cash {total}"], mine

@@ -36,9 +36,6 @@ from pathlib import Path
 from typing import Any
 
 import qrcode
-from escpos.capabilities import Profile
-from escpos.constants import CD_KICK_2, CD_KICK_5, QR_ECLEVEL_M
-from escpos.printer import Dummy
 from PIL import Image
 
 from hardware.printing.document import (
@@ -52,6 +49,17 @@ from hardware.printing.document import (
     Rule,
     TextLine,
 )
+
+# python-escpos calls logging.basicConfig() when imported: a handler on the root logger that
+# would print every log line of the app (INFO and up, once the app sets that level) on the
+# terminal. The app logs to its own files; the handler it adds is taken off again.
+_handlers_before = list(logging.root.handlers)
+from escpos.capabilities import Profile  # noqa: E402
+from escpos.constants import CD_KICK_2, CD_KICK_5, QR_ECLEVEL_M  # noqa: E402
+from escpos.printer import Dummy  # noqa: E402
+
+for _handler in logging.root.handlers[len(_handlers_before) :]:
+    logging.root.removeHandler(_handler)
 
 logger = logging.getLogger(__name__)
 

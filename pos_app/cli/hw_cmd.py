@@ -3,7 +3,7 @@
     hw list                    configured devices with their status, and what is plugged in
     hw read-card               wait for one card and print its kind and number
     hw print-test              print the test slip and say whether it printed
-    hw drawer                  kick the cash drawer
+    hw drawer                  kick the cash drawer (an operator, a reason; audited)
     hw display                 show two lines on the pole display
     hw sim printer | sim card  run a simulator (a printer sink; a virtual IC card in vpcd)
 
@@ -42,10 +42,12 @@ from hardware.registry import (
 from pos_app.cli.exit_codes import REFUSED
 from pos_app.cli.invocation import Invocation
 from pos_app.cli.number_params import Seconds, WholeNumber
+from pos_app.cli.operator_options import Credentials, operator_options, signed_in
 from pos_app.cli.path_params import FilePath
 from pos_app.cli.till_printer import wait_for_outcome
 from pos_app.device_settings import load_device_settings
 from pos_app.domain.control_chars import shown
+from pos_app.services.cash_drawer import open_drawer
 
 
 @click.group()
@@ -242,18 +244,30 @@ def print_test(
     show_default=True,
     help="钱箱接口针脚 Drawer kick pin",
 )
+@click.option("--reason", required=True, help="开钱箱原因（记入审计）Why (kept in the audit trail)")
+@operator_options()
 @click.pass_obj
-def drawer(inv: Invocation, printer_uri: str, pin: str) -> None:
-    """打开钱箱（立即，失败即报错）Kick the cash drawer now, or say why not."""
+def drawer(inv: Invocation, printer_uri: str, pin: str, reason: str, creds: Credentials) -> None:
+    """开钱箱（立即，失败即报错）Kick the cash drawer now, or say why not.
+
+    Opening the drawer outside a sale needs a signed-in operator allowed to, and is audited
+    (drawer.open) with the reason, before the drawer is kicked.
+    """
     as_uri(printer_uri, "drawer")
-    with tempfile.TemporaryDirectory(prefix="pos-drawer-") as tmp:
-        printer = open_printer(printer_uri, PrinterProfile(), Path(tmp) / "spool.sqlite3")
-        try:
-            printer.kick(int(pin))
-        finally:
-            printer.close()
+    actor = signed_in(inv, creds)
+
+    def kick() -> None:
+        with tempfile.TemporaryDirectory(prefix="pos-drawer-") as tmp:
+            printer = open_printer(printer_uri, PrinterProfile(), Path(tmp) / "spool.sqlite3")
+            try:
+                printer.kick(int(pin))
+            finally:
+                printer.close()
+
+    open_drawer(inv.store(), actor, reason, kick)
     inv.out.result(
-        {"opened": True, "pin": int(pin)}, rows=[("钱箱 Drawer", f"已打开 opened (pin {pin})")]
+        {"opened": True, "pin": int(pin), "reason": reason.strip()},
+        rows=[("钱箱 Drawer", f"已打开 opened (pin {pin})"), ("原因 Reason", reason.strip())],
     )
 
 

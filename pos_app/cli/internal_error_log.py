@@ -28,22 +28,26 @@ def log_internal_error(inv: Invocation, command: str, exc: BaseException) -> Pat
     or there is none), a file in the temporary folder, so that nothing is created in a data
     folder that may be mistyped."""
     text = "".join(traceback.format_exception(exc)).rstrip()
-    message = f"internal error in `{command}`: {text}"
-    target = _store_log(inv)
-    if target is not None:
-        log.error("%s", message)
-        return target
-    return _fallback_log(message)
+    record = log.makeRecord(
+        log.name, logging.ERROR, __file__, 0, "internal error in `%s`: %s", (command, text), None
+    )
+    handlers = _store_log_handlers(inv)
+    for handler in handlers:
+        # To the log file only: through the logger, a handler someone put on the root
+        # logger (a library's basicConfig) would print the traceback on the terminal.
+        handler.handle(record)
+    if handlers:
+        return Path(handlers[0].baseFilename)
+    return _fallback_log(record)
 
 
-def _store_log(inv: Invocation) -> Path | None:
+def _store_log_handlers(inv: Invocation) -> list[TimedRotatingFileHandler]:
     if inv.has_store_file() and not _handlers():
         try:
             inv.start_logging()
         except OSError:
-            return None
-    handlers = _handlers()
-    return Path(handlers[0].baseFilename) if handlers else None
+            return []
+    return _handlers()
 
 
 def _handlers() -> list[TimedRotatingFileHandler]:
@@ -52,8 +56,7 @@ def _handlers() -> list[TimedRotatingFileHandler]:
     ]
 
 
-def _fallback_log(message: str) -> Path | None:
-    record = logging.LogRecord("pos_app.cli", logging.ERROR, __file__, 0, "%s", (message,), None)
+def _fallback_log(record: logging.LogRecord) -> Path | None:
     MaskDigits().filter(record)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     try:

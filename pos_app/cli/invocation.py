@@ -34,7 +34,6 @@ class Invocation:
         self.out = Output(as_json, lang)
         self._ctx: StoreContext | None = None
         self._log_handlers: list[logging.Handler] = []
-        self._propagate = True
 
     @property
     def as_json(self) -> bool:
@@ -95,20 +94,12 @@ class Invocation:
         before = set(logger.handlers)
         configure_logging(self.data_dir)
         self._log_handlers = [h for h in logger.handlers if h not in before]
-        if self._log_handlers:
-            # The log file is where these records belong. A library (python-escpos) calls
-            # logging.basicConfig() on import, which would also print them on stderr, with
-            # whatever a record quotes (a typed login with an ESC in it) raw on the terminal.
-            self._propagate = logger.propagate
-            logger.propagate = False
 
     def close(self) -> None:
         logger = logging.getLogger("pos_app")
         for handler in self._log_handlers:
             logger.removeHandler(handler)
             handler.close()
-        if self._log_handlers:
-            logger.propagate = self._propagate
         self._log_handlers = []
         if self._ctx is not None:
             self._ctx.engine.dispose()

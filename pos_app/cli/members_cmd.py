@@ -94,6 +94,7 @@ def print_member(
         ("生日 Birthday", member.birthday),
         ("邮箱 Email", member.email),
         ("推荐人 Referrer", member.referrer_no),
+        ("保级至 Tier held until", member.tier_locked_until),
     ):
         if value:
             rows.append((label, value))

@@ -104,6 +104,11 @@ def _password(given: str | None, who: str, env: str, option: str) -> str:
 
 def signed_in(inv: Invocation, creds: Credentials) -> Actor:
     """Sign the operator in (wrong credentials are refused and audited by the service)."""
+    return signed_in_with_password(inv, creds)[0]
+
+
+def signed_in_with_password(inv: Invocation, creds: Credentials) -> tuple[Actor, str]:
+    """Sign in, and keep the password given (changing one's own password needs it again)."""
     ctx = inv.store()  # "no store here" comes before "who are you"
     if not creds.login:
         raise InvalidInput(
@@ -113,7 +118,7 @@ def signed_in(inv: Invocation, creds: Credentials) -> Actor:
             code="credentials_missing",
         )
     password = _password(creds.password, creds.login, "POS_PASSWORD", "--password")
-    return sign_in(ctx, creds.login, password)
+    return sign_in(ctx, creds.login, password), password
 
 
 def approval_for(inv: Invocation, creds: Credentials, permission: Permission) -> Approval | None:

@@ -1,9 +1,10 @@
-"""Purchases, points (积分) and tiers (等级): `purchase`, `purchase-refund`,
-`points redeem|give|adjust|expire`, `tier set|review`."""
+"""Purchases credited to members (补积分), points (积分) and tiers (等级): `purchase`,
+`purchase-refund`, `points redeem|give|adjust|expire`, `tier set|review`."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
 
 import click
 
@@ -19,10 +20,11 @@ from pos_app.services.points import (
     adjust_points,
     expire_points,
     give_participation_points,
-    record_purchase,
+    record_manual_purchase,
     redeem_points,
     refund_purchase,
 )
+from pos_app.services.receipt_claims import claim_receipt_points
 from pos_app.services.tiers import change_tier, review_tiers
 
 
@@ -48,39 +50,62 @@ def _points_result(inv: Invocation, r: PointsResult, title: str) -> None:
 
 
 @click.command(context_settings=AMOUNT_COMMAND)
-@click.argument("amount")
+@click.argument("amount", required=False)
 @click.option("--card", "card_no", metavar="CARD", help="卡号 Card number")
 @click.option("--member-no", metavar="N", help="会员号 Member number")
-@click.option("--receipt", metavar="R", help="小票号 Receipt number")
+@click.option(
+    "--receipt",
+    metavar="R",
+    help="补积分：把这张收银小票记到会员名下 Credit this till receipt to the member",
+)
+@click.option("--reason", help="无小票补录的原因 Why a purchase is credited with no receipt")
 @click.option(
     "--eligible",
     metavar="AMOUNT",
-    help="可积分金额（默认全部） Amount that earns points (default: all)",
+    help="无小票补录的可积分金额（默认全部） Amount that earns points (default: all)",
 )
-@operator_options()
+@operator_options(approver=True)
 @click.pass_obj
 def purchase(
     inv: Invocation,
-    amount: str,
+    amount: str | None,
     card_no: str | None,
     member_no: str | None,
     receipt: str | None,
+    reason: str | None,
     eligible: str | None,
     creds: Credentials,
 ) -> None:
-    """记录消费 Record a member's purchase of AMOUNT yuan: points, tier upgrade, referral."""
+    """补积分 Credit a member for a purchase: a walk-in receipt of this till (--receipt R; the
+    amounts come from the receipt), or AMOUNT yuan with no receipt (a manager approves, with
+    --reason, up to the rules' points.manual_purchase_max)."""
     _one_member(card_no, member_no)
+    if receipt:
+        if amount is not None or eligible is not None:
+            raise click.UsageError(
+                "补积分的金额来自小票本身，不要再给金额 "
+                "With --receipt the amounts come from the receipt: give no AMOUNT or --eligible"
+            )
+        _claim(inv, receipt, card_no, member_no, creds)
+        return
+    if amount is None or not (reason or "").strip():
+        raise click.UsageError(
+            "请给出 --receipt R（补积分），或金额和 --reason（店长补录） "
+            "Give --receipt R, or AMOUNT with --reason (a manager's purchase without a receipt)"
+        )
     amount_fen = parse_yuan(amount)
     eligible_fen = parse_yuan(eligible, allow_zero=True) if eligible is not None else None
     actor = signed_in(inv, creds)
-    r = record_purchase(
+    approval = approval_for(inv, creds, Permission.PURCHASE_MANUAL)
+    r = record_manual_purchase(
         inv.store(),
         actor,
         amount_fen=amount_fen,
+        reason=reason or "",
         eligible_fen=eligible_fen,
         member_no=member_no,
         card_no=card_no,
-        receipt_no=receipt,
+        approval=approval,
     )
     rows: list[Row] = [
         ("消费 Amount", yuan(amount_fen)),
@@ -92,8 +117,28 @@ def purchase(
     if r.referrer_rewarded:
         rows.append(("推荐奖励 Referrer rewarded", r.referrer_rewarded))
     inv.out.result(
-        {**asdict(r), "amount_fen": amount_fen}, rows, title="消费已记录 Purchase recorded"
+        {**asdict(r), "amount_fen": amount_fen}, rows, title="消费已补录 Purchase credited"
     )
+
+
+def _claim(
+    inv: Invocation, receipt: str, card_no: str | None, member_no: str | None, creds: Credentials
+) -> None:
+    actor = signed_in(inv, creds)
+    r = claim_receipt_points(inv.store(), actor, receipt, member_no=member_no, card_no=card_no)
+    rows: list[Row] = [
+        ("小票 Receipt", r.receipt_no),
+        ("会员号 Member no", r.member_no),
+        ("消费 Amount", yuan(r.amount_fen)),
+        ("可积分 Eligible", yuan(r.eligible_fen)),
+        ("获得积分 Points earned", r.points_earned),
+        ("积分余额 Points balance", r.points_balance),
+        ("等级 Tier", r.tier + ("（已升级 upgraded）" if r.tier_changed else "")),
+        ("记录号 Entry", r.purchase_entry_id),
+    ]
+    if r.referrer_rewarded:
+        rows.append(("推荐奖励 Referrer rewarded", r.referrer_rewarded))
+    inv.out.result(asdict(r), rows, title="已补积分 Receipt credited")
 
 
 @click.command("purchase-refund")
@@ -189,15 +234,28 @@ def tier() -> None:
 @click.argument("tier_code", metavar="TIER")
 @click.option("--member-no", required=True, metavar="N", help="会员号 Member number")
 @click.option("--reason", required=True, help="调整原因 Reason")
+@click.option(
+    "--locked-until",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="锁定至该日（含）：复审和退货不降级 Hold the tier through this day: the review and "
+    "refunds do not lower it",
+)
 @operator_options(approver=True)
 @click.pass_obj
 def tier_set(
-    inv: Invocation, tier_code: str, member_no: str, reason: str, creds: Credentials
+    inv: Invocation,
+    tier_code: str,
+    member_no: str,
+    reason: str,
+    locked_until: datetime | None,
+    creds: Credentials,
 ) -> None:
-    """手动调整等级 Change a member's tier (needs a manager)."""
+    """手动调整等级 Change a member's tier (needs a manager), optionally locked through a day."""
     actor = signed_in(inv, creds)
     approval = approval_for(inv, creds, Permission.TIER_CHANGE)
-    r = change_tier(inv.store(), actor, member_no, tier_code, reason, approval)
+    lock = locked_until.date() if locked_until else None
+    r = change_tier(inv.store(), actor, member_no, tier_code, reason, approval, lock)
     inv.out.result(
         asdict(r),
         [
@@ -205,6 +263,7 @@ def tier_set(
             ("原等级 From", r.old_tier),
             ("新等级 To", r.new_tier),
             ("已变更 Changed", yes_no(r.old_tier != r.new_tier)),
+            ("锁定至 Locked until", r.locked_until or "—"),
         ],
         title="等级已调整 Tier changed",
     )

@@ -19,6 +19,7 @@ from pos_app.cli.output import local_time, yuan
 from pos_app.cli.progress_display import StderrProgress
 from pos_app.domain.errors import DomainError, InvalidInput
 from pos_app.domain.report_text import ReportHeading, render_report
+from pos_app.services.auth import Actor
 from pos_app.services.backups import back_up
 from pos_app.services.context import StoreContext
 from pos_app.services.reports import (
@@ -26,6 +27,7 @@ from pos_app.services.reports import (
     RangeReport,
     StaffReport,
     day_end,
+    day_report,
     range_report,
     staff_report,
     x_report,
@@ -129,11 +131,9 @@ def _shift_table(shifts: tuple[ShiftView, ...]) -> tuple[str, list[str], list[li
     )
 
 
-def print_day_report(
-    inv: Invocation, r: DayReport, width: int, extra: dict[str, Any] | None = None
-) -> None:
+def print_day_report(inv: Invocation, r: DayReport, width: int) -> None:
     if inv.as_json:
-        inv.out.result({**day_report_data(r), **(extra or {})})
+        inv.out.result(day_report_data(r))
         return
     ctx = inv.store()
     heading = ReportHeading(
@@ -202,21 +202,23 @@ def day_close_cmd(inv: Invocation, day_text: str | None, width: str, creds: Cred
     actor = signed_in(inv, creds)
     day = parse_day(day_text, "--day") if day_text else None
     ctx = inv.store()
+    already_closed = day_report(ctx, actor, day or ctx.business_day()).closed
     report = day_end(ctx, actor, day)
-    # Every day close is followed by a backup; the day stays closed if the backup fails
-    # (the failure is shown, and the next scheduled backup tries again).
-    backup: dict[str, Any]
+    print_day_report(inv, report, int(width))
+    if not already_closed:
+        _back_up_after_day_close(inv, ctx, actor)
+
+
+def _back_up_after_day_close(inv: Invocation, ctx: StoreContext, actor: Actor) -> None:
+    """Every day close is followed by a backup. The day stays closed if the backup fails:
+    the failure is said on stderr (the next backup tries again), and stdout keeps the report
+    alone (with --json, one object)."""
     try:
         with StderrProgress("备份 Backing up:") as bar:
             info = back_up(ctx, actor, "day_close", lambda stage, n: bar(f"{stage} {n}"))
-        backup = {"name": info.name, "head_seq": info.head_seq}
-        note = f"备份 Backup: {info.name}"
+        click.echo(f"备份 Backup: {info.name}", err=True)
     except DomainError as exc:
-        backup = {"error": exc.code, "message": exc.message(inv.lang)}
-        note = f"备份失败 Backup failed: {exc.message(inv.lang)}"
-    print_day_report(inv, report, int(width), {"backup": backup})
-    if not inv.as_json:
-        click.echo(note, err=True)
+        click.echo(f"备份失败 Backup failed: {exc.message(inv.lang)}", err=True)
 
 
 def _range_days(date_from: str, date_to: str) -> tuple[date, date]:

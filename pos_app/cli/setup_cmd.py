@@ -1,16 +1,23 @@
-"""Setting a store up: `init`, `operator add`, `operator card`, `rules load` and `rules show`."""
+"""Setting a store up: `init`, `operator add|card|list|deactivate|reactivate|password|
+reset-password`, `rules load` and `rules show`."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
 import click
 
 from pos_app.cli.invocation import Invocation
-from pos_app.cli.operator_options import Credentials, operator_options, signed_in
-from pos_app.cli.output import yes_no, yuan
+from pos_app.cli.operator_options import (
+    Credentials,
+    operator_options,
+    signed_in,
+    signed_in_with_password,
+)
+from pos_app.cli.output import Row, yes_no, yuan
 from pos_app.cli.path_params import FilePath
 from pos_app.domain.card_lifecycle import mask_card_no
 from pos_app.domain.errors import DomainError, RulesError
@@ -18,6 +25,14 @@ from pos_app.domain.members import check_card_no
 from pos_app.domain.permissions import ROLE_NAMES, Role
 from pos_app.domain.rules import rules_to_dict
 from pos_app.services.employee_cards import assign_employee_card
+from pos_app.services.operators import (
+    OperatorRow,
+    change_password,
+    deactivate_operator,
+    list_operators,
+    reactivate_operator,
+    reset_password,
+)
 from pos_app.services.rules import LoadedRules, load_rules, show_rules
 from pos_app.services.store_setup import add_operator, init_store
 
@@ -130,6 +145,105 @@ def operator_card(inv: Invocation, login: str, card_no: str, creds: Credentials)
         [("登录名 Login", login.strip()), ("员工卡 Employee card", masked)],
         title="员工卡已分配 Employee card assigned",
     )
+
+
+def _operator_row(inv: Invocation, row: OperatorRow, title: str) -> None:
+    zh_role, en_role = ROLE_NAMES[Role(row.role)]
+    fields: list[Row] = [
+        ("登录名 Login", row.login),
+        ("姓名 Name", row.name),
+        ("角色 Role", f"{zh_role} {en_role}"),
+        ("状态 State", _state_text(inv, row)),
+    ]
+    inv.out.result(asdict(row), fields, title=title)
+
+
+def _state_text(inv: Invocation, row: OperatorRow) -> str:
+    if not row.active:
+        return "已停用 deactivated"
+    if row.locked_until:
+        ctx = inv.store()
+        until = datetime.fromisoformat(row.locked_until).astimezone(ctx.tz)
+        return f"已锁定至 locked until {until:%Y-%m-%d %H:%M:%S}"
+    return "正常 active"
+
+
+@operator.command("list")
+@operator_options()
+@click.pass_obj
+def operator_list(inv: Invocation, creds: Credentials) -> None:
+    """操作员列表 Every operator with their role and state (admins only)."""
+    actor = signed_in(inv, creds)
+    rows = list_operators(inv.store(), actor)
+    inv.out.result(
+        {"count": len(rows), "operators": [asdict(r) for r in rows]},
+        title=f"{len(rows)} 位操作员 operators",
+        tables=[
+            (
+                "",
+                ["登录名 Login", "姓名 Name", "角色 Role", "状态 State", "员工卡 Card"],
+                [
+                    [r.login, r.name, r.role, _state_text(inv, r), yes_no(r.has_employee_card)]
+                    for r in rows
+                ],
+            )
+        ],
+    )
+
+
+@operator.command("deactivate")
+@click.argument("login")
+@click.option("--reason", default="", help="停用原因（记入审计） Why (kept in the audit trail)")
+@operator_options()
+@click.pass_obj
+def operator_deactivate(inv: Invocation, login: str, reason: str, creds: Credentials) -> None:
+    """停用操作员 The operator can no longer sign in or approve (admins; not yourself, not the
+    last admin)."""
+    actor = signed_in(inv, creds)
+    row = deactivate_operator(inv.store(), actor, login, reason)
+    _operator_row(inv, row, "操作员已停用 Operator deactivated")
+
+
+@operator.command("reactivate")
+@click.argument("login")
+@operator_options()
+@click.pass_obj
+def operator_reactivate(inv: Invocation, login: str, creds: Credentials) -> None:
+    """启用操作员 A deactivated operator may sign in again (admins)."""
+    actor = signed_in(inv, creds)
+    row = reactivate_operator(inv.store(), actor, login)
+    _operator_row(inv, row, "操作员已启用 Operator reactivated")
+
+
+@operator.command("password")
+@click.option("--new-password", required=True, metavar="PW", help="新密码 The new password")
+@operator_options()
+@click.pass_obj
+def operator_password(inv: Invocation, new_password: str, creds: Credentials) -> None:
+    """修改自己的密码 Change your own password (--password is the current one)."""
+    actor, current = signed_in_with_password(inv, creds)
+    change_password(inv.store(), actor, current, new_password)
+    inv.out.result(
+        {"login": actor.login, "changed": True},
+        [("登录名 Login", actor.login)],
+        title="密码已修改 Password changed",
+    )
+
+
+@operator.command("reset-password")
+@click.argument("login")
+@click.option(
+    "--new-password", required=True, metavar="PW", help="新密码 The operator's new password"
+)
+@operator_options()
+@click.pass_obj
+def operator_reset_password(
+    inv: Invocation, login: str, new_password: str, creds: Credentials
+) -> None:
+    """重置操作员密码 Set another operator's password and lift a lockout (admins)."""
+    actor = signed_in(inv, creds)
+    row = reset_password(inv.store(), actor, login, new_password)
+    _operator_row(inv, row, "密码已重置 Password reset")
 
 
 @click.group()

@@ -44,6 +44,12 @@ class AuthenticationFailed(DomainError):
     code = "authentication_failed"
 
 
+class SignInLocked(AuthenticationFailed):
+    """Too many wrong passwords: the login is refused, right password or not, for a while."""
+
+    code = "sign_in_locked"
+
+
 class ApprovalRequired(DomainError):
     code = "approval_required"
 

@@ -65,6 +65,9 @@ class PointsRules:
     reset_on_upgrade: bool = False
     redeem_points_per_yuan: int = 100  # points as a tender: this many points pay ¥1
     redeem_max_percent: int = 50  # at most this share of a bill may be paid with points
+    claim_days: int = 7  # 补积分: a walk-in receipt may be credited to a member this many days on
+    # A manager's purchase credited with no receipt may be at most this (0 = not allowed).
+    manual_purchase_max_fen: int = 50000
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,8 @@ class TierRules:
 class CheckoutRules:
     rounding: str = "none"  # 抹零: "jiao" drops the fen, "yuan" drops jiao and fen
     refund_limit_fen: int = 20000  # a cashier's refunds and voids above this need a manager
+    # A cashier's refunds in one shift above this need a manager too (0 = no such limit).
+    shift_refund_limit_fen: int = 0
     registration_coupon: str | None = None  # coupon template code given on registration (新人券)
 
 
@@ -158,6 +163,7 @@ MAX_REDEEM_POINTS_PER_YUAN = 10_000
 MAX_ROLLING_MONTHS = 120
 MAX_KEEP_YEARS = 10
 MAX_WINDOW_DAYS = 3660
+MAX_CLAIM_DAYS = 366  # 补积分 for a receipt at most a year old
 MAX_COUPONS_PER_BONUS = 100
 MAX_CANCEL_FEE_FEN = 1_000 * FEN_PER_YUAN
 MAX_THRESHOLD_FEN = 10_000_000 * FEN_PER_YUAN  # cumulative spend to reach or keep a tier
@@ -371,13 +377,18 @@ class _Parser:
     # -- the sections --------------------------------------------------------------------
 
     def _checkout(self, co: dict[str, Any]) -> CheckoutRules:
-        _reject_unknown(co, {"rounding", "refund_limit", "registration_coupon"}, "checkout")
+        _reject_unknown(
+            co,
+            {"rounding", "refund_limit", "shift_refund_limit", "registration_coupon"},
+            "checkout",
+        )
         rounding = co.get("rounding", "none")
         if rounding not in ROUNDING_MODES:
             raise _one_of("checkout.rounding", ROUNDING_MODES)
         return CheckoutRules(
             rounding=rounding,
             refund_limit_fen=self._yuan(co, "refund_limit", "checkout", default=20000),
+            shift_refund_limit_fen=self._yuan(co, "shift_refund_limit", "checkout", default=0),
             registration_coupon=self._code(co, "registration_coupon", "checkout"),
         )
 
@@ -550,6 +561,8 @@ class _Parser:
                 "reset_on_upgrade",
                 "redeem_points_per_yuan",
                 "redeem_max_percent",
+                "claim_days",
+                "manual_purchase_max",
             },
             "points",
         )
@@ -581,6 +594,10 @@ class _Parser:
             ),
             redeem_max_percent=self._int(
                 pts, "redeem_max_percent", where, 50, minimum=0, maximum=100
+            ),
+            claim_days=self._int(pts, "claim_days", where, 7, minimum=0, maximum=MAX_CLAIM_DAYS),
+            manual_purchase_max_fen=self._yuan(
+                pts, "manual_purchase_max", where, default=50000, max_fen=MAX_TOPUP_FEN
             ),
         )
 

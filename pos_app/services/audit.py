@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.engine import read_session, write_session
-from db.models import AuditEvent
+from db.models import AuditEvent, Operator
 from pos_app.domain.permissions import Permission
 from pos_app.services.auth import Actor, authorize
 from pos_app.services.context import StoreContext
@@ -41,9 +41,14 @@ def record(
 def record_refusal(
     ctx: StoreContext, operator_id: str | None, action: str, target: str | None, reason: str
 ) -> None:
-    """A refused attempt is kept in a transaction of its own: the refused work rolled back."""
+    """A refused attempt is kept in a transaction of its own: the refused work rolled back.
+    An actor naming no operator row (forged) is kept as a claim, not as a foreign key."""
+    detail: dict[str, Any] = {"reason": reason}
     with write_session(ctx.engine) as session:
-        record(session, ctx.now_iso(), operator_id, action, "refused", target, {"reason": reason})
+        if operator_id is not None and session.get(Operator, operator_id) is None:
+            detail["claimed_operator_id"] = operator_id
+            operator_id = None
+        record(session, ctx.now_iso(), operator_id, action, "refused", target, detail)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import read_session
 from db.ledger import new_id
-from db.models import Card, Member, Product
+from db.models import Card, Coupon, Member, Product
 from pos_app.domain.card_lifecycle import CardState, check_can_pay, mask_card_no
 from pos_app.domain.coupons import CouponTerms
 from pos_app.domain.entry_kinds import EntryKind
@@ -29,6 +29,7 @@ from pos_app.domain.members import mask_mobile
 from pos_app.domain.money import format_fen
 from pos_app.domain.passes import HeldPass, PassUse, ServiceLine, plan_uses, uses_text
 from pos_app.domain.permissions import Permission
+from pos_app.domain.pin_policy import pin_locked_error
 from pos_app.domain.points import allocate_for_redemption
 from pos_app.domain.pricing import (
     CARD_KINDS,
@@ -62,6 +63,7 @@ from pos_app.services.auth import Actor, Approval, authorize
 from pos_app.services.catalogue import products_by_codes
 from pos_app.services.context import StoreContext
 from pos_app.services.lookup import card_by_no, member_by_no, member_of_card
+from pos_app.services.member_tender_lock import member_tenders_locked
 from pos_app.services.points import earn_for_purchase, is_first_purchase
 from pos_app.services.points_book import as_domain, expire_due, member_lots, take_points
 from pos_app.services.rules_store import current_rules
@@ -121,6 +123,9 @@ class Quote:
     points_max_fen: int
     pass_cover_fen: int
     plan: TenderPlan | None
+    # Wrong PINs locked the card: stored value, points, service cards and the member's own
+    # coupons are refused until a manager resets the PIN (the till says so up front).
+    member_tenders_locked: bool = False
 
 
 @dataclass(frozen=True)
@@ -236,6 +241,31 @@ def price_cart(s: Session, rules: Rules, request: SaleRequest, today: date) -> C
     return Cart(request, member, card, products, priced, coupons, uses, passes, limits)
 
 
+MEMBER_TENDERS = frozenset({"stored_value", "points", "count_card"})
+
+
+def _check_member_tenders(s: Session, cart: Cart, tenders: set[str]) -> None:
+    """Refuse the member's own value — stored value, points, service cards, coupons from the
+    member's wallet — while wrong PINs lock the card (PinLocked); cash and the like still pay,
+    and the member still gets their prices and earns points."""
+    member = cart.member
+    if member is None:
+        return
+    wallet = bool(cart.coupons) and (
+        s.scalar(
+            select(Coupon.id)
+            .where(
+                Coupon.id.in_([c.coupon_id for c in cart.coupons]),
+                Coupon.member_id == member.id,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+    if (wallet or tenders & MEMBER_TENDERS) and member_tenders_locked(s, member, cart.card):
+        raise pin_locked_error()
+
+
 def _adjustments(adjs: list[Adjustment]) -> tuple[ReceiptAdjustment, ...]:
     return tuple(
         ReceiptAdjustment(a.kind, a.rule, a.label_zh, a.label_en, a.amount_fen) for a in adjs
@@ -248,6 +278,7 @@ def quote(ctx: StoreContext, actor: Actor, request: SaleRequest) -> Quote:
         authorize(s, actor, Permission.SALE)
         _, rules = current_rules(s)
         cart = price_cart(s, rules, request, ctx.business_day())
+        _check_member_tenders(s, cart, {t.tender for t in request.tenders})
         plan = (
             plan_tenders(cart.priced.total_fen, request.tenders, cart.limits)
             if request.tenders
@@ -278,6 +309,9 @@ def quote(ctx: StoreContext, actor: Actor, request: SaleRequest) -> Quote:
             points_max_fen=cart.limits.points_max_fen,
             pass_cover_fen=cart.limits.pass_cover_fen,
             plan=plan,
+            member_tenders_locked=(
+                cart.member is not None and member_tenders_locked(s, cart.member, cart.card)
+            ),
         )
 
 
@@ -320,6 +354,7 @@ def sell_in_tx(uc: UseCase, actor: Actor, request: SaleRequest) -> SaleResult | 
     today = ctx.business_day()
     cart = price_cart(s, uc.rules, request, today)
     plan = plan_tenders(cart.priced.total_fen, request.tenders, cart.limits)
+    _check_member_tenders(s, cart, {t.tender for t in plan.tenders if t.amount_fen})
     member, card = cart.member, cart.card
     sv_amount = plan.amount("stored_value")
     if sv_amount:
@@ -331,11 +366,16 @@ def sell_in_tx(uc: UseCase, actor: Actor, request: SaleRequest) -> SaleResult | 
     sale_id = new_id()
     first = is_first_purchase(uc, member) if member else False
     priced = cart.priced
+    # What each tender paid goes into the sealed entry too: cash, bank card, WeChat and Alipay
+    # move no balance, so without it their amounts would live only in the sale tables.
+    paid: dict[str, int] = {}
+    for t in plan.tenders:
+        paid[t.tender] = paid.get(t.tender, 0) + t.amount_fen
     purchase = uc.ledger.append(
         EntryKind.PURCHASE,
         member_id=member.id if member else None,
         amount_fen=priced.total_fen,
-        payload={"receipt_no": receipt_no, "sale_id": sale_id},
+        payload={"receipt_no": receipt_no, "sale_id": sale_id, "tenders": paid},
     )
     related = purchase.entry_id
     tender_entries: dict[str, str] = {}

@@ -51,6 +51,7 @@ from pos_app.services.audit import record
 from pos_app.services.auth import Actor, Approval, authorize
 from pos_app.services.context import StoreContext
 from pos_app.services.lookup import card_by_no, member_by_no, member_of_card
+from pos_app.services.member_tender_lock import refuse_if_locked
 from pos_app.services.points_book import as_domain, expire_due, member_lots, take_points
 from pos_app.services.use_case import UseCase, use_case
 
@@ -454,11 +455,10 @@ def exchange_points_for_coupon(
             raise InvalidInput(
                 f"「{template.name}」不能用积分兑换", f"{template.name} cannot be had for points"
             )
-        member = (
-            member_of_card(s, card_by_no(s, card_no))
-            if card_no
-            else member_by_no(s, member_no or "")
-        )
+        card = card_by_no(s, card_no) if card_no else None
+        member = member_of_card(s, card) if card else member_by_no(s, member_no or "")
+        # Points are the member's value: a card locked by wrong PINs spends none of them.
+        refuse_if_locked(s, member, card)
         _check_can_issue(s, template, member, 1)
         expire_due(uc, member)
         allocations = allocate_for_redemption(

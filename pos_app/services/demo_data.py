@@ -27,15 +27,18 @@ from pos_app.domain.card_lifecycle import CardState
 from pos_app.domain.errors import DomainError, InvalidInput
 from pos_app.domain.members import normalize_mobile
 from pos_app.domain.permissions import Permission
+from pos_app.domain.sale_request import LineRequest, SaleRequest, TenderRequest
 from pos_app.services import cards as card_svc
+from pos_app.services import checkout as checkout_svc
 from pos_app.services import members as member_svc
 from pos_app.services import points as points_svc
 from pos_app.services import stored_value as sv_svc
 from pos_app.services.auth import Actor, authorize
 from pos_app.services.context import StoreContext
-from pos_app.services.demo_sales import fill_demo_sales
+from pos_app.services.demo_sales import fill_demo_sales, prepare_demo_till
 from pos_app.services.rules import load_rules
 from pos_app.services.rules_store import current_rules
+from pos_app.services.sale_refund import refund_sale
 
 Progress = Callable[[int, int], None]
 
@@ -46,6 +49,7 @@ TOPUP_AMOUNTS_YUAN = (100, 200, 300, 500, 500, 500, 800, 1000, 1000, 2000, 3000)
 TENDERS = ("cash", "wechat", "wechat", "alipay", "alipay", "bank")
 PARTICIPATION_REASONS = ("参加店庆活动", "填写满意度问卷", "参加会员日沙龙", "新品试用反馈")
 REDEEM_REASONS = ("兑换礼品：保温杯", "兑换礼品：帆布袋", "兑换优惠券")
+GOLD_SKU = "W001"  # 飞天茅台 ¥1499: one receipt ≥ ¥999 makes a 金卡 member
 
 
 @dataclass
@@ -67,6 +71,7 @@ class DemoSummary:
     redemptions: int = 0
     sales: int = 0
     coupons: int = 0
+    tier_downgrades: int = 0  # a refund took back what a tier rested on
     sample_cards: list[str] = field(default_factory=list)
 
 
@@ -87,6 +92,17 @@ class _DemoMember:
     member_no: str
     cards: list[_DemoCard]
     points: int = 0
+
+
+@dataclass
+class _DemoPurchase:
+    """A member's sale at the till, kept for a return later."""
+
+    receipt_no: str
+    member: _DemoMember
+    card: _DemoCard
+    paid_by_card: bool
+    keep: bool  # the sale that made the demo's gold member: never returned
 
 
 def fill_demo_store(
@@ -130,10 +146,10 @@ class _Filler:
         self.members: list[_DemoMember] = []
         self.stock: list[str] = []
         self.taken_cards: set[str] = set()
-        self.receipt_seq = 0
-        self.sv_payments: list[tuple[str, _DemoCard]] = []  # (entry id, card that paid)
-        self.purchases: list[str] = []
-        self.topups: list[tuple[str, _DemoCard]] = []
+        self.purchases: list[_DemoPurchase] = []
+        self.goods: dict[str, int] = {}  # everyday goods and their prices, for baskets
+        # (top-up entry id, card, member, whether to keep it: the demo's first silver member)
+        self.topups: list[tuple[str, _DemoCard, _DemoMember, bool]] = []
         self.pins_left = min(MAX_PINS, max(1, count // 10))
         self.total_steps = count + 2
 
@@ -142,6 +158,8 @@ class _Filler:
     def run(self) -> DemoSummary:
         mobiles = self._unique_mobiles(self.count)
         self._import_stock(max(10, self.count // 10))
+        # Members buy at the till, like everyone else: points and tiers come from receipts.
+        self.goods = prepare_demo_till(self.ctx, self.actor)
         self._step(1)
         for i, mobile in enumerate(mobiles):
             self._one_member(i, mobile)
@@ -181,15 +199,18 @@ class _Filler:
         # Stored value: the first member reaches 银卡 by topping up ¥1000 (充1000送150).
         topups = 1 if i == 0 else rng.choice((0, 0, 1, 1, 1, 2))
         for n in range(topups):
-            yuan = 1000 if i == 0 and n == 0 else rng.choice(TOPUP_AMOUNTS_YUAN)
-            self._top_up(card, yuan * 100)
+            first = i == 0 and n == 0
+            yuan = 1000 if first else rng.choice(TOPUP_AMOUNTS_YUAN)
+            self._top_up(member, card, yuan * 100, keep=first)
 
-        # Purchases, paid with the card when it holds enough; the second member buys ¥1299
-        # in one receipt, which lifts them to 金卡.
+        # Purchases at the till, paid with the card when it holds enough; the second member
+        # buys a bottle of 茅台 (¥1499) on one receipt, which lifts them to 金卡.
         buys = 1 if i == 1 else rng.choice((0, 1, 1, 2, 2, 3, 4))
         for n in range(buys):
-            amount = 129_900 if i == 1 and n == 0 else self._purchase_amount()
-            self._purchase(member, card, amount)
+            if i == 1 and n == 0:
+                self._purchase(member, card, (LineRequest(GOLD_SKU),), keep=True)
+            else:
+                self._purchase(member, card, self._basket(self._purchase_amount()))
 
         if rng.random() < 0.05:
             self._participation(member)
@@ -227,7 +248,9 @@ class _Filler:
         self.summary.cards += 1
         return _DemoCard(card_no, pin)
 
-    def _top_up(self, card: _DemoCard, amount_fen: int) -> None:
+    def _top_up(
+        self, member: _DemoMember, card: _DemoCard, amount_fen: int, keep: bool = False
+    ) -> None:
         result = sv_svc.top_up(
             self.ctx, self.actor, card.card_no, amount_fen, tender=self.rng.choice(TENDERS)
         )
@@ -235,27 +258,64 @@ class _Filler:
         card.bonus_fen += result.bonus_fen
         self.summary.topups += 1
         self.summary.tier_upgrades += result.new_tier is not None
-        self.topups.append((result.entry_id, card))
+        self.topups.append((result.entry_id, card, member, keep))
 
-    def _purchase(self, member: _DemoMember, card: _DemoCard, amount_fen: int) -> None:
-        self.receipt_seq += 1
-        receipt = f"DEMO{self.receipt_seq:06d}"
-        # Pay by card when it holds enough (PIN cards only now and then: each check is slow).
-        if card.stored_fen >= amount_fen and (card.pin is None or self.rng.random() < 0.3):
-            paid = sv_svc.pay_with_stored_value(
-                self.ctx, self.actor, card.card_no, amount_fen, pin=card.pin, reference=receipt
-            )
-            card.principal_fen -= paid.from_principal_fen
-            card.bonus_fen -= paid.from_bonus_fen
+    def _basket(self, amount_fen: int) -> tuple[LineRequest, ...]:
+        """A few everyday goods adding up to about `amount_fen` at list prices."""
+        rng = self.rng
+        picks: dict[str, int] = {}
+        left = amount_fen
+        while left > 0 and len(picks) < 8:
+            sku = rng.choice(sorted(self.goods))
+            price = self.goods[sku]
+            qty = max(1, min(left // price, rng.randint(1, 6)))
+            picks[sku] = picks.get(sku, 0) + qty
+            left -= qty * price
+        if left > 0:  # a big basket: the dearest item makes up the rest
+            sku = max(self.goods, key=lambda code: self.goods[code])
+            picks[sku] = picks.get(sku, 0) - (-left // self.goods[sku])
+        return tuple(LineRequest(sku, qty) for sku, qty in picks.items())
+
+    def _purchase(
+        self,
+        member: _DemoMember,
+        card: _DemoCard,
+        lines: tuple[LineRequest, ...],
+        keep: bool = False,
+    ) -> None:
+        """A member's sale at the till: stored value first when the card holds some (PIN
+        cards only now and then: each PIN check is slow), the rest in cash or by phone."""
+        by_card = card.stored_fen > 0 and (card.pin is None or self.rng.random() < 0.3)
+        other = TenderRequest(self.rng.choice(TENDERS))
+        tenders = (TenderRequest("stored_value"), other) if by_card else (other,)
+        request = SaleRequest(lines, tenders, card_no=card.card_no, pin=card.pin)
+        try:
+            result = checkout_svc.sell(self.ctx, self.actor, request)
+        except DomainError:  # e.g. the member's daily stored-value limit: pay otherwise
+            by_card = False
+            request = SaleRequest(lines, (other,), card_no=card.card_no)
+            result = checkout_svc.sell(self.ctx, self.actor, request)
+        shown = result.receipt.member
+        assert shown is not None
+        by_card = by_card and any(t.tender == "stored_value" for t in result.receipt.tenders)
+        if by_card:
+            self._card_balance(card, shown.principal_fen, shown.bonus_fen)
             self.summary.payments += 1
-            self.sv_payments.append((paid.entry_id, card))
-        result = points_svc.record_purchase(
-            self.ctx, self.actor, amount_fen=amount_fen, card_no=card.card_no, receipt_no=receipt
-        )
-        member.points = result.points_balance
+        member.points = shown.points_balance
         self.summary.purchases += 1
-        self.summary.tier_upgrades += result.tier_changed
-        self.purchases.append(result.purchase_entry_id)
+        self.summary.tier_upgrades += shown.tier_upgraded_to is not None
+        self.purchases.append(_DemoPurchase(result.receipt_no, member, card, by_card, keep))
+
+    @staticmethod
+    def _card_balance(card: _DemoCard, principal: int | None, bonus: int | None) -> None:
+        card.principal_fen = principal or 0
+        card.bonus_fen = bonus or 0
+
+    def _tier(self, member: _DemoMember) -> str:
+        with read_session(self.ctx.engine) as s:
+            return str(
+                s.scalar(select(Member.tier_code).where(Member.member_no == member.member_no))
+            )
 
     def _participation(self, member: _DemoMember) -> None:
         result = points_svc.give_participation_points(
@@ -280,20 +340,25 @@ class _Filler:
         self.summary.redemptions += 1
 
     def _refunds(self) -> None:
-        """A returned purchase, a refunded card payment and a refunded top-up, when possible."""
-        if self.purchases:
-            points_svc.refund_purchase(self.ctx, self.actor, self.rng.choice(self.purchases))
-            self.summary.refunds += 1
-        if self.sv_payments:
-            entry_id, paid_by = self.rng.choice(self.sv_payments)
-            try:
-                back = sv_svc.refund_stored_value_payment(self.ctx, self.actor, entry_id)
-                paid_by.principal_fen += back.returned.principal  # keep the story's books right
-                paid_by.bonus_fen += back.returned.bonus
-                self.summary.refunds += 1
-            except DomainError:  # the card was since replaced or blocked: leave it
-                pass
-        for entry_id, card in reversed(self.topups):
+        """A returned member sale and a refunded top-up, when possible. Either may take back
+        the tier it earned."""
+        returnable = [p for p in self.purchases if not p.keep]
+        if returnable:
+            sale = self.rng.choice(returnable)
+            before = self._tier(sale.member)
+            back = refund_sale(self.ctx, self.actor, sale.receipt_no)
+            shown = back.receipt.member
+            if sale.paid_by_card and shown is not None:
+                self._card_balance(sale.card, shown.principal_fen, shown.bonus_fen)
+            if shown is not None:
+                sale.member.points = shown.points_balance
+            # The return, and the stored value it gave back (its own entry).
+            self.summary.refunds += 1 + sale.paid_by_card
+            self.summary.tier_downgrades += self._tier(sale.member) != before
+        for entry_id, card, member, keep in reversed(self.topups):
+            if keep:
+                continue
+            before = self._tier(member)
             try:
                 result = sv_svc.refund_top_up(self.ctx, self.actor, entry_id)
             except DomainError:  # its principal was spent already: try an earlier one
@@ -301,6 +366,7 @@ class _Filler:
             card.principal_fen -= result.returned.principal
             card.bonus_fen -= result.returned.bonus
             self.summary.refunds += 1
+            self.summary.tier_downgrades += result.balance.tier != before
             break
 
     def _lost_and_replaced(self) -> None:

@@ -85,15 +85,9 @@ class DemoSales:
     coupon_codes: dict[str, str] = field(default_factory=dict)  # card → an unused coupon
 
 
-def fill_demo_sales(
-    ctx: StoreContext,
-    actor: Actor,
-    member_cards: list[tuple[str, str]],
-    rng: random.Random,
-    sales: int = 40,
-) -> DemoSales:
-    """`member_cards`: (member number, card number) of active demo cards without a PIN."""
-    out = DemoSales()
+def prepare_demo_till(ctx: StoreContext, actor: Actor) -> dict[str, int]:
+    """The demo catalogue, the coupon templates and an open shift, each only if missing;
+    returns the price (fen) of each of the demo's everyday goods."""
     with read_session(ctx.engine) as s:
         has_products = (s.scalar(select(func.count()).select_from(Product)) or 0) > 0
     if not has_products:
@@ -104,6 +98,21 @@ def fill_demo_sales(
             coupons.add_template(ctx, actor, spec)
     if shifts.current_shift(ctx, actor) is None:
         shifts.open_shift(ctx, actor, 50_000)
+    with read_session(ctx.engine) as s:
+        rows = s.execute(select(Product.sku, Product.price_fen).where(Product.sku.in_(GOODS)))
+        return {sku: price for sku, price in rows}
+
+
+def fill_demo_sales(
+    ctx: StoreContext,
+    actor: Actor,
+    member_cards: list[tuple[str, str]],
+    rng: random.Random,
+    sales: int = 40,
+) -> DemoSales:
+    """`member_cards`: (member number, card number) of active demo cards without a PIN."""
+    out = DemoSales()
+    prepare_demo_till(ctx, actor)
     for member_no, card_no in member_cards[:10]:
         (coupon,) = coupons.issue_coupons(ctx, actor, "VEG20-8", member_no)
         out.coupon_codes[card_no] = coupon.code

@@ -91,8 +91,13 @@ class MemberPanel:
         return self.presented_card_no is None or self.card_can_pay
 
     def tier_text(self, lang: str = "zh") -> str:
-        """The tier's name in the given language."""
-        return self.tier_name_en if lang.startswith("en") else self.member.tier_name
+        """The tier's name in the given language, and the date a manager held it until."""
+        en = lang.startswith("en")
+        name = self.tier_name_en if en else self.member.tier_name
+        until = self.member.tier_locked_until
+        if until and until >= self.business_day:
+            return f"{name} (held until {until})" if en else f"{name}（保级至 {until}）"
+        return name
 
     def has_alert(self, code: str) -> bool:
         """Whether an alert with this code is raised (birthday, card_lost, dormant, ...)."""
@@ -195,9 +200,9 @@ def _card_alerts(card: CardView | None, presented: bool) -> list[Alert]:
             Alert(
                 "pin_locked",
                 DANGER,
-                f"卡 {masked} 密码连续输错已锁定：储值付款需店长重置密码",
-                f"Card {masked}: PIN locked after wrong tries; a manager must reset it "
-                "before stored value can pay",
+                f"卡 {masked} 密码连续输错已锁定：储值、积分、次卡和会员券都不能用，需店长重置密码",
+                f"Card {masked}: PIN locked after wrong tries; stored value, points, service "
+                "cards and member coupons wait until a manager resets it",
             )
         )
     return alerts

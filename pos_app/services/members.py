@@ -66,6 +66,7 @@ class MemberView:
     registered_at: str
     referrer_no: str | None
     cards: tuple[CardView, ...] = field(default=())
+    tier_locked_until: str | None = None  # a manager's manual tier held through this day
 
 
 def card_view(card: Card) -> CardView:
@@ -102,6 +103,7 @@ def member_view(session: Session, member: Member, role: Role, tier_name: str) ->
         registered_at=member.created_at,
         referrer_no=referrer_no,
         cards=tuple(card_view(c) for c in cards),
+        tier_locked_until=member.tier_locked_until,
     )
 
 
@@ -302,7 +304,7 @@ _MEMBER_AND_CARDS = """
 SELECT m.member_no, m.name, m.mobile, m.gender, m.birthday, m.email, m.tier_code,
        m.points_balance, m.created_at, r.member_no,
        c.card_no, c.media, c.state, c.principal_fen, c.bonus_fen, c.pin_hash IS NOT NULL,
-       c.pin_failures
+       c.pin_failures, m.tier_locked_until
 """
 _BY_CARD = (
     _MEMBER_AND_CARDS
@@ -391,4 +393,5 @@ def _lookup(ctx: StoreContext, actor: Actor, sql: str, key: str) -> MemberView |
             for r in rows
             if r[10] is not None
         ),
+        tier_locked_until=first[17],
     )

@@ -1,5 +1,9 @@
 """Points (积分) and purchases: earn on a purchase (with tier upgrade and the referral reward),
-reverse on refund, redeem, participation points, manual adjustment, expiry."""
+reverse on refund, redeem, participation points, manual adjustment, expiry.
+
+Points and tier credit come from a recorded till sale (checkout), a walk-in receipt credited
+to a member afterwards (`receipt_claims`), or a purchase a manager credits by hand with a
+reason, up to a cap (`record_manual_purchase`) — never from an amount typed in alone."""
 
 from __future__ import annotations
 
@@ -7,17 +11,22 @@ import json
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from db.models import LedgerEntry, Member, PointLot
+from db.models import Card, LedgerEntry, Member, PointLot
+from pos_app.domain.card_lifecycle import CardState, check_can_pay, mask_card_no
 from pos_app.domain.control_chars import refuse_control_chars
 from pos_app.domain.entry_kinds import EntryKind
-from pos_app.domain.errors import InsufficientBalance, InvalidInput
+from pos_app.domain.errors import InsufficientBalance, InvalidInput, LimitExceeded
+from pos_app.domain.money import format_fen
 from pos_app.domain.permissions import Permission
 from pos_app.domain.points import allocate, allocate_for_redemption, earned_points
 from pos_app.domain.tiers import Activity
+from pos_app.services.audit import record as audit
 from pos_app.services.auth import Actor, Approval
 from pos_app.services.context import StoreContext
 from pos_app.services.lookup import card_by_no, member_by_no, member_of_card
+from pos_app.services.member_tender_lock import refuse_if_locked
 from pos_app.services.points_book import (
     add_lot,
     as_domain,
@@ -26,7 +35,13 @@ from pos_app.services.points_book import (
     reverse_points,
     take_points,
 )
-from pos_app.services.tiers import spend_in_window, upgrade_if_qualified, window_start
+from pos_app.services.tiers import (
+    qualified_level,
+    settle_tier_after_refund,
+    spend_in_window,
+    upgrade_if_qualified,
+    window_start,
+)
 from pos_app.services.use_case import UseCase, use_case
 
 
@@ -43,11 +58,14 @@ def _result(member: Member, delta: int, entry_id: str | None) -> PointsResult:
     return PointsResult(member.member_no, delta, member.points_balance, entry_id, member.tier_code)
 
 
-def _member(uc: UseCase, member_no: str | None, card_no: str | None) -> Member:
+def _member(uc: UseCase, member_no: str | None, card_no: str | None) -> tuple[Member, Card | None]:
+    """The member named by a card (which must be active) or by member number."""
     if card_no:
-        return member_of_card(uc.session, card_by_no(uc.session, card_no))
+        card = card_by_no(uc.session, card_no)
+        check_can_pay(mask_card_no(card.card_no), CardState(card.state))
+        return member_of_card(uc.session, card), card
     if member_no:
-        return member_by_no(uc.session, member_no)
+        return member_by_no(uc.session, member_no), None
     raise InvalidInput("请给出会员号或卡号", "Give a member number or a card number")
 
 
@@ -61,37 +79,74 @@ class PurchaseResult:
     referrer_rewarded: str | None
 
 
-def record_purchase(
+def record_manual_purchase(
     ctx: StoreContext,
     actor: Actor,
     *,
     amount_fen: int,
+    reason: str,
     eligible_fen: int | None = None,
     member_no: str | None = None,
     card_no: str | None = None,
-    receipt_no: str | None = None,
-    multiplier_permille: int = 1000,
+    approval: Approval | None = None,
 ) -> PurchaseResult:
-    """A member's purchase: points at base rate × tier multiplier × `multiplier_permille`
-    (campaigns), a tier upgrade by single purchase or cumulative spend, and on the member's
-    first purchase the referral points — to the direct referrer only, never further up."""
+    """A purchase credited with no till receipt (a sale from before the till, a receipt past
+    the claim window): points and tier credit as for a sale. Points and tiers are money to a
+    member, so this needs a manager (a cashier brings an approval), a reason, and an amount
+    within the rules' cap (`points.manual_purchase_max`; 0 = never). A receipt of this till
+    is credited with `receipt_claims.claim_receipt_points` instead, from its own lines."""
     if amount_fen <= 0:
         raise InvalidInput("消费金额必须大于零", "The purchase amount must be above zero")
     eligible = amount_fen if eligible_fen is None else eligible_fen
     if not 0 <= eligible <= amount_fen:
         raise InvalidInput("积分金额不能超过消费金额", "The eligible amount exceeds the purchase")
-    with use_case(ctx, actor, Permission.PURCHASE_RECORD, target=receipt_no) as uc:
-        member = _member(uc, member_no, card_no)
+    why = refuse_control_chars(reason.strip(), "补录原因", "reason")
+    if not why:
+        raise InvalidInput("请填写补录原因", "Give a reason for crediting a purchase by hand")
+    target = member_no or (mask_card_no(card_no) if card_no else None)
+    with use_case(ctx, actor, Permission.PURCHASE_MANUAL, approval, target=target) as uc:
+        cap = uc.rules.points.manual_purchase_max_fen
+        if cap <= 0:
+            raise LimitExceeded(
+                "规则不允许无小票补录消费：请用小票补积分（pos-app purchase --receipt）",
+                "The rules allow no purchase without a receipt: credit a receipt instead "
+                "(pos-app purchase --receipt)",
+            )
+        if amount_fen > cap:
+            raise LimitExceeded(
+                f"无小票补录最多 {format_fen(cap)}",
+                f"A purchase without a receipt is at most {format_fen(cap)}",
+            )
+        member, _ = _member(uc, member_no, card_no)
         first = is_first_purchase(uc, member)
         purchase = uc.ledger.append(
             EntryKind.PURCHASE,
             member_id=member.id,
             amount_fen=amount_fen,
-            payload={"receipt_no": receipt_no, "eligible_fen": eligible},
+            payload={"manual": True, "reason": why, "eligible_fen": eligible},
         )
-        return earn_for_purchase(
-            uc, member, purchase.entry_id, amount_fen, {multiplier_permille: eligible}, first
+        result = earn_for_purchase(
+            uc, member, purchase.entry_id, amount_fen, {1000: eligible}, first
         )
+        audit(
+            uc.session,
+            uc.now_iso,
+            actor.operator_id,
+            "purchase.manual",
+            target=member.member_no,
+            detail={"amount_fen": amount_fen, "reason": why, "approved_by": uc.approver_id},
+        )
+        return result
+
+
+def purchase_claim(session: Session, sale_entry_id: str) -> LedgerEntry | None:
+    """The member's credit (补积分) for a walk-in sale, by the sale's `purchase` entry: a
+    `purchase` entry of its own that points back at the sale's."""
+    return session.scalars(
+        select(LedgerEntry).where(
+            LedgerEntry.related_entry_id == sale_entry_id, LedgerEntry.kind == EntryKind.PURCHASE
+        )
+    ).first()
 
 
 def is_first_purchase(uc: UseCase, member: Member) -> bool:
@@ -167,8 +222,9 @@ def earn_for_purchase(
 def refund_purchase(
     ctx: StoreContext, actor: Actor, purchase_entry_id: str, approval: Approval | None = None
 ) -> PointsResult:
-    """A refunded purchase: its spend leaves the tier window, its points are taken back
-    (a negative balance if they were already spent). The tier is not lowered mid-year."""
+    """A refunded purchase credited without a till receipt: its spend leaves the tier window,
+    its points are taken back (a negative balance if they were already spent), and a tier
+    that rested on it is lowered to what the member's remaining activity earns."""
     with use_case(ctx, actor, Permission.PURCHASE_REFUND, approval, target=purchase_entry_id) as uc:
         s = uc.session
         purchase = s.get(LedgerEntry, purchase_entry_id)
@@ -176,9 +232,11 @@ def refund_purchase(
             raise InvalidInput(
                 f"找不到这笔消费：{purchase_entry_id}", f"No such purchase: {purchase_entry_id}"
             )
-        receipt = json.loads(purchase.payload or "{}").get("receipt_no")
-        if "sale_id" in json.loads(purchase.payload or "{}"):
-            # A till sale also moved stock, tenders and coupons: only a return undoes it all.
+        payload = json.loads(purchase.payload or "{}")
+        receipt = payload.get("receipt_no")
+        if "sale_id" in payload or "claim_of" in payload:
+            # A till sale also moved stock, tenders and coupons: only a return undoes it all
+            # (and a return of a credited receipt takes the member's credit back with it).
             raise InvalidInput(
                 f"这笔消费是收银小票 {receipt}，请用退货（pos-app refund {receipt}）",
                 f"This purchase is till receipt {receipt}: use a return (pos-app refund {receipt})",
@@ -192,6 +250,7 @@ def refund_purchase(
             raise InvalidInput("这笔消费已经退过了", "This purchase was already refunded")
         member = s.get(Member, purchase.member_id)
         assert member is not None
+        qualified = qualified_level(uc, member)
         refund = uc.ledger.append(
             EntryKind.PURCHASE_REFUNDED,
             member_id=member.id,
@@ -207,6 +266,7 @@ def refund_purchase(
         ).first()
         if earned is not None and earned.points_delta > 0:
             reverse_points(uc, member, earned.points_delta, earned.entry_id, refund.entry_id)
+        settle_tier_after_refund(uc, member, qualified, refund.entry_id)
         return _result(member, -(earned.points_delta if earned else 0), refund.entry_id)
 
 
@@ -220,12 +280,13 @@ def redeem_points(
     card_no: str | None = None,
 ) -> PointsResult:
     """Spend points, oldest lots first (expired lots are cleared first); refused while the
-    balance is negative or short."""
+    balance is negative or short, and while the card's PIN lock holds."""
     if points <= 0:
         raise InvalidInput("积分数量必须大于零", "Points must be above zero")
     refuse_control_chars(reason, "原因", "reason")
     with use_case(ctx, actor, Permission.POINTS_REDEEM) as uc:
-        member = _member(uc, member_no, card_no)
+        member, card = _member(uc, member_no, card_no)
+        refuse_if_locked(uc.session, member, card)
         expire_due(uc, member)
         allocations = allocate_for_redemption(
             as_domain(member_lots(uc, member.id)), member.points_debt, points

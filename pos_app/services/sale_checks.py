@@ -21,7 +21,10 @@ SELECT s.id, s.receipt_no, s.kind, s.member_id, s.gross_fen, s.discount_fen, s.r
        s.total_fen, e.entry_id, e.kind, e.amount_fen, e.member_id, e.payload,
        (SELECT coalesce(sum(t.amount_fen), 0) FROM sale_tender t WHERE t.sale_id = s.id),
        (SELECT coalesce(sum(l.net_fen), 0) FROM sale_line l WHERE l.sale_id = s.id),
-       (SELECT coalesce(sum(l.gross_fen), 0) FROM sale_line l WHERE l.sale_id = s.id)
+       (SELECT coalesce(sum(l.gross_fen), 0) FROM sale_line l WHERE l.sale_id = s.id),
+       (SELECT c.member_id FROM ledger_entry c
+         WHERE c.kind = 'purchase' AND c.related_entry_id =
+               (SELECT o.entry_id FROM sale o WHERE o.id = coalesce(s.original_sale_id, s.id)))
 FROM sale s LEFT JOIN ledger_entry e ON e.entry_id = s.entry_id
 """
 _TENDER_ENTRIES_SQL = """
@@ -53,7 +56,7 @@ def verify_sales(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     for row in conn.execute(_SALES_SQL):
         (sale_id, receipt_no, kind, member_id, gross, discount, rounding, total,
          entry_id, entry_kind, entry_amount, entry_member, payload_text,
-         tendered, lines_net, lines_gross) = row  # fmt: skip
+         tendered, lines_net, lines_gross, claimant) = row  # fmt: skip
         where = f"receipt {receipt_no}"
         if entry_id is None:
             problems.append((where, "its ledger entry is missing"))
@@ -67,7 +70,8 @@ def verify_sales(conn: sqlite3.Connection) -> list[tuple[str, str]]:
             problems.append(
                 (where, f"total is {total} fen but its ledger entry says {sign * entry_amount}")
             )
-        if entry_member != member_id:
+        # A walk-in receipt a member claimed afterwards (补积分) is returned on that member.
+        if entry_member != member_id and not (member_id is None and entry_member == claimant):
             problems.append((where, "the member differs from its ledger entry's"))
         if tendered != total:
             problems.append((where, f"tenders add up to {tendered} fen, the total is {total}"))

@@ -5,8 +5,10 @@ their share of coupons and 抹零), and undoes what the sale did, in proportion:
 back to the buckets it came from, points taken as a tender given back, points earned taken
 back, count-card uses given back, service cards sold revoked, and — once the whole sale is
 returned — coupons given back if their template says so. Money paid in cash, by bank card,
-WeChat or Alipay goes back the same way. Above the cashier's limit a manager approves, and
-the approver is recorded on every entry.
+WeChat or Alipay goes back the same way. Above the cashier's limit — for everything refunded
+on the receipt so far, and for the cashier's refunds in the shift if the rules set a limit —
+a manager approves, and the approver is recorded on every entry. A tier that rested on the
+sale is lowered to what the member's remaining activity earns.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from pos_app.services.auth import Actor, Approval, authorize
 from pos_app.services.catalogue import product_by_code
 from pos_app.services.checkout import SaleResult, sell_in_tx
 from pos_app.services.context import StoreContext
+from pos_app.services.points import purchase_claim
 from pos_app.services.points_book import add_lot, reverse_points
 from pos_app.services.sale_records import (
     SaleRows,
@@ -47,6 +50,7 @@ from pos_app.services.sale_records import (
 )
 from pos_app.services.shifts import open_shift_row
 from pos_app.services.stored_value import holder_card
+from pos_app.services.tiers import qualified_level, settle_tier_after_refund
 from pos_app.services.use_case import UseCase, use_case
 
 
@@ -171,11 +175,17 @@ def _refund_in_tx(
         == line.qty
         for line in orig_lines
     )
-    if total > uc.rules.checkout.refund_limit_fen:
+    if _over_cashier_limit(uc, actor, shift.id, refunded_before, total):
         # Above the cashier's limit: a manager approves on the spot, recorded on every entry.
         uc.approver_id = authorize(s, actor, Permission.SALE_OVER_LIMIT, approval)
         uc.ledger.approved_by_id = uc.approver_id
     member = s.get(Member, original.member_id) if original.member_id else None
+    # A walk-in receipt credited to a member afterwards (补积分): the return takes the
+    # member's credit back in proportion, as it would on a member's own sale.
+    claim = purchase_claim(s, original.entry_id) if member is None else None
+    if claim is not None:
+        member = s.get(Member, claim.member_id)
+    qualified = qualified_level(uc, member) if member is not None else None
     today = ctx.business_day()
     refund_no = next_receipt_no(s, ctx.store.code, today)
     refund_id = new_id()
@@ -183,7 +193,7 @@ def _refund_in_tx(
     assert purchase is not None
     refund_entry = uc.ledger.append(
         EntryKind.PURCHASE_REFUNDED,
-        member_id=original.member_id,
+        member_id=member.id if member is not None else None,
         amount_fen=total,
         related_entry_id=purchase.entry_id,
         payload={
@@ -227,7 +237,12 @@ def _refund_in_tx(
         )
     earned_back = 0
     if member is not None:
-        earned_back = _take_back_earned(uc, member, purchase, refunded_before, total, related)
+        credited, before = purchase, refunded_before
+        if claim is not None:
+            # The credit covered what was left of the receipt when it was claimed.
+            credited = claim
+            before -= int(_payload(claim).get("refunded_before_fen", 0))
+        earned_back = _take_back_earned(uc, member, credited, before, total, related)
     if everything_back:
         for entry in s.scalars(
             select(LedgerEntry).where(
@@ -237,6 +252,8 @@ def _refund_in_tx(
         ).all():
             coupon_svc.restore_in_tx(uc, _payload(entry)["coupon_id"], refund_no, related)
     _revoke_cards(uc, purchase.entry_id, returns, refund_no, related)
+    if member is not None and qualified is not None:
+        settle_tier_after_refund(uc, member, qualified, related)
 
     business_time = uc.now_iso
     sale_rows = [
@@ -356,6 +373,31 @@ def _refund_in_tx(
         ),
     )
     return SaleResult(refund_id, refund_no, document, -total, 0, -earned_back)
+
+
+def _over_cashier_limit(
+    uc: UseCase, actor: Actor, shift_id: str, refunded_before: int, amount: int
+) -> bool:
+    """Whether a manager must approve this refund: the cashier's limit holds for all that is
+    refunded on one receipt together (two small returns of one big receipt are one big
+    return), and, if the rules set one, for all the cashier refunded in the shift."""
+    checkout = uc.rules.checkout
+    if refunded_before + amount > checkout.refund_limit_fen:
+        return True
+    if checkout.shift_refund_limit_fen:
+        in_shift = -(
+            uc.session.scalar(
+                select(func.coalesce(func.sum(Sale.total_fen), 0)).where(
+                    Sale.shift_id == shift_id,
+                    Sale.kind == "refund",
+                    Sale.operator_id == actor.operator_id,
+                )
+            )
+            or 0
+        )
+        if in_shift + amount > checkout.shift_refund_limit_fen:
+            return True
+    return False
 
 
 def _give_back_uses(

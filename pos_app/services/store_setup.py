@@ -51,7 +51,8 @@ def _check_login(login: str) -> str:
     return login
 
 
-def _check_password(password: str) -> None:
+def check_new_password(password: str) -> None:
+    """The minimum a password must meet (at sign-up, a change or a reset)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
             f"密码至少 {MIN_PASSWORD_LENGTH} 位",
@@ -94,7 +95,7 @@ def init_store(
     store_name = _check_store_name(store_name)
     admin_name = refuse_control_chars(admin_name.strip(), "姓名", "name")
     login = _check_login(admin_login)
-    _check_password(admin_password)
+    check_new_password(admin_password)
     password_hash = hash_secret(admin_password)
     keys = None
     try:
@@ -161,7 +162,7 @@ def add_operator(
     if not name.strip():
         raise InvalidInput("姓名不能为空", "The name cannot be empty")
     refuse_control_chars(name, "姓名", "name")
-    _check_password(password)
+    check_new_password(password)
     with use_case(ctx, actor, Permission.OPERATOR_MANAGE, target=login) as uc:
         session = uc.session
         if session.scalars(select(Operator).where(Operator.login == login)).first():

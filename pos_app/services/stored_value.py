@@ -31,7 +31,7 @@ from pos_app.services.coupons import issue_for_topup
 from pos_app.services.credentials import verify_secret
 from pos_app.services.lookup import card_by_no, member_of_card
 from pos_app.services.rules_store import current_rules
-from pos_app.services.tiers import upgrade_if_qualified
+from pos_app.services.tiers import qualified_level, settle_tier_after_refund, upgrade_if_qualified
 from pos_app.services.use_case import UseCase, use_case
 
 TOPUP_TENDERS = ("cash", "bank", "wechat", "alipay")
@@ -348,12 +348,15 @@ def refund_stored_value_payment(
 def refund_top_up(
     ctx: StoreContext, actor: Actor, topup_entry_id: str, approval: Approval | None = None
 ) -> RefundResult:
-    """退充值: principal back less the top-up's bonus already spent; its unspent bonus withdrawn."""
+    """退充值: principal back less the top-up's bonus already spent; its unspent bonus withdrawn;
+    a tier the top-up earned is lowered to what the member's remaining activity earns."""
     with use_case(ctx, actor, Permission.TOPUP_REFUND, approval, target=topup_entry_id) as uc:
         s = uc.session
         original = _original(s, topup_entry_id, EntryKind.TOPUP)
         card = holder_card(s, original.card_id)
         check_can_pay(mask_card_no(card.card_no), CardState(card.state))
+        member = member_of_card(s, card)
+        qualified = qualified_level(uc, member)
         refund = refund_topup(
             Buckets(original.principal_delta, original.bonus_delta),
             card.principal_fen,
@@ -373,7 +376,7 @@ def refund_top_up(
         )
         card.principal_fen -= refund.taken.principal
         card.bonus_fen -= refund.taken.bonus
-        member = member_of_card(s, card)
+        settle_tier_after_refund(uc, member, qualified, entry.entry_id)
         tier = uc.rules.tiers.level(member.tier_code)
         return RefundResult(
             entry.entry_id, refund.taken, refund.cash_out_fen, _balance(card, member, tier.name)

@@ -432,7 +432,8 @@ _REMEMBERED = frozenset({EntryKind.SV_PAYMENT, EntryKind.CARD_REPLACED_OUT, Entr
 # The few payload fields the replay needs are picked out by SQLite (in C): `detail` is the
 # tier a member registered with or moved to, the points a lot paid towards debt, the PIN tries a
 # replacement card carries over, or a cancellation's fee; the whole payload comes along only
-# for entries that take points from lots (it lists them).
+# for entries that take points from lots (it lists them). The last column is the tier lock a
+# manual tier change set ('' when it set none, which clears an earlier lock).
 _REPLAY_SQL = """
 SELECT store_seq, entry_id, kind, member_id, card_id, principal_delta, bonus_delta,
        points_delta, amount_fen, related_entry_id,
@@ -444,6 +445,11 @@ SELECT store_seq, entry_id, kind, member_id, card_id, principal_delta, bonus_del
          WHEN points_delta > 0 THEN coalesce(json_extract(payload, '$.debt_paid'), 0)
          WHEN kind = 'card_replaced_in' THEN coalesce(json_extract(payload, '$.pin_failures'), 0)
          WHEN kind = 'card_cancelled' THEN coalesce(json_extract(payload, '$.fee_fen'), 0)
+       END,
+       CASE
+         WHEN kind = 'tier_changed' AND json_valid(payload)
+              AND json_extract(payload, '$.reason') = 'manual'
+         THEN coalesce(json_extract(payload, '$.locked_until'), '')
        END
 FROM ledger_entry
 WHERE store_id = ? AND store_seq <= ?
@@ -460,11 +466,12 @@ class _Card:
 
 
 class _Member:
-    __slots__ = ("points", "debt", "tier", "lots", "last_seq")
+    __slots__ = ("points", "debt", "tier", "tier_locked_until", "lots", "last_seq")
 
     def __init__(self) -> None:
         self.points = self.debt = self.last_seq = 0
         self.tier: str | None = None
+        self.tier_locked_until: str | None = None
         self.lots: dict[str, int] = {}
 
 
@@ -499,7 +506,9 @@ class _Replay:
         remembered = _REMEMBERED
         n = 0
         for row in conn.execute(_REPLAY_SQL, (store_id, last_seq)):
-            seq, entry_id, kind, member_id, card_id, p, b, pts, amount, related, lots, detail = row
+            seq, entry_id, kind, member_id, card_id, p, b, pts, amount, related, _, detail, lock = (
+                row
+            )
             n += 1
             if progress is not None and n % PROGRESS_EVERY == 0:
                 progress(n)
@@ -536,6 +545,8 @@ class _Replay:
             m.last_seq = seq
             if kind in tier_kinds:
                 m.tier = detail
+                if lock is not None:
+                    m.tier_locked_until = lock or None
             if pts:
                 self._points(m, row)
 
@@ -565,7 +576,7 @@ class _Replay:
     def _check_amounts(self, row: tuple[Any, ...]) -> None:
         """Each money entry must agree with itself and with the entry it reverses: a
         rewritten entry whose amount and balance change disagree is caught here."""
-        seq, entry_id, kind, _, _, p, b, _, amount, related, _, detail = row
+        seq, entry_id, kind, _, _, p, b, _, amount, related, _, detail, _ = row
         moves = self.moves
         ok = True
         if kind == EntryKind.TOPUP:
@@ -648,9 +659,10 @@ class _Replay:
         }
         report.members = 0
         rows = conn.execute(
-            "SELECT id, member_no, points_balance, points_debt, tier_code FROM member"
+            "SELECT id, member_no, points_balance, points_debt, tier_code, tier_locked_until "
+            "FROM member"
         )
-        for member_id, member_no, points, debt, tier in rows:
+        for member_id, member_no, points, debt, tier, locked_until in rows:
             report.members += 1
             r = members.get(member_id, empty)
             where = f"member {member_no}"
@@ -658,6 +670,7 @@ class _Replay:
                 ("points_balance", points, r.points),
                 ("points_debt", debt, r.debt),
                 ("tier_code", tier, r.tier),
+                ("tier_locked_until", locked_until, r.tier_locked_until),
             ):
                 if stored != recomputed:
                     report.add(

@@ -436,9 +436,7 @@ class MemberDeskScreen(QWidget):
             "gender": gender_text(member.gender) if member else "",
             "member_no": member.member_no if member else "",
             "birthday": (member.birthday or "") if member else "",
-            "tier": (details.tier_name_en if en and details else member.tier_name)
-            if member and details
-            else "",
+            "tier": self._tier_text(member, details, en) if member and details else "",
             "points": str(member.points) if member else "",
             "registered": self._local_time(member.registered_at) if member else "",
             "email": (member.email or "") if member else "",
@@ -448,6 +446,15 @@ class MemberDeskScreen(QWidget):
         self._fill_cards(member.cards if member else ())
         self._fill_wallet(details)
         self._update_buttons()
+
+    def _tier_text(self, member: MemberView, details: MemberDetails, en: bool) -> str:
+        """The tier's name, and the day a manager's change holds it until, if it does."""
+        name = details.tier_name_en if en else member.tier_name
+        until = member.tier_locked_until
+        today = self.session.ctx.business_day().isoformat()
+        if until and until >= today:
+            return fill(self.tr("%1 (held until %2)"), name, until)
+        return name
 
     def _local_time(self, moment_iso: str) -> str:
         moment = datetime.fromisoformat(moment_iso).astimezone(self.session.ctx.tz)

@@ -38,7 +38,8 @@ from hardware.printing.document import ENCODINGS, PAPER_WIDTHS, PrinterProfile
 from hardware.printing.jobs import JOB_STATE_TEXT, JobState, PrintJobInfo
 from hardware.printing.printer_test_page import printer_test_page
 from pos_app.device_settings import SETTINGS_FILE, DeviceSettings, settings_from_mapping
-from pos_app.domain.permissions import ROLE_RANK, Role
+from pos_app.domain.permissions import ROLE_RANK, Permission, Role, role_allows
+from pos_app.services.cash_drawer import record_drawer_failure, record_drawer_open
 from pos_app.services.store_check import StoreCheck, check_store
 from pos_app.services.store_setup import MAX_STORE_NAME_CHARS, StoreInfo, update_store_info
 from pos_app.settings_file import update_settings
@@ -46,6 +47,7 @@ from pos_app.ui.backup_box import BackupBox
 from pos_app.ui.device_hub import DeviceHub
 from pos_app.ui.error_text import describe_error
 from pos_app.ui.operations import ServiceOp
+from pos_app.ui.operators_dialog import OperatorsDialog, open_operators_dialog
 from pos_app.ui.till_session import TillSession
 from pos_app.ui.translations import LANGUAGES, fill
 
@@ -53,6 +55,7 @@ CARD_WAIT_SECONDS = 15
 PRINT_WAIT_SECONDS = 10.0
 DISPLAY_TEST = ("pos-app", "测试 TEST")
 SHOWN_PROBLEMS = 5
+DRAWER_TEST_REASON = "设置页测试钱箱 drawer test in Settings"  # kept in the audit trail
 TEST_PAGE_TITLE = printer_test_page(PrinterProfile()).title  # how its jobs are named
 FINAL_STATES = (JobState.PRINTED, JobState.FAILED, JobState.UNCERTAIN)
 OK_STYLE = "color: #1a7f37;"
@@ -182,6 +185,7 @@ class SettingsScreen(QWidget):
         super().__init__(parent)
         self.session = session
         self.card_dialog: CardTestDialog | None = None
+        self.operators_dialog: OperatorsDialog | None = None
         self._card_status: dict[str, DeviceStatus] = {}
         self._test_job: str | None = None
         self._jobs_seen: dict[str, PrintJobInfo] = {}  # the spooler's news may come first
@@ -198,6 +202,7 @@ class SettingsScreen(QWidget):
         title.setProperty("role", "title")
         layout.addWidget(title)
         layout.addWidget(self._make_store_box(content))
+        layout.addWidget(self._make_operators_box(content))
         layout.addWidget(self._make_devices_box(content))
         row = QHBoxLayout()
         row.addWidget(self._make_language_box(content), 1)
@@ -243,6 +248,29 @@ class SettingsScreen(QWidget):
         self.store_result.hide()
         layout.addWidget(self.store_result)
         return box
+
+    def _make_operators_box(self, parent: QWidget) -> QGroupBox:
+        box = QGroupBox(self.tr("Operators"), parent)
+        row = QHBoxLayout(box)
+        note = QLabel(
+            self.tr(
+                "Change your own password; admins also add, deactivate and reactivate "
+                "operators and set new passwords."
+            ),
+            box,
+        )
+        note.setProperty("role", "muted")
+        note.setWordWrap(True)
+        self.operators_button = QPushButton(self.tr("Operators and passwords…"), box)
+        self.operators_button.clicked.connect(self.open_operators)
+        self.operators_button.setMinimumWidth(170)
+        row.addWidget(note, 1)
+        row.addWidget(self.operators_button)
+        return box
+
+    def open_operators(self) -> None:
+        """The operators dialog: one's own password; the list for admins."""
+        self.operators_dialog = open_operators_dialog(self, self.session)
 
     def _make_devices_box(self, parent: QWidget) -> QGroupBox:
         box = QGroupBox(self.tr("Devices"), parent)
@@ -409,8 +437,12 @@ class SettingsScreen(QWidget):
             self.save_devices_button,
         ):
             widget.setEnabled(manager)
-        # Opening the drawer outside a sale is a manager's act (no-sale).
-        self.drawer_test_button.setEnabled(manager)
+        # Opening the drawer outside a sale (开钱箱) is allowed by the operator's role and
+        # recorded by the services before the drawer is kicked.
+        actor = self.session.actor
+        self.drawer_test_button.setEnabled(
+            actor is not None and role_allows(Role(actor.role), Permission.DRAWER_OPEN)
+        )
         if not admin:
             self.store_name_field.setToolTip(self.tr("Only an admin can change the store's name"))
 
@@ -558,14 +590,33 @@ class SettingsScreen(QWidget):
         _say(self.printer_status, text, OK_STYLE if ok else ERROR_STYLE)
 
     def test_drawer(self) -> None:
-        """Open the cash drawer now."""
+        """Open the cash drawer now: recorded first (who, why: 开钱箱), then kicked."""
         hub = self.session.devices
         if not hub.has_drawer:
             _say(self.drawer_status, self.tr("No cash drawer is set up"), ERROR_STYLE)
             return
-        ServiceOp(self, hub.kick_drawer, kind="io").success(
-            lambda _none: _say(self.drawer_status, self.tr("The drawer opened"), OK_STYLE)
-        ).failure(self._failed(self.drawer_status)).run()
+        ctx, actor = self.session.ctx, self.session.require_actor()
+        self.drawer_test_button.setEnabled(False)
+
+        def kick_failed(exc: BaseException) -> None:
+            # The trail said "opened": say that it did not (on the database worker).
+            ServiceOp(
+                self, lambda: record_drawer_failure(ctx, actor, DRAWER_TEST_REASON, str(exc))
+            ).failure(lambda _exc: None).run()
+            self._failed(self.drawer_status)(exc)
+
+        def kick() -> None:
+            ServiceOp(self, hub.kick_drawer, kind="io").success(
+                lambda _none: _say(self.drawer_status, self.tr("The drawer opened"), OK_STYLE)
+            ).failure(kick_failed).finally_(self._update_rights).run()
+
+        ServiceOp(self, lambda: record_drawer_open(ctx, actor, DRAWER_TEST_REASON)).success(
+            lambda _none: kick()
+        ).failure(self._drawer_refused).run()
+
+    def _drawer_refused(self, exc: BaseException) -> None:
+        self._failed(self.drawer_status)(exc)
+        self._update_rights()
 
     def test_display(self) -> None:
         """Show a test line on the pole display."""

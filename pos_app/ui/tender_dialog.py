@@ -8,7 +8,8 @@ For a member with stored value, stored value comes first, prefilled with what it
 whatever is left is prefilled as cash next. Bank card, WeChat Pay and Alipay take an optional
 reference. The services decide everything: the amounts shown here are only what the cashier
 entered; `checkout.sell` plans the tenders again, asks for the PIN (PinRequired), refuses a
-wrong one (WrongPin) and locks stored value after five (PinLocked).
+wrong one (WrongPin) and after five locks the member's tenders — stored value, points and
+service cards (PinLocked). A card locked already is shown as such when the dialog opens.
 
 Keys: F5 cash, F6 bank card, F7 WeChat Pay, F8 Alipay, F9 stored value, F10 points, F11 service
 card; F4 removes the selected (or last) tender; Enter adds / completes; Esc backs out.
@@ -73,6 +74,8 @@ def key_name(key: Qt.Key) -> str:
 
 
 WITH_REFERENCE = ("bank", "wechat", "alipay")
+# The member's own value: all locked together when wrong PINs locked the card.
+MEMBER_TENDERS = ("stored_value", "points", "count_card")
 BIG_STYLE = "font-size: 30pt; font-weight: bold;"
 CHANGE_STYLE = "font-size: 34pt; font-weight: bold; color: #1a7f37;"
 HUGE_CHANGE_STYLE = "font-size: 64pt; font-weight: bold; color: #1a7f37;"
@@ -134,7 +137,8 @@ class TenderDialog(QDialog):
         self.lines: list[TenderLine] = []
         self.current: str | None = None
         self.sale_result: SaleResult | None = None
-        self.stored_value_locked = False
+        # Wrong PINs locked the card (already, or during this payment): no member tender.
+        self.member_tenders_locked = quote.member_tenders_locked
         self._busy = False
         self._finished = False
         self.setWindowTitle(self.tr("Payment"))
@@ -178,6 +182,10 @@ class TenderDialog(QDialog):
         header.addWidget(title)
         header.addStretch(1)
         header.addWidget(self.member_label)
+        self.lock_label = QLabel(self._lock_text(), page)
+        self.lock_label.setWordWrap(True)
+        self.lock_label.setStyleSheet(ERROR_STYLE)
+        self.lock_label.setVisible(self.member_tenders_locked)
 
         self.total_label = QLabel(format_fen(self.total_fen), page)
         self.total_label.setStyleSheet(BIG_STYLE)
@@ -276,6 +284,7 @@ class TenderDialog(QDialog):
 
         layout = QVBoxLayout(page)
         layout.addLayout(header)
+        layout.addWidget(self.lock_label)
         layout.addLayout(figures)
         layout.addLayout(tender_row)
         layout.addLayout(entry)
@@ -397,11 +406,22 @@ class TenderDialog(QDialog):
 
     # -- the flow ----------------------------------------------------------------------------
 
+    def _lock_text(self) -> str:
+        return self.tr(
+            "The card is locked after wrong PINs: stored value, points and service cards "
+            "cannot pay until a manager resets the PIN. Take another tender."
+        )
+
+    def _member_tender_usable(self, tender: str) -> bool:
+        return tender in self.tender_buttons and not (
+            self.member_tenders_locked and tender in MEMBER_TENDERS
+        )
+
     def _start(self) -> None:
         # A service card the member holds pays for its own service lines first.
-        if "count_card" in self.tender_buttons:
+        if self._member_tender_usable("count_card"):
             self.lines.append(TenderLine("count_card", self._can_pay("count_card")))
-        if "stored_value" in self.tender_buttons and self._can_pay("stored_value") > 0:
+        if self._member_tender_usable("stored_value") and self._can_pay("stored_value") > 0:
             first = "stored_value"
         else:
             first = "cash"
@@ -509,8 +529,9 @@ class TenderDialog(QDialog):
         self.change_caption.setVisible(change > 0)
         covered = self.covered()
         for tender, button in self.tender_buttons.items():
-            locked = tender == "stored_value" and self.stored_value_locked
+            locked = tender in MEMBER_TENDERS and self.member_tenders_locked
             button.setEnabled(not covered and not locked and self._can_pay(tender) > 0)
+            button.setToolTip(self._lock_text() if locked else "")
         self.amount_field.setEnabled(not covered)
         self.reference_field.setEnabled(not covered)
         self.add_button.setEnabled(not covered)
@@ -583,7 +604,7 @@ class TenderDialog(QDialog):
     def _on_sell_failed(self, exc: BaseException) -> None:
         self._set_busy(False)
         if isinstance(exc, PinLocked):
-            self._lock_stored_value()
+            self._lock_member_tenders()
         elif isinstance(exc, PinRequired | WrongPin):
             self._ask_pin(exc.message(self.session.lang) if isinstance(exc, WrongPin) else "")
         else:
@@ -623,15 +644,17 @@ class TenderDialog(QDialog):
         self.stack.setCurrentIndex(self.PAY)
         self.complete_button.setFocus()
 
-    def _lock_stored_value(self) -> None:
-        """Five wrong PINs: stored value cannot pay today; the cashier takes another tender."""
-        self.stored_value_locked = True
+    def _lock_member_tenders(self) -> None:
+        """Five wrong PINs: stored value, points and service cards cannot pay today; the
+        cashier takes another tender."""
+        self.member_tenders_locked = True
         self.pin_pad.clear()
-        self.lines = [line for line in self.lines if line.tender != "stored_value"]
+        self.lines = [line for line in self.lines if line.tender not in MEMBER_TENDERS]
         self.stack.setCurrentIndex(self.PAY)
+        self.lock_label.show()
         self._refresh()
         self.select_tender("cash")
-        self._show_error(self.tr("Stored-value payment is locked; a manager must reset the PIN."))
+        self._show_error(self._lock_text())
 
     # -- keys and closing --------------------------------------------------------------------
 

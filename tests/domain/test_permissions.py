@@ -75,6 +75,7 @@ def test_privileged_actions():
         P.TOPUP_REFUND,
         P.STORED_VALUE_REFUND,
         P.PURCHASE_REFUND,
+        P.PURCHASE_MANUAL,
         P.POINTS_PARTICIPATION,
         P.TIER_CHANGE,
         P.SALE_OVER_LIMIT,

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
 
 from db.engine import read_session
-from db.models import AuditEvent, Card, LedgerEntry, Member, PointLot
+from db.models import AuditEvent, Card, LedgerEntry, Member, PointLot, Product, Sale
 from pos_app.domain.sale_request import LineRequest, SaleRequest, TenderRequest
-from pos_app.services import members, stored_value
+from pos_app.services import members, shifts, stored_value
+from pos_app.services.auth import Actor
 from pos_app.services.cards import issue_card
+from pos_app.services.catalogue import import_products
+from pos_app.services.checkout import sell
 from tests.conftest import EXAMPLE_RULES, StoreFixture, load_rules_text
 
 EXAMPLE_TEXT = EXAMPLE_RULES.read_text(encoding="utf-8")
@@ -131,3 +135,78 @@ def req(
         pin=pin,
         coupon_codes=tuple(coupons),
     )
+
+
+# Plain goods for buying exact amounts at the till: no member price, no discounts, so a
+# member pays the list price at every tier. X000 earns no points; X003 is for campaigns.
+TEST_GOODS = """\
+sku,barcodes,name,name_en,category,unit,kind,price,member_price,earns_points,takes_discounts,pass_services,pass_valid_days
+X100,,测试商品百元,Test item 100,测试,件,goods,100.00,,yes,no,,
+X001,,测试商品一元,Test item 1,测试,件,goods,1.00,,yes,no,,
+X000,,测试不积分,Test item without points,测试,件,goods,1.00,,no,no,,
+X003,,测试活动商品,Test campaign item,测试,件,goods,1.00,,yes,no,,
+"""
+
+
+@dataclass(frozen=True)
+class Bought:
+    """A sale made by `buy`, with what it did for the member."""
+
+    receipt_no: str
+    purchase_entry_id: str
+    total_fen: int
+    points_earned: int
+    points_balance: int | None
+    tier: str | None
+    tier_changed: bool
+
+
+def ensure_till(store: StoreFixture) -> None:
+    """The test goods in the catalogue and a shift open (the cashier's), as at a real till."""
+    with read_session(store.ctx.engine) as s:
+        has_goods = s.scalar(select(Product.id).where(Product.sku == "X001")) is not None
+    if not has_goods:
+        path = store.data_dir / "test-goods.csv"
+        path.write_text(TEST_GOODS, encoding="utf-8")
+        import_products(store.ctx, store.manager, path)
+    if shifts.current_shift(store.ctx, store.cashier) is None:
+        shifts.open_shift(store.ctx, store.cashier, 0)
+
+
+def buy(
+    store: StoreFixture,
+    yuan: int,
+    *,
+    member_no: str | None = None,
+    card_no: str | None = None,
+    sku: str = "X001",
+    actor: Actor | None = None,
+) -> Bought:
+    """A real sale of exactly `yuan` yuan at the till, paid in cash (X100s and X001s, or
+    `yuan` of another test item), for a member or a walk-in customer."""
+    ensure_till(store)
+    lines = [("X100", yuan // 100), ("X001", yuan % 100)] if sku == "X001" else [(sku, yuan)]
+    sale = sell(
+        store.ctx,
+        actor or store.cashier,
+        req(*[(code, qty) for code, qty in lines if qty], card=card_no, member_no=member_no),
+    )
+    with read_session(store.ctx.engine) as s:
+        row = s.get(Sale, sale.sale_id)
+        assert row is not None
+        member = s.get(Member, row.member_id) if row.member_id else None
+        entry_id = row.entry_id
+        balance = member.points_balance if member else None
+        tier = member.tier_code if member else None
+    upgraded = sale.receipt.member is not None and bool(sale.receipt.member.tier_upgraded_to)
+    return Bought(
+        sale.receipt_no, entry_id, sale.total_fen, sale.points_earned, balance, tier, upgraded
+    )
+
+
+def audit_rows(store: StoreFixture) -> list[AuditEvent]:
+    """The audit trail, oldest first."""
+    with read_session(store.ctx.engine) as s:
+        rows = list(s.scalars(select(AuditEvent).order_by(AuditEvent.id)))
+        s.expunge_all()
+        return rows

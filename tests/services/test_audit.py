@@ -7,8 +7,10 @@ import json
 import pytest
 
 from pos_app.domain.errors import AuthenticationFailed, PermissionDenied
-from pos_app.services import members
+from pos_app.domain.permissions import Role
+from pos_app.services import members, stored_value
 from pos_app.services.audit import list_audit
+from pos_app.services.auth import Actor
 from pos_app.services.rules import load_rules
 from pos_app.services.sign_in import sign_in
 from tests.conftest import PASSWORD, load_rules_text
@@ -89,3 +91,13 @@ def test_the_template_store_audited_its_own_set_up(store):
     assert actions[-1] == "store.init"
     assert actions.count("operator.add") == 2
     assert "rules.load" in actions
+
+
+def test_a_refusal_for_a_made_up_operator_is_audited_not_a_crash(store):
+    """An actor naming no operator (made up in code) is refused, and the refusal is kept."""
+    forged = Actor.sealed("00000000-0000-7000-8000-000000000000", "ghost", "鬼", Role.ADMIN)
+    with pytest.raises(AuthenticationFailed):
+        stored_value.top_up(store.ctx, forged, "88880001", 10_000)
+    (event,) = list_audit(store.ctx, store.manager, limit=1)
+    assert event.outcome == "refused" and event.operator_id is None
+    assert "00000000-0000-7000-8000-000000000000" in (event.detail or "")

@@ -16,11 +16,12 @@ from pos_app.domain.errors import (
     WrongPin,
 )
 from pos_app.domain.permissions import Permission
-from pos_app.services import cards, points, stored_value
+from pos_app.services import cards, stored_value
 from pos_app.services.members import show_member
 from pos_app.services.verify import verify_ledger
 from tests.services.support import (
     buckets,
+    buy,
     card_row,
     entries,
     last_entry,
@@ -219,7 +220,7 @@ def test_a_cancelled_card_is_dead(store):
 def test_replace_after_lost_keeps_every_balance_and_kills_the_old_card(store):
     pin = "246810"
     m = member_with_card(store, "88880001", pin=pin, topup_fen=50000)  # 500 + 50 bonus
-    points.record_purchase(store.ctx, store.cashier, member_no=m.member_no, amount_fen=12000)
+    buy(store, 120, member_no=m.member_no)
     stored_value.pay_with_stored_value(store.ctx, store.cashier, "88880001", 3000, pin=pin)
     assert buckets(store, "88880001") == (47000, 5000)
     cards.report_card_lost(store.ctx, store.cashier, "88880001")

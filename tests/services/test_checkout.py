@@ -13,6 +13,7 @@ from pos_app.domain.errors import (
     InsufficientBalance,
     InvalidInput,
     NotFound,
+    PinLocked,
     PinRequired,
     WrongPin,
 )
@@ -293,3 +294,96 @@ def test_voiding_a_line_above_the_limit_needs_a_manager_and_is_audited(shop):
         ("sale.void_line", "ok"),
         ("sale.cancelled", "ok"),
     ]
+
+
+# -- a PIN-locked card locks every member tender (issue 11) --------------------------------
+
+
+def _locked_member_with_points_pass_and_coupon(shop):
+    """A member with points, a car-wash card and a coupon in the wallet, whose card was then
+    locked by five wrong PINs."""
+    from pos_app.domain.permissions import Permission
+    from pos_app.services.points import give_participation_points
+
+    member = member_with_card(shop, CARD, pin="135790", topup_fen=50000)
+    give_participation_points(
+        shop.ctx,
+        shop.manager,
+        member.member_no,
+        3000,
+        "店庆",
+        shop.approval(Permission.POINTS_PARTICIPATION),
+    )
+    sell(
+        shop.ctx,
+        shop.cashier,
+        req(("C010", 1), card=CARD, pin="135790", pay=[("stored_value", None)]),
+    )
+    _manjian(shop)
+    (coupon,) = coupons.issue_coupons(shop.ctx, shop.cashier, "VEG20-8", member.member_no)
+    for _ in range(5):
+        with pytest.raises((WrongPin, PinLocked)):
+            sell(
+                shop.ctx,
+                shop.cashier,
+                req(("D001", 1), card=CARD, pin="000000", pay=[("stored_value", None)]),
+            )
+    return member, coupon.code
+
+
+def test_a_pin_locked_card_pays_with_no_member_tender(shop):
+    member, coupon = _locked_member_with_points_pass_and_coupon(shop)
+    points_before = member_row(shop, member.member_no).points_balance
+    before = count(shop, LedgerEntry)
+    refused = [
+        req(("H001", 1), card=CARD, pay=[("points", None), ("cash", None)]),
+        req(("SV01", 1), card=CARD, pay=[("count_card", None)]),
+        req(("V001", 4), card=CARD, coupons=[coupon], pay=[("cash", None)]),
+        req(("H001", 1), card=CARD, pin="135790", pay=[("stored_value", None)]),
+        # Found by number instead of the card: the lock still holds.
+        req(("H001", 1), member_no=member.member_no, pay=[("points", None), ("cash", None)]),
+    ]
+    for request in refused:
+        with pytest.raises(PinLocked, match="points, service cards and member coupons"):
+            sell(shop.ctx, shop.cashier, request)
+    with pytest.raises(PinLocked):
+        quote(shop.ctx, shop.cashier, refused[0])
+    assert count(shop, LedgerEntry) == before
+    assert member_row(shop, member.member_no).points_balance == points_before
+    # The till knows before it asks for payment, and the member still buys with cash.
+    assert quote(shop.ctx, shop.cashier, req(("H001", 1), card=CARD)).member_tenders_locked
+    cash = sell(shop.ctx, shop.cashier, req(("H001", 1), card=CARD, pay=[("cash", None)]))
+    assert cash.points_earned > 0
+    # A manager's PIN reset lifts the lock for all of them.
+    from pos_app.domain.permissions import Permission
+
+    cards.reset_pin(
+        shop.ctx, shop.cashier, CARD, "246802", approval=shop.approval(Permission.PIN_RESET)
+    )
+    paid = sell(shop.ctx, shop.cashier, refused[0])
+    assert {t.tender for t in paid.receipt.tenders} == {"points", "cash"}
+    assert verify_ledger(shop.ctx).ok
+
+
+def test_points_redeemed_or_exchanged_off_the_till_are_locked_too(shop):
+    from pos_app.services.points import redeem_points
+
+    member, _ = _locked_member_with_points_pass_and_coupon(shop)
+    with pytest.raises(PinLocked):
+        redeem_points(shop.ctx, shop.cashier, 100, "礼品", card_no=CARD)
+    with pytest.raises(PinLocked):
+        redeem_points(shop.ctx, shop.cashier, 100, "礼品", member_no=member.member_no)
+    coupons.add_template(
+        shop.ctx,
+        shop.manager,
+        TemplateSpec(
+            code="PTS5",
+            name="积分换5元",
+            kind="amount_off",
+            amount_off_fen=500,
+            points_cost=500,
+            valid_days=30,
+        ),
+    )
+    with pytest.raises(PinLocked):
+        coupons.exchange_points_for_coupon(shop.ctx, shop.cashier, "PTS5", card_no=CARD)

@@ -327,8 +327,8 @@ def test_points_exchange_by_card_takes_the_oldest_lots_first(store):
 def test_points_exchange_is_refused_while_the_balance_is_negative(store):
     add(store, VOUCHER111, points_cost=50)
     m = new_member(store)
-    bought = points.record_purchase(
-        store.ctx, store.cashier, member_no=m.member_no, amount_fen=10000
+    bought = points.record_manual_purchase(
+        store.ctx, store.manager, member_no=m.member_no, amount_fen=10000, reason="补录"
     )
     points.redeem_points(store.ctx, store.cashier, 100, "礼品", member_no=m.member_no)
     points.refund_purchase(store.ctx, store.manager, bought.purchase_entry_id)

@@ -13,7 +13,14 @@ from pos_app.domain.ledger_chain import GENESIS_HASH, HASHED_FIELDS, chain_hash
 from pos_app.services import cards, points, stored_value
 from pos_app.services.context import DB_FILENAME
 from pos_app.services.verify import verify_ledger
-from tests.services.support import buckets, entries, member_row, member_with_card, snapshot
+from tests.services.support import (
+    buckets,
+    buy,
+    entries,
+    member_row,
+    member_with_card,
+    snapshot,
+)
 
 CARD = "88880001"
 
@@ -24,7 +31,7 @@ def busy_store(store):
     m = member_with_card(store, CARD, topup_fen=50000)
     member_with_card(store, "88880002", mobile="13900139000", name="李四", topup_fen=100000)
     paid = stored_value.pay_with_stored_value(store.ctx, store.cashier, CARD, 1234)
-    points.record_purchase(store.ctx, store.cashier, member_no=m.member_no, amount_fen=1234)
+    buy(store, 12, member_no=m.member_no)
     store.clock.advance(days=1)
     stored_value.refund_stored_value_payment(store.ctx, store.manager, paid.entry_id)
     cards.report_card_lost(store.ctx, store.cashier, "88880002")
@@ -111,7 +118,9 @@ def test_a_use_case_failing_half_way_leaves_nothing_behind(store, monkeypatch):
     # after the purchase entry and the points lot were written
     monkeypatch.setattr(points, "upgrade_if_qualified", crash)
     with pytest.raises(RuntimeError):
-        points.record_purchase(store.ctx, store.cashier, card_no=CARD, amount_fen=5000)
+        points.record_manual_purchase(
+            store.ctx, store.manager, card_no=CARD, amount_fen=5000, reason="补录"
+        )
     assert snapshot(store) == before
     assert buckets(store, CARD) == (50000, 5000)
     monkeypatch.undo()

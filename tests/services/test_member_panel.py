@@ -219,3 +219,17 @@ def test_an_operator_who_is_no_longer_active_is_refused(zhang):
 def test_the_panel_refers_to_the_business_day_it_was_read_on(zhang):
     zhang.clock.advance(days=1)
     assert member_panel(zhang.ctx, zhang.cashier, card_no=CARD).business_day == "2026-03-03"
+
+
+def test_a_tier_held_by_a_manager_shows_until_when(zhang):
+    from pos_app.services.members import show_member
+    from pos_app.services.tiers import change_tier
+
+    member_no = show_member(zhang.ctx, zhang.cashier, card_no=CARD).member_no
+    change_tier(zhang.ctx, zhang.manager, member_no, "gold", "VIP", locked_until=date(2026, 12, 31))
+    panel = member_panel(zhang.ctx, zhang.cashier, card_no=CARD)  # the fast path by card
+    assert panel.member.tier_locked_until == "2026-12-31"
+    assert panel.tier_text("zh") == "金卡（保级至 2026-12-31）"
+    assert panel.tier_text("en") == "Gold (held until 2026-12-31)"
+    zhang.clock.set(datetime(2027, 1, 1, 1, 0, tzinfo=UTC))  # the hold is over
+    assert member_panel(zhang.ctx, zhang.cashier, card_no=CARD).tier_text("zh") == "金卡"

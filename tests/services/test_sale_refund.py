@@ -92,6 +92,50 @@ def test_refund_above_the_limit_needs_a_manager(shop):
     refund_sale(shop.ctx, shop.cashier, small.receipt_no)  # below the limit: no approval
 
 
+def test_the_limit_holds_for_everything_refunded_on_one_receipt(shop):
+    """Issue 11: a ¥299 receipt returned as 6 + 4 lines needed no approval (limit ¥200)."""
+    sale = sell(shop.ctx, shop.cashier, req(("S005", 10), pay=[("cash", None)]))
+    assert sale.total_fen == 29900
+    first = refund_sale(shop.ctx, shop.cashier, sale.receipt_no, (LineRequest("S005", 6),))
+    assert first.total_fen == -17940 and first.receipt.approved_by_name is None
+    before = count(shop, LedgerEntry)
+    with pytest.raises(ApprovalRequired):
+        refund_sale(shop.ctx, shop.cashier, sale.receipt_no, (LineRequest("S005", 4),))
+    assert count(shop, LedgerEntry) == before
+    second = refund_sale(
+        shop.ctx,
+        shop.cashier,
+        sale.receipt_no,
+        (LineRequest("S005", 4),),
+        approval=shop.approval(Permission.SALE_OVER_LIMIT),
+    )
+    assert second.receipt.approved_by_name == "李店长"
+    # A manager refunds on their own authority, however it adds up.
+    other = sell(shop.ctx, shop.cashier, req(("S005", 10), pay=[("cash", None)]))
+    refund_sale(shop.ctx, shop.manager, other.receipt_no, (LineRequest("S005", 6),))
+    refund_sale(shop.ctx, shop.manager, other.receipt_no)
+
+
+def test_a_shift_limit_on_a_cashiers_refunds(shop):
+    from tests.services.support import rules_variant
+
+    rules_variant(shop, ('shift_refund_limit = "0"', 'shift_refund_limit = "300"'))
+    receipts = [
+        sell(shop.ctx, shop.cashier, req(("S005", 5), pay=[("cash", None)])).receipt_no
+        for _ in range(3)
+    ]
+    refund_sale(shop.ctx, shop.cashier, receipts[0])  # ¥149.50
+    refund_sale(shop.ctx, shop.cashier, receipts[1])  # ¥299.00 in the shift
+    with pytest.raises(ApprovalRequired):
+        refund_sale(shop.ctx, shop.cashier, receipts[2])  # ¥448.50: over ¥300
+    refund_sale(
+        shop.ctx,
+        shop.cashier,
+        receipts[2],
+        approval=shop.approval(Permission.SALE_OVER_LIMIT),
+    )
+
+
 def test_ten_visit_count_card_used_and_refunded(shop):
     member_with_card(shop, CARD, topup_fen=50000)
     card_sale = sell(

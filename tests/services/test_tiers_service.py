@@ -1,19 +1,23 @@
 """Tiers: upgrades by cumulative spend, single purchase and top-up; the yearly review;
-points kept or reset on upgrade; manual changes."""
+points kept or reset on upgrade; manual changes and their locks; the fall back when a refund
+takes away what a tier rested on."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
 from pos_app.domain.entry_kinds import EntryKind
 from pos_app.domain.errors import ApprovalRequired, InvalidInput, PermissionDenied
 from pos_app.domain.permissions import Permission
+from pos_app.domain.sale_request import LineRequest
 from pos_app.services import points, stored_value, tiers
 from pos_app.services.cards import issue_card
+from pos_app.services.sale_refund import refund_sale
 from pos_app.services.verify import verify_ledger
+from tests.services.support import buy as buy_at_till
 from tests.services.support import (
     entries,
     last_entry,
@@ -25,9 +29,8 @@ from tests.services.support import (
 
 
 def buy(store, member_no, yuan):
-    return points.record_purchase(
-        store.ctx, store.cashier, member_no=member_no, amount_fen=yuan * 100
-    )
+    """A real till sale of `yuan` yuan for the member."""
+    return buy_at_till(store, yuan, member_no=member_no)
 
 
 def tier(store, member_no):
@@ -208,9 +211,148 @@ def test_a_manual_change_needs_a_reason_and_a_manager(store):
         "to": "gold",
         "reason": "manual",
         "note": "VIP 客户",
+        "locked_until": None,
     }
 
     tiers.change_tier(store.ctx, store.manager, m.member_no, "silver", "纠正")
     assert last_entry(store).approved_by_id == store.manager.operator_id
     assert tier(store, m.member_no) == "silver"
     assert verify_ledger(store.ctx).ok
+
+
+# --- refunds take back what a tier rested on ------------------------------------------------
+
+
+def reasons(store):
+    return [json.loads(e.payload)["reason"] for e in entries(store, EntryKind.TIER_CHANGED)]
+
+
+def test_returning_the_receipt_that_made_a_member_gold_takes_gold_back(store):
+    m = new_member(store)
+    buy(store, m.member_no, 300)
+    big = buy(store, m.member_no, 999)  # gold by one receipt
+    assert tier(store, m.member_no) == "gold"
+    refund_sale(store.ctx, store.manager, big.receipt_no)
+    assert tier(store, m.member_no) == "normal"  # ¥300 left earns nothing
+    change = last_entry(store)
+    assert change.kind == "tier_changed"
+    payload = json.loads(change.payload)
+    assert (payload["from"], payload["to"], payload["reason"]) == ("gold", "normal", "refund")
+    assert payload["note"] == entries(store, EntryKind.PURCHASE_REFUNDED)[-1].entry_id
+    assert verify_ledger(store.ctx).ok
+
+
+def test_a_partial_return_lowers_to_what_the_rest_still_earns(store):
+    m = new_member(store)
+    for _ in range(3):
+        buy(store, m.member_no, 700)  # 2100 in the window: silver
+    assert tier(store, m.member_no) == "silver"
+    big = buy(store, m.member_no, 999)  # gold; 3099 in the window
+    refund_sale(store.ctx, store.manager, big.receipt_no, (LineRequest("X001", 99),))
+    # ¥900 of the receipt stays: no single receipt ≥ ¥999 now, 3000 earns silver.
+    assert tier(store, m.member_no) == "silver"
+    assert reasons(store) == ["purchase", "purchase", "refund"]
+
+
+def test_a_refund_that_leaves_the_tier_earned_changes_nothing(store):
+    m = new_member(store)
+    buy(store, m.member_no, 999)
+    small = buy(store, m.member_no, 50)
+    refund_sale(store.ctx, store.cashier, small.receipt_no)
+    assert tier(store, m.member_no) == "gold"
+    assert reasons(store) == ["purchase"]
+
+
+def test_a_refunded_top_up_takes_back_the_tier_it_earned(store):
+    m = new_member(store)
+    issue_card(store.ctx, store.cashier, m.member_no, "88880001")
+    topup = stored_value.top_up(store.ctx, store.cashier, "88880001", 100000)  # silver
+    assert tier(store, m.member_no) == "silver"
+    stored_value.refund_top_up(store.ctx, store.manager, topup.entry_id)
+    assert tier(store, m.member_no) == "normal"
+    assert reasons(store) == ["topup", "refund"]
+    assert verify_ledger(store.ctx).ok
+
+
+def test_a_refunded_purchase_without_a_receipt_takes_back_its_tier(store):
+    rules_variant(store, ('manual_purchase_max = "500"', 'manual_purchase_max = "1000"'))
+    m = new_member(store)
+    credited = points.record_manual_purchase(
+        store.ctx, store.manager, member_no=m.member_no, amount_fen=99900, reason="旧系统"
+    )
+    assert credited.tier == "gold"
+    points.refund_purchase(store.ctx, store.manager, credited.purchase_entry_id)
+    assert tier(store, m.member_no) == "normal"
+
+
+def test_a_manual_tier_is_not_taken_by_a_refund_of_something_else(store):
+    m = new_member(store)
+    tiers.change_tier(store.ctx, store.manager, m.member_no, "gold", "VIP")
+    sale = buy(store, m.member_no, 100)
+    refund_sale(store.ctx, store.cashier, sale.receipt_no)
+    assert tier(store, m.member_no) == "gold"
+
+
+# --- a manual change locked through a date --------------------------------------------------
+
+
+def test_a_locked_manual_tier_survives_the_review_until_its_date(store):
+    m = new_member(store)
+    with pytest.raises(InvalidInput, match="in the past"):
+        tiers.change_tier(
+            store.ctx, store.manager, m.member_no, "gold", "VIP", locked_until=date(2026, 3, 1)
+        )
+    change = tiers.change_tier(
+        store.ctx,
+        store.manager,
+        m.member_no,
+        "gold",
+        "年度大客户",
+        locked_until=date(2027, 6, 30),
+    )
+    assert change.locked_until == "2027-06-30"
+    assert json.loads(last_entry(store).payload)["locked_until"] == "2027-06-30"
+    assert member_row(store, m.member_no).tier_locked_until == "2027-06-30"
+
+    store.clock.set(datetime(2027, 1, 2, 1, 0, tzinfo=UTC))  # the 2027-01-01 review
+    assert tiers.review_tiers(store.ctx, store.manager) == []
+    assert tier(store, m.member_no) == "gold"
+
+    store.clock.set(datetime(2028, 1, 2, 1, 0, tzinfo=UTC))  # the lock ended 2027-06-30
+    (dropped,) = tiers.review_tiers(store.ctx, store.manager)
+    assert (dropped.member_no, dropped.new_tier) == (m.member_no, "normal")
+    assert verify_ledger(store.ctx).ok
+
+
+def test_a_lock_is_a_floor_for_refunds_and_a_change_without_it_clears_it(store):
+    m = new_member(store)
+    tiers.change_tier(
+        store.ctx, store.manager, m.member_no, "silver", "补偿", locked_until=date(2026, 12, 31)
+    )
+    big = buy(store, m.member_no, 999)  # an upgrade still lifts a locked member
+    assert tier(store, m.member_no) == "gold"
+    refund_sale(store.ctx, store.manager, big.receipt_no)
+    assert tier(store, m.member_no) == "silver"  # back to the lock, not below it
+    # The same tier again without a date: the lock is lifted, and that is recorded too.
+    tiers.change_tier(store.ctx, store.manager, m.member_no, "silver", "取消锁定")
+    assert member_row(store, m.member_no).tier_locked_until is None
+    assert json.loads(last_entry(store).payload)["locked_until"] is None
+    assert verify_ledger(store.ctx).ok
+
+
+def test_verify_catches_a_lock_written_behind_the_apps_back(store):
+    import sqlite3
+    from contextlib import closing
+
+    from pos_app.services.context import DB_FILENAME
+
+    m = new_member(store)
+    store.ctx.engine.dispose()
+    with closing(sqlite3.connect(store.data_dir / DB_FILENAME)) as conn:
+        conn.execute(
+            "UPDATE member SET tier_locked_until = '2099-12-31' WHERE member_no = ?",
+            (m.member_no,),
+        )
+        conn.commit()
+    report = verify_ledger(store.ctx)
+    assert any("tier_locked_until" in p.message for p in report.problems)

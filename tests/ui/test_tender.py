@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pytest
@@ -10,8 +11,11 @@ from PySide6.QtWidgets import QApplication, QWidget
 from shiboken6 import isValid
 
 from hardware.printing.escpos_decoder import decode
+from pos_app.domain.errors import PinLocked, WrongPin
+from pos_app.domain.permissions import Permission
 from pos_app.domain.sale_request import LineRequest, SaleRequest, TenderRequest
 from pos_app.services.checkout import SaleResult, quote, sell
+from pos_app.services.points import give_participation_points
 from pos_app.services.sale_records import reprint
 from pos_app.services.shifts import open_shift
 from pos_app.services.stored_value import balance
@@ -167,7 +171,7 @@ def test_five_wrong_pins_lock_stored_value_and_cash_still_pays(cashier: Till) ->
     press(till, dialog, Qt.Key.Key_Return)
     till.qtbot.waitUntil(lambda: dialog.stack.currentIndex() == TenderDialog.PAY)
     till.wait_idle()
-    assert dialog.stored_value_locked
+    assert dialog.member_tenders_locked and dialog.lock_label.isVisible()
     assert not dialog.tender_buttons["stored_value"].isEnabled()
     assert dialog.lines == []  # the stored-value tender was taken off
     assert dialog.error_label.isVisible() and dialog.error_label.text()
@@ -237,4 +241,42 @@ def test_a_service_card_pays_its_service_first_and_stored_value_the_rest(cashier
     press(till, dialog, Qt.Key.Key_Return)
     till.qtbot.waitUntil(lambda: len(sold) == 1)
     assert [t.tender for t in sold[0].receipt.tenders] == ["count_card", "stored_value"]
+    till.wait_idle()
+
+
+def test_a_card_locked_before_payment_offers_no_member_tender(cashier: Till) -> None:
+    """Issue 11: the PIN lock covers points and service cards too, and the dialog says so."""
+    till = cashier
+    ctx, store = till.store.ctx, till.store
+    member_no = balance(ctx, store.cashier, MEMBER_CARD).member_no
+    give_participation_points(
+        ctx, store.manager, member_no, 5000, "店庆", store.approval(Permission.POINTS_PARTICIPATION)
+    )
+    sell(
+        ctx,
+        store.cashier,
+        SaleRequest((LineRequest("T001", 1),), (TenderRequest("cash"),), card_no=MEMBER_CARD),
+    )
+    wrong = SaleRequest(
+        (LineRequest("D001", 1),), (TenderRequest("stored_value"),), MEMBER_CARD, pin="000000"
+    )
+    for _ in range(5):
+        with contextlib.suppress(WrongPin, PinLocked):
+            sell(ctx, store.cashier, wrong)
+    sold: list[SaleResult] = []
+    request = SaleRequest(
+        lines=(LineRequest("SV01", 1), LineRequest("D001", 1)), card_no=MEMBER_CARD
+    )
+    dialog = open_dialog(till, request, sold)
+    assert dialog.lock_label.isVisible() and "店长重置密码" in dialog.lock_label.text()
+    for tender in ("stored_value", "points", "count_card"):
+        assert not dialog.tender_buttons[tender].isEnabled(), tender
+    assert dialog.lines == []  # the service card no longer pays by itself
+    assert dialog.current == "cash" and dialog.amount_field.fen() == dialog.total_fen
+    press(till, dialog, Qt.Key.Key_F10)  # points: nothing happens
+    assert dialog.current == "cash"
+    press(till, dialog, Qt.Key.Key_Return)
+    press(till, dialog, Qt.Key.Key_Return)
+    till.qtbot.waitUntil(lambda: len(sold) == 1)
+    assert [t.tender for t in sold[0].receipt.tenders] == ["cash"]
     till.wait_idle()

@@ -136,6 +136,10 @@
         <translation>未选择会员</translation>
     </message>
     <message>
+        <source>%1 (held until %2)</source>
+        <translation>%1（保级至 %2）</translation>
+    </message>
+    <message>
         <source>%1 · %2 · valid %3 to %4</source>
         <translation>%1 · %2 · 有效期 %3 至 %4</translation>
     </message>

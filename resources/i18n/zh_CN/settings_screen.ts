@@ -73,6 +73,18 @@ Reader: %3</source>
         <translation>门店名称（印在小票上）</translation>
     </message>
     <message>
+        <source>Operators</source>
+        <translation>操作员</translation>
+    </message>
+    <message>
+        <source>Change your own password; admins also add, deactivate and reactivate operators and set new passwords.</source>
+        <translation>修改自己的密码；管理员还可添加、停用、启用操作员并重置密码。</translation>
+    </message>
+    <message>
+        <source>Operators and passwords…</source>
+        <translation>操作员与密码…</translation>
+    </message>
+    <message>
         <source>Devices</source>
         <translation>设备</translation>
     </message>

@@ -80,6 +80,10 @@
         <translation>下一单 (Enter)</translation>
     </message>
     <message>
+        <source>The card is locked after wrong PINs: stored value, points and service cards cannot pay until a manager resets the PIN. Take another tender.</source>
+        <translation>会员卡密码错误次数过多已锁定：储值、积分、次卡都不能付款，需店长重置密码。请改用其他付款方式。</translation>
+    </message>
+    <message>
         <source>Type what the customer hands over; the change is shown.</source>
         <translation>输入顾客实付现金，系统显示找零。</translation>
     </message>
@@ -138,10 +142,6 @@
     <message>
         <source>Type all 6 digits of the PIN</source>
         <translation>请输入完整的 6 位密码</translation>
-    </message>
-    <message>
-        <source>Stored-value payment is locked; a manager must reset the PIN.</source>
-        <translation>储值支付已锁定，需店长重置密码。</translation>
     </message>
 </context>
 </TS>
