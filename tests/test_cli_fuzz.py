@@ -210,7 +210,7 @@ def fuzz_store(tmp_path_factory: pytest.TempPathFactory) -> FuzzStore:
     sale = run("cashier", "sale", "--card", CARD, "--pin", PIN, "--line", "D001:2",
                "--pay", "stored_value")  # fmt: skip
     topup = run("cashier", "topup", CARD, "100")
-    purchase = run("cashier", "purchase", "30", "--card", CARD)
+    purchase = run("manager", "purchase", "30", "--card", CARD, "--reason", "补录")
     entries = [topup["entry_id"], purchase["purchase_entry_id"], sale["sale_id"]]
     known = {**PLAUSIBLE, "receipt_no": [sale["receipt_no"]], "entry_id": entries}
     return FuzzStore(data_dir, known)

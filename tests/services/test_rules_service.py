@@ -11,10 +11,10 @@ from db.engine import write_session
 from db.models import RulesVersion
 from pos_app.domain.coupons import TemplateSpec
 from pos_app.domain.errors import RulesError
-from pos_app.domain.money import MAX_AMOUNT_FEN
 from pos_app.domain.permissions import Permission
 from pos_app.domain.rules import MAX_MULTIPLIER_PERMILLE, MAX_POINTS_PER_YUAN, MAX_REFERRAL_POINTS
-from pos_app.services import coupons, members, points, stored_value, tiers
+from pos_app.domain.sale_request import MAX_QTY, LineRequest, SaleRequest, TenderRequest
+from pos_app.services import checkout, coupons, members, shifts, stored_value, tiers
 from pos_app.services.catalogue import load_demo_catalogue
 from pos_app.services.rules import load_rules, show_rules
 from pos_app.services.verify import verify_ledger
@@ -29,6 +29,7 @@ from tests.services.support import (
 )
 
 CARD = "88880001"
+MAX_MULTIPLIER = MAX_MULTIPLIER_PERMILLE // 1000
 
 
 def test_each_load_is_a_new_version(store):
@@ -187,34 +188,38 @@ def test_a_stored_version_that_no_longer_reads_can_be_replaced(store):
 def test_the_largest_values_a_file_may_hold_still_fit_the_database(store):
     # The reproductions were a 1e9 multiplier (1.77 trillion points) and a 1e23 referral
     # reward, which overflowed SQLite on the referred member's first purchase so that the
-    # member could not buy at all. Both are refused now; at the bounds, a purchase of the
-    # largest amount there is still earns, records and verifies.
+    # member could not buy at all. Both are refused now; at the bounds (100 points per yuan,
+    # a 100x tier and a 100x promotion, the largest referral reward), the referred member's
+    # first sale of the most a line may hold still earns, records and verifies.
     top = (
         EXAMPLE_TEXT.replace("per_yuan = 1 ", f"per_yuan = {MAX_POINTS_PER_YUAN} ")
         .replace("referral_points = 100 ", f"referral_points = {MAX_REFERRAL_POINTS} ")
-        .replace(
-            'points_multiplier = "2"', f'points_multiplier = "{MAX_MULTIPLIER_PERMILLE // 1000}"'
-        )
+        .replace('points_multiplier = "2"', f'points_multiplier = "{MAX_MULTIPLIER}"')
+        .replace('multiplier = "3"', f'multiplier = "{MAX_MULTIPLIER}"')
     )
     for too_much in (
         top.replace(f"referral_points = {MAX_REFERRAL_POINTS} ", f"referral_points = {10**23} "),
-        top.replace('multiplier = "3"', 'multiplier = "1000000000"'),
+        top.replace(f'multiplier = "{MAX_MULTIPLIER}"', 'multiplier = "1000000000"'),
     ):
         refused(store, too_much)
+    load_demo_catalogue(store.ctx, store.manager)
     load_rules_text(store, top)
+    shifts.open_shift(store.ctx, store.cashier, 0)
     referrer = members.register_member(store.ctx, store.cashier, "13900139000", "李四")
     member = members.register_member(
         store.ctx, store.cashier, "13800138000", "张三", referrer_no=referrer.member_no
     )
     tiers.change_tier(store.ctx, store.manager, member.member_no, "diamond", "VIP",
                       store.approval(Permission.TIER_CHANGE))  # fmt: skip
-    result = points.record_purchase(
-        store.ctx,
-        store.cashier,
-        amount_fen=MAX_AMOUNT_FEN,
+    request = SaleRequest(
+        lines=(LineRequest("F001", MAX_QTY),),  # 3x points on apples, here 100x
+        tenders=(TenderRequest("cash"),),
         member_no=member.member_no,
-        multiplier_permille=MAX_MULTIPLIER_PERMILLE,
     )
-    assert result.points_earned == MAX_AMOUNT_FEN * MAX_POINTS_PER_YUAN * 100 * 100 // 100
-    assert result.referrer_rewarded == referrer.member_no
+    sale = checkout.sell(store.ctx, store.cashier, request)
+    paid_yuan = sale.total_fen // 100
+    assert sale.points_earned >= paid_yuan * MAX_POINTS_PER_YUAN * MAX_MULTIPLIER**2 * 9 // 10
+    assert members.show_member(store.ctx, store.manager, member_no=referrer.member_no).points == (
+        MAX_REFERRAL_POINTS
+    )
     assert verify_ledger(store.ctx).ok
