@@ -74,3 +74,21 @@ def test_a_damaged_database_is_refused_pointing_at_verify_and_backups(
     error = json.loads(result.stdout)
     assert error["error"] == "database_damaged"
     assert "pos-app verify" in error["message"] and "备份" in error["message"]
+
+
+def test_without_a_store_the_traceback_goes_to_a_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nothing may be created in a data folder that may be mistyped: no store, no log there.
+    def crash(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("bug before the store was opened")
+
+    monkeypatch.setattr("pos_app.cli.invocation.Invocation.store", crash)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    nowhere = tmp_path / "nowhere"
+    result = Cli(nowhere).run(f"balance {CARD}", as_="cashier", lang="en")
+    assert result.exit_code == 70
+    (log_file,) = tmp_path.glob("pos-app-error-*.log")
+    assert f"details are in the log at {log_file}" in result.stderr
+    assert "RuntimeError: bug before the store was opened" in log_file.read_text(encoding="utf-8")
+    assert not nowhere.exists()
