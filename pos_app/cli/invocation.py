@@ -79,16 +79,17 @@ class Invocation:
                     "--data-dir / POS_DATA_DIR at the store's folder)",
                 )
             self._ctx = open_store(self.data_dir)
-            self._start_logging()
+            self.start_logging()
         return self._ctx
 
     def adopt(self, ctx: StoreContext) -> None:
         """Work on `ctx` from now on: a restore replaced the database the old one was on."""
         self._ctx = ctx
 
-    def _start_logging(self) -> None:
-        # Log to this store's folder for the length of this invocation only, so that running
-        # many invocations in one process (tests, the demo) never leaks handlers between them.
+    def start_logging(self) -> None:
+        """Log to this store's folder (logs/pos-app.log) until `close()`."""
+        # For the length of this invocation only, so that running many invocations in one
+        # process (tests, the demo) never leaks handlers between them.
         logger = logging.getLogger("pos_app")
         before = set(logger.handlers)
         configure_logging(self.data_dir)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from pos_app.cli import exit_codes
 from pos_app.cli.invocation import Invocation
+from pos_app.cli.number_params import WholeNumber
 from pos_app.cli.operator_options import Credentials, operator_options, signed_in
 from pos_app.cli.output import Row
 from pos_app.cli.progress_display import StderrProgress
@@ -140,7 +141,7 @@ def _masked(text: str | None) -> str | None:
     "--limit",
     default=50,
     show_default=True,
-    type=click.IntRange(1, 10_000),
+    type=WholeNumber(1, 10_000, "条数", "limit"),
     help="最多显示条数 How many events, newest first",
 )
 @operator_options()

@@ -1,7 +1,8 @@
 """`pos-app`: the root command group, its global options, exit codes and error output.
 
 Exit codes are in `pos_app.cli.exit_codes`: 0 done, 1 refused, 2 invalid input or usage,
-3 `verify` found problems.
+3 `verify` found problems, 70 an internal error (a bug; the traceback goes to the log, never
+to the terminal).
 
 A refusal prints its message on stderr (Chinese, or English with --lang en / POS_LANG=en);
 with --json it also prints {"error": CODE, "message": TEXT} on stdout, where CODE is the
@@ -10,12 +11,15 @@ DomainError code (e.g. "permission_denied", "invalid_input", "insufficient_balan
 
 from __future__ import annotations
 
+import os
+import re
+import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from click.core import ParameterSource
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError, OperationalError
 
 from hardware.errors import DeviceError, DeviceUriError
 from pos_app.cli import (
@@ -37,12 +41,31 @@ from pos_app.cli import (
 )
 from pos_app.cli.app_launch import start_app
 from pos_app.cli.exit_codes import REFUSED, exit_code_for
+from pos_app.cli.internal_error_log import log_internal_error
 from pos_app.cli.invocation import Invocation, default_data_dir
+from pos_app.cli.path_params import FilePath
+from pos_app.domain.control_chars import shown
 from pos_app.domain.errors import DomainError
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class PosGroup(click.Group):
     """The root group: turns refusals into a message, a JSON error and an exit code."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Refuse, before anything else, a command line that is not text: Python hands an
+        undecodable byte of argv (or of a POS_* variable) over as a lone surrogate, which
+        no database query, file or terminal can take."""
+        given = [*args, *(v for k, v in os.environ.items() if k.startswith("POS_"))]
+        for value in given:
+            if _LONE_SURROGATE.search(value):
+                raise click.UsageError(
+                    "参数含有无法解码的字节（不是 UTF-8 文字） / An argument holds bytes that "
+                    f"are not UTF-8 text: {shown(value)}",
+                    ctx,
+                )
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -73,6 +96,60 @@ class PosGroup(click.Group):
             exc.show()  # the usual usage text, on stderr
             inv.out.error("usage", exc.format_message(), echo_stderr=False)
             raise click.exceptions.Exit(exit_codes.USAGE) from None
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise  # click's own ways of ending a run
+        except (sqlite3.DatabaseError, DatabaseError) as exc:
+            if not _is_damaged(exc):
+                _internal_error(ctx, exc)
+            inv = _invocation(ctx)
+            inv.out.error(
+                "database_damaged",
+                _message(
+                    inv,
+                    f"数据库文件已损坏或不是本系统的数据库：{inv.data_dir}。"
+                    "请运行 pos-app verify 检查，并从最近的备份恢复。",
+                    f"The database file is damaged or is not a pos-app database: "
+                    f"{inv.data_dir}. Run pos-app verify to check it, and restore the "
+                    "latest backup.",
+                ),
+            )
+            raise click.exceptions.Exit(exit_codes.REFUSED) from None
+        except Exception as exc:  # noqa: BLE001 -- the last line of defence, see _internal_error
+            _internal_error(ctx, exc)
+
+
+def _is_damaged(exc: Exception) -> bool:
+    """A database file SQLite cannot read ("file is not a database", "database disk image is
+    malformed"), as opposed to a constraint or a bug, which are internal errors."""
+    orig = getattr(exc, "orig", exc)
+    text = str(orig).lower()
+    return type(orig) is sqlite3.DatabaseError or "malformed" in text or "not a database" in text
+
+
+def _internal_error(ctx: click.Context, exc: Exception) -> NoReturn:
+    """A bug reached the top: the traceback goes to the store's log (never to the terminal),
+    the person gets a short bilingual message saying where, and the run ends with exit code
+    70, which scripts and the CLI fuzz test tell apart from any refusal."""
+    inv = _invocation(ctx)
+    # The command's name (its group's, for a nested one) and not its arguments, which may
+    # hold secrets; the traceback says the rest.
+    command = " ".join(filter(None, (ctx.command_path, ctx.invoked_subcommand)))
+    where = log_internal_error(inv, command, exc)
+    place_zh = f"，详情见日志 {where}" if where else ""
+    place_en = f"; details are in the log at {where}" if where else ""
+    inv.out.error(
+        "internal_error",
+        _message(
+            inv,
+            f"内部错误（{type(exc).__name__}）{place_zh}。请把日志交给技术支持。",
+            f"Internal error ({type(exc).__name__}){place_en}. Please pass the log on to support.",
+        ),
+    )
+    raise click.exceptions.Exit(exit_codes.INTERNAL_ERROR) from None
+
+
+def _message(inv: Invocation, zh: str, en: str) -> str:
+    return en if inv.lang == "en" else zh
 
 
 def _invocation(ctx: click.Context) -> Invocation:
@@ -96,7 +173,7 @@ def _lang(_ctx: click.Context, _param: click.Parameter | None, value: str | None
 )
 @click.option(
     "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FilePath(file_okay=False, path_type=Path),
     envvar="POS_DATA_DIR",
     help="门店数据目录 The store's data folder [env POS_DATA_DIR; default: the user data "
     "folder, e.g. ~/.local/share/pos-app]",
@@ -123,7 +200,8 @@ def cli(ctx: click.Context, data_dir: Path | None, as_json: bool, lang: str) -> 
     With no command, starts the cashier app on the store (`pos-app demo` starts it on the
     demo store).
 
-    Exit codes: 0 done, 1 refused, 2 invalid input or usage, 3 verify found problems.
+    Exit codes: 0 done, 1 refused, 2 invalid input or usage, 3 verify found problems,
+    70 internal error (details in the store's log).
     """
     source = ctx.get_parameter_source("data_dir")
     inv = Invocation(data_dir.expanduser() if data_dir else default_data_dir(), as_json, lang)

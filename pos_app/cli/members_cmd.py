@@ -10,9 +10,11 @@ import click
 
 from pos_app.cli import exit_codes
 from pos_app.cli.invocation import Invocation
+from pos_app.cli.number_params import WholeNumber
 from pos_app.cli.operator_options import Credentials, operator_options, signed_in
 from pos_app.cli.optional_services import load_service
 from pos_app.cli.output import Row, card_state_text, local_time, yuan
+from pos_app.cli.path_params import FilePath
 from pos_app.cli.progress_display import StderrProgress
 from pos_app.domain.card_lifecycle import mask_card_no
 from pos_app.services.members import (
@@ -205,7 +207,7 @@ def member_show(
 
 @member.command("find")
 @click.argument("text")
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 500))
+@click.option("--limit", default=20, show_default=True, type=WholeNumber(1, 500, "条数", "limit"))
 @operator_options()
 @click.pass_obj
 def member_find(inv: Invocation, text: str, limit: int, creds: Credentials) -> None:
@@ -286,7 +288,7 @@ def member_edit(inv: Invocation, member_no: str, creds: Credentials, **changes: 
 
 
 @member.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=FilePath(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--only-valid",
     is_flag=True,

@@ -16,7 +16,7 @@ from pos_app.cli.operator_options import (
     signed_in,
 )
 from pos_app.cli.output import Row, card_state_text, yes_no, yuan
-from pos_app.domain.money import parse_yuan
+from pos_app.domain.money import MAX_TOPUP_FEN, parse_yuan
 from pos_app.domain.permissions import Permission
 from pos_app.services.stored_value import (
     TOPUP_TENDERS,
@@ -86,7 +86,7 @@ def topup(
     creds: Credentials,
 ) -> None:
     """充值 Top up a card by AMOUNT yuan; the rules' bonus is added (充500送50)."""
-    amount_fen = parse_yuan(amount)
+    amount_fen = parse_yuan(amount, max_fen=MAX_TOPUP_FEN)
     actor = signed_in(inv, creds)
     r = top_up(inv.store(), actor, card_no, amount_fen, tender=tender, reference=reference)
     rows: list[Row] = [

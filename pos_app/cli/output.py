@@ -2,11 +2,17 @@
 
 Only results go to stdout; progress and error messages go to stderr, so `--json` output can
 be piped straight into another program.
+
+Nothing printed here writes a raw control character to the terminal: a name that reached
+the database with an ESC sequence in it (an old record, a tampered file, a sync from
+elsewhere) is shown as the visible text "\\x1b[2J", never obeyed. JSON output escapes
+them as \\uXXXX, which any JSON reader turns back into the same string.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, is_dataclass
@@ -16,9 +22,27 @@ from typing import Any
 import click
 
 from pos_app.domain.card_lifecycle import STATE_NAMES, CardState
+from pos_app.domain.control_chars import escape_control_chars
 from pos_app.domain.money import format_fen
 
 Row = tuple[str, object]
+# json.dumps escapes U+0000-U+001F itself; with ensure_ascii=False it leaves DEL, the C1
+# controls (U+009B is a CSI to many terminals), the bidi controls, the line separators and
+# lone surrogates (which cannot even be encoded to UTF-8) as they are.
+_JSON_UNSAFE = re.compile(
+    "[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]"
+)
+
+
+def json_text(data: object) -> str:
+    """One JSON document on one line: Chinese kept readable, every control escaped."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=False)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+
+
+def visible(text: object, *, keep: str = "") -> str:
+    """Text for a terminal: control characters (except those in `keep`) as visible escapes."""
+    return escape_control_chars(str(text), keep=keep)
 
 
 def display_width(text: str) -> int:
@@ -69,10 +93,10 @@ class Output:
     ) -> None:
         """Print a command's result: `data` as JSON, or the title, rows and tables for people."""
         if self.as_json:
-            click.echo(json.dumps(data, ensure_ascii=False, sort_keys=False))
+            click.echo(json_text(data))
             return
         if title:
-            click.echo(title)
+            click.echo(visible(title))
         self.rows(rows)
         for caption, header, body in tables:
             self.table(caption, header, body)
@@ -101,7 +125,7 @@ class Output:
         self.result(data, rows, title=title)
 
     def rows(self, rows: Iterable[Row], indent: str = "  ") -> None:
-        rows = [(label, "" if value is None else str(value)) for label, value in rows]
+        rows = [(visible(label), "" if value is None else visible(value)) for label, value in rows]
         if not rows:
             return
         width = max(display_width(label) for label, _ in rows) + 2
@@ -110,11 +134,12 @@ class Output:
 
     def table(self, caption: str, header: Sequence[str], body: Sequence[Sequence[object]]) -> None:
         if caption:
-            click.echo(caption)
+            click.echo(visible(caption))
         if not body:
             click.echo("  （无 none）")
             return
-        cells = [[str(c) if c is not None else "" for c in row] for row in body]
+        header = [visible(h) for h in header]
+        cells = [[visible(c) if c is not None else "" for c in row] for row in body]
         widths = [
             max(display_width(h), *(display_width(r[i]) for r in cells)) + 2
             for i, h in enumerate(header)
@@ -123,18 +148,23 @@ class Output:
         for row in cells:
             click.echo("  " + "".join(pad(c, w) for c, w in zip(row, widths, strict=True)).rstrip())
 
+    def text(self, block: str, *, nl: bool = True) -> None:
+        """A block of lines for people on stdout (a receipt, a report), controls escaped."""
+        click.echo(visible(block, keep="\n"), nl=nl)
+
     def note(self, text: str) -> None:
         """A remark for people (stderr), never part of the result."""
-        click.echo(text, err=True)
+        click.echo(visible(text, keep="\n"), err=True)
 
     def complain(self, message: str) -> None:
         """A refusal's message for people, on stderr."""
         prefix = "Error: " if self.lang.startswith("en") else "错误："
-        click.echo(f"{prefix}{message}", err=True)
+        shown = visible(message, keep="\n")
+        click.echo(f"{prefix}{shown}", err=True)
 
     def error(self, code: str, message: str, *, echo_stderr: bool = True) -> None:
         """A refusal: the message on stderr, and the JSON error object on stdout with --json."""
         if echo_stderr:
             self.complain(message)
         if self.as_json:
-            click.echo(json.dumps({"error": code, "message": message}, ensure_ascii=False))
+            click.echo(json_text({"error": code, "message": message}))

@@ -10,6 +10,7 @@ import click
 
 from pos_app.cli.invocation import Invocation
 from pos_app.cli.money_cmd import AMOUNT_COMMAND
+from pos_app.cli.number_params import POINTS, POINTS_DELTA
 from pos_app.cli.operator_options import Credentials, approval_for, operator_options, signed_in
 from pos_app.cli.output import Row, yes_no, yuan
 from pos_app.domain.money import parse_yuan
@@ -158,7 +159,7 @@ def points() -> None:
 
 
 @points.command("redeem")
-@click.argument("amount", type=int, metavar="POINTS")
+@click.argument("amount", type=POINTS, metavar="POINTS")
 @click.option("--card", "card_no", metavar="CARD", help="卡号 Card number")
 @click.option("--member-no", metavar="N", help="会员号 Member number")
 @click.option("--reason", default="兑换", show_default=True, help="用途 What for (gift, coupon)")
@@ -180,7 +181,7 @@ def points_redeem(
 
 
 @points.command("give")
-@click.argument("amount", type=int, metavar="POINTS")
+@click.argument("amount", type=POINTS, metavar="POINTS")
 @click.option("--member-no", required=True, metavar="N", help="会员号 Member number")
 @click.option("--reason", required=True, help="原因（活动、问卷） Reason (event, survey)")
 @operator_options(approver=True)
@@ -196,7 +197,7 @@ def points_give(
 
 
 @points.command("adjust", context_settings=AMOUNT_COMMAND)
-@click.argument("delta", type=int)
+@click.argument("delta", type=POINTS_DELTA, metavar="[+|-]POINTS")
 @click.option("--member-no", required=True, metavar="N", help="会员号 Member number")
 @click.option("--reason", required=True, help="调整原因 Reason")
 @operator_options()

@@ -10,8 +10,10 @@ import click
 
 from pos_app.cli import exit_codes
 from pos_app.cli.invocation import Invocation
+from pos_app.cli.number_params import WholeNumber
 from pos_app.cli.operator_options import Credentials, operator_options, signed_in
 from pos_app.cli.output import Row, yes_no, yuan
+from pos_app.cli.path_params import FilePath
 from pos_app.cli.progress_display import StderrProgress
 from pos_app.domain.catalogue import KIND_NAMES, ProductKind
 from pos_app.services.catalogue import (
@@ -63,7 +65,7 @@ def product() -> None:
 
 
 @product.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=FilePath(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--good-rows-only",
     is_flag=True,
@@ -153,7 +155,12 @@ def _print_import(inv: Invocation, report: ProductImportReport) -> None:
 @click.option(
     "--search", "text", metavar="TEXT", help="名称、编码前缀或条码 Name, SKU prefix, barcode"
 )
-@click.option("--limit", default=500, show_default=True, type=click.IntRange(1, 1_000_000))
+@click.option(
+    "--limit",
+    default=500,
+    show_default=True,
+    type=WholeNumber(1, 1_000_000, "条数", "limit"),
+)
 @operator_options()
 @click.pass_obj
 def product_list(

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from pos_app.cli.invocation import Invocation
+from pos_app.cli.number_params import WholeNumber
 from pos_app.cli.operator_options import Credentials, operator_options, signed_in
 from pos_app.cli.output import local_time, yuan
 from pos_app.cli.progress_display import StderrProgress
@@ -88,7 +89,7 @@ def print_shift_report(inv: Invocation, r: ShiftReport, width: int) -> None:
         printed_at=_printed_at(ctx),
         ledger_head=r.ledger_head,
     )
-    click.echo(render_report(heading, r.figures, width, inv.lang), nl=False)
+    inv.out.text(render_report(heading, r.figures, width, inv.lang), nl=False)
 
 
 def day_report_data(r: DayReport) -> dict[str, Any]:
@@ -145,7 +146,7 @@ def print_day_report(inv: Invocation, r: DayReport, width: int) -> None:
         printed_at=_printed_at(ctx),
         ledger_head=r.ledger_head,
     )
-    click.echo(render_report(heading, r.figures, width, inv.lang), nl=False)
+    inv.out.text(render_report(heading, r.figures, width, inv.lang), nl=False)
     inv.out.result({}, tables=[_shift_table(r.shifts)])
 
 
@@ -166,7 +167,13 @@ def x_cmd(inv: Invocation, width: str, creds: Credentials) -> None:
 
 @report.command("z")
 @click.option("--day", "day_text", metavar="YYYY-MM-DD", help="某一天 A day (managers)")
-@click.option("--shift", "shift_no", type=int, metavar="N", help="班次号 A closed shift")
+@click.option(
+    "--shift",
+    "shift_no",
+    type=WholeNumber(1, 10**9, "班次号", "shift number"),
+    metavar="N",
+    help="班次号 A closed shift",
+)
 @width_option
 @operator_options()
 @click.pass_obj
@@ -252,7 +259,7 @@ def range_cmd(
         period_to=last.isoformat(),
         printed_at=_printed_at(ctx),
     )
-    click.echo(render_report(heading, r.figures, int(width), inv.lang), nl=False)
+    inv.out.text(render_report(heading, r.figures, int(width), inv.lang), nl=False)
     body = [
         [
             d.day.isoformat(),

@@ -25,7 +25,13 @@ from pos_app.domain.money import parse_yuan
 from pos_app.domain.permissions import Permission
 from pos_app.domain.receipt import ReceiptDocument
 from pos_app.domain.receipt_text import render_text
-from pos_app.domain.sale_request import TENDERS, LineRequest, SaleRequest, TenderRequest
+from pos_app.domain.sale_request import (
+    TENDERS,
+    LineRequest,
+    SaleRequest,
+    TenderRequest,
+    parse_quantity,
+)
 from pos_app.services.checkout import SaleResult, sell
 from pos_app.services.sale_records import reprint as reprint_receipt
 from pos_app.services.sale_refund import refund_sale
@@ -33,15 +39,16 @@ from pos_app.services.sale_refund import refund_sale
 
 def parse_line(text: str) -> LineRequest:
     """SKU_OR_BARCODE[:QTY]"""
-    code, _, qty = text.strip().partition(":")
-    if not qty:
+    code, colon, qty = text.strip().partition(":")
+    if not colon:
         return LineRequest(code)
-    if not qty.isdigit():
+    try:
+        return LineRequest(code, parse_quantity(qty))
+    except InvalidInput as exc:
         raise InvalidInput(
-            f"数量必须是正整数：{text}（例如 D001:3）",
-            f"A quantity is a whole number: {text} (for example D001:3)",
-        )
-    return LineRequest(code, int(qty))
+            f"{exc.zh}（商品写作 编码:数量，例如 D001:3）",
+            f"{exc.en} (an item is CODE:QTY, for example D001:3)",
+        ) from None
 
 
 def parse_tender(text: str) -> TenderRequest:
@@ -86,7 +93,7 @@ def _print_document(
     if inv.as_json:
         inv.out.result({**extra, **printed, "receipt": doc.to_dict()})
         return
-    click.echo(render_text(doc, width, inv.lang))
+    inv.out.text(render_text(doc, width, inv.lang))
     inv.out.note(title)
 
 

@@ -18,8 +18,9 @@ from pos_app.cli.operator_options import (
     signed_in_with_password,
 )
 from pos_app.cli.output import Row, yes_no, yuan
+from pos_app.cli.path_params import FilePath
 from pos_app.domain.card_lifecycle import mask_card_no
-from pos_app.domain.errors import DomainError
+from pos_app.domain.errors import DomainError, RulesError
 from pos_app.domain.members import check_card_no
 from pos_app.domain.permissions import ROLE_NAMES, Role
 from pos_app.domain.rules import rules_to_dict
@@ -250,13 +251,29 @@ def rules() -> None:
     """规则 The store's rules (stored value, points, tiers)."""
 
 
+def read_rules_file(file: Path) -> str:
+    """The rules file's text: UTF-8 (with or without a BOM, as Windows editors save it)."""
+    try:
+        return file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise RulesError(
+            f"规则文件不是 UTF-8 编码：{file.name}（请用 UTF-8 保存）",
+            f"The rules file is not UTF-8: {file.name} (save it as UTF-8)",
+        ) from None
+    except OSError as exc:
+        raise RulesError(
+            f"无法读取规则文件：{file.name}（{exc.strerror}）",
+            f"Cannot read the rules file {file.name}: {exc.strerror}",
+        ) from None
+
+
 @rules.command("load")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=FilePath(exists=True, dir_okay=False, path_type=Path))
 @operator_options()
 @click.pass_obj
 def rules_load(inv: Invocation, file: Path, creds: Credentials) -> None:
     """加载规则文件 Load a rules file (TOML) as the new rules version (admins only)."""
-    text = file.read_text(encoding="utf-8")
+    text = read_rules_file(file)
     actor = signed_in(inv, creds)
     loaded = load_rules(inv.store(), actor, text, source=file.name)
     inv.out.result(

@@ -10,7 +10,7 @@ from pos_app.cli.invocation import Invocation
 from pos_app.cli.operator_options import Credentials, operator_options, signed_in
 from pos_app.cli.output import Row, local_time, yuan
 from pos_app.cli.report_cmd import print_shift_report, shift_fields, width_option
-from pos_app.domain.money import parse_yuan
+from pos_app.domain.money import MAX_DRAWER_FEN, parse_yuan
 from pos_app.services.shifts import (
     CashMove,
     ShiftView,
@@ -50,7 +50,7 @@ def shift() -> None:
 @click.pass_obj
 def open_cmd(inv: Invocation, float_text: str, creds: Credentials) -> None:
     """开班 Open a shift with AMOUNT yuan of float in the drawer."""
-    amount = parse_yuan(float_text, allow_zero=True)
+    amount = parse_yuan(float_text, allow_zero=True, max_fen=MAX_DRAWER_FEN)
     actor = signed_in(inv, creds)
     v = open_shift(inv.store(), actor, amount)
     inv.out.result(shift_fields(v), shift_rows(inv, v), title="开班成功 Shift open")
@@ -65,7 +65,7 @@ def open_cmd(inv: Invocation, float_text: str, creds: Credentials) -> None:
 @click.pass_obj
 def close_cmd(inv: Invocation, counted_text: str, width: str, creds: Credentials) -> None:
     """交班 Close the shift with the cash counted; prints the Z report."""
-    amount = parse_yuan(counted_text, allow_zero=True)
+    amount = parse_yuan(counted_text, allow_zero=True, max_fen=MAX_DRAWER_FEN)
     actor = signed_in(inv, creds)
     print_shift_report(inv, close_shift(inv.store(), actor, amount), int(width))
 
@@ -96,7 +96,7 @@ def _move_result(inv: Invocation, m: CashMove, title: str) -> None:
 @click.pass_obj
 def paid_in_cmd(inv: Invocation, amount: str, reason: str, creds: Credentials) -> None:
     """收入 Put AMOUNT yuan of cash into the drawer (not a sale)."""
-    amount_fen = parse_yuan(amount)
+    amount_fen = parse_yuan(amount, max_fen=MAX_DRAWER_FEN)
     actor = signed_in(inv, creds)
     _move_result(inv, paid_in(inv.store(), actor, amount_fen, reason), "已记收入 Paid in")
 
@@ -108,7 +108,7 @@ def paid_in_cmd(inv: Invocation, amount: str, reason: str, creds: Credentials) -
 @click.pass_obj
 def paid_out_cmd(inv: Invocation, amount: str, reason: str, creds: Credentials) -> None:
     """支出 Take AMOUNT yuan of cash out of the drawer (not a refund)."""
-    amount_fen = parse_yuan(amount)
+    amount_fen = parse_yuan(amount, max_fen=MAX_DRAWER_FEN)
     actor = signed_in(inv, creds)
     _move_result(inv, paid_out(inv.store(), actor, amount_fen, reason), "已记支出 Paid out")
 

@@ -32,8 +32,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from pos_app.domain.control_chars import has_control_chars, refuse_control_chars, shown
 from pos_app.domain.errors import InvalidInput
-from pos_app.domain.money import parse_yuan
+from pos_app.domain.money import MAX_PRICE_FEN, parse_yuan
+from pos_app.domain.typed_numbers import parse_whole_number
 
 # What a reader hands over for one cell: text from a CSV; numbers or booleans from XLSX.
 Cell = str | int | float | bool | None
@@ -554,14 +556,14 @@ class _RowReader:
         keep = {c for c in COLUMNS if not given(c)} if old is not None else set()
 
         name = text("name")
-        self._length(n, "name", name, out, required=True)
+        self._check_text(n, "name", name, out, required=True)
         category = text("category")
-        self._length(n, "category", category, out, required=True)
+        self._check_text(n, "category", category, out, required=True)
         name_en = (old.name_en if old else None) if "name_en" in keep else text("name_en") or None
-        self._length(n, "name_en", name_en or "", out, required=False)
+        self._check_text(n, "name_en", name_en or "", out, required=False)
         unit = (old.unit if old else DEFAULT_UNIT) if "unit" in keep else text("unit")
         unit = unit or DEFAULT_UNIT
-        self._length(n, "unit", unit, out, required=False)
+        self._check_text(n, "unit", unit, out, required=False)
 
         if "barcodes" in keep and old is not None:
             barcodes = list(old.barcodes)
@@ -656,11 +658,17 @@ class _RowReader:
         return pass_spec_text(services, days)
 
     @staticmethod
-    def _length(n: int, column: str, value: str, out: list[RowProblem], required: bool) -> None:
+    def _check_text(n: int, column: str, value: str, out: list[RowProblem], required: bool) -> None:
         limit = MAX_LENGTHS[column]
         if required and not value:
             zh = COLUMN_NAMES_ZH[column]
             out.append(RowProblem(n, column, f"缺少{zh}", f"the {column} is missing"))
+        elif has_control_chars(value):
+            # A name goes onto receipts, the till's screen and reports: one line, no ESC.
+            try:
+                refuse_control_chars(value, COLUMN_NAMES_ZH[column], column)
+            except InvalidInput as exc:
+                out.append(RowProblem(n, column, exc.zh, exc.en, shown(value)))
         elif len(value) > limit:
             out.append(
                 RowProblem(
@@ -723,7 +731,7 @@ class _RowReader:
                 out.append(RowProblem(n, column, "缺少售价", "the price is missing"))
             return None
         try:
-            return parse_yuan(text)
+            return parse_yuan(text, max_fen=MAX_PRICE_FEN)
         except InvalidInput as exc:
             out.append(RowProblem(n, column, exc.zh, exc.en, text))
             return None
@@ -767,16 +775,17 @@ class _RowReader:
                 continue
             uses: int | None = None
             if match[2] is not None:
-                count = match[2].strip()
-                if not count.isdigit():
-                    bad_items.append(
-                        (
-                            f"{sku} 的次数必须是正整数：{count}",
-                            f"the count for {sku} must be a whole number: {count}",
-                        )
+                try:
+                    uses = parse_whole_number(
+                        match[2],
+                        minimum=1,
+                        maximum=MAX_PASS_USES,
+                        what_zh=f"{sku} 的次数",
+                        what_en=f"count for {sku}",
                     )
+                except InvalidInput as exc:
+                    bad_items.append((exc.zh, exc.en))
                     continue
-                uses = int(count)
             if sku in services:
                 bad_items.append((f"服务 {sku} 写了两次", f"service {sku} is given twice"))
                 continue
@@ -792,15 +801,10 @@ class _RowReader:
         if not text:
             out.append(RowProblem(n, "pass_valid_days", "缺少有效天数", "valid days are missing"))
             return None
-        if not text.isdigit() or not 1 <= int(text) <= MAX_VALID_DAYS:
-            out.append(
-                RowProblem(
-                    n,
-                    "pass_valid_days",
-                    f"有效天数必须是 1 到 {MAX_VALID_DAYS} 的整数：{text}",
-                    f"valid days must be a whole number from 1 to {MAX_VALID_DAYS}: {text}",
-                    text,
-                )
+        try:
+            return parse_whole_number(
+                text, minimum=1, maximum=MAX_VALID_DAYS, what_zh="有效天数", what_en="valid days"
             )
+        except InvalidInput as exc:
+            out.append(RowProblem(n, "pass_valid_days", exc.zh, exc.en, text))
             return None
-        return int(text)

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from random import Random
 
+from pos_app.domain.control_chars import refuse_control_chars
 from pos_app.domain.entry_kinds import EntryKind
 from pos_app.domain.errors import InvalidInput
 from pos_app.domain.money import MAX_AMOUNT_FEN
@@ -42,6 +43,8 @@ CODE_LENGTH = 10
 MIN_CODE_LENGTH, MAX_CODE_LENGTH = 10, 12
 MAX_BATCH = 10_000
 MAX_VALID_DAYS = 3660
+MAX_PER_MEMBER = 1000  # a per-member limit above this is no limit, mistyped
+MAX_POINTS_COST = 100_000_000  # points for one coupon; more is a typing slip
 TEMPLATE_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
 
 
@@ -131,7 +134,7 @@ def validate_template(spec: TemplateSpec) -> TemplateSpec:
             f"券模板编码不正确：{spec.code}（字母、数字、_ 或 -，最多 32 位）",
             f"Not a template code: {spec.code} (letters, digits, _ or -, up to 32)",
         )
-    name = spec.name.strip()
+    name = refuse_control_chars(spec.name.strip(), "券名称", "coupon name")
     if not name or len(name) > 80:
         raise _bad(
             "券名称不能为空，最多 80 个字", "A coupon name is required (up to 80 characters)"
@@ -199,10 +202,16 @@ def validate_template(spec: TemplateSpec) -> TemplateSpec:
             f"有效天数必须在 1 到 {MAX_VALID_DAYS} 之间",
             f"The number of days is 1 to {MAX_VALID_DAYS}",
         )
-    if spec.per_member_limit < 0:
-        raise _bad("每人限领数量不能为负", "The per-member limit cannot be negative")
-    if spec.points_cost < 0:
-        raise _bad("兑换所需积分不能为负", "The points cost cannot be negative")
+    if not 0 <= spec.per_member_limit <= MAX_PER_MEMBER:
+        raise _bad(
+            f"每人限领数量必须在 0 到 {MAX_PER_MEMBER} 之间",
+            f"The per-member limit is 0 to {MAX_PER_MEMBER}",
+        )
+    if not 0 <= spec.points_cost <= MAX_POINTS_COST:
+        raise _bad(
+            f"兑换所需积分必须在 0 到 {MAX_POINTS_COST} 之间",
+            f"The points cost is 0 to {MAX_POINTS_COST}",
+        )
     return replace(
         spec,
         code=code,

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from datetime import date
 
+from pos_app.domain.control_chars import refuse_control_chars
 from pos_app.domain.errors import InvalidInput
 
 # Mainland mobile numbers: 11 ASCII digits starting 13–19 (\d would also take fullwidth or
@@ -35,10 +36,32 @@ def mask_mobile(mobile: str) -> str:
 
 
 def check_name(name: str) -> str:
-    name = name.strip()
+    """A member's name, trimmed: 1 to 40 characters, no control characters."""
+    name = refuse_control_chars(name.strip(), "姓名", "name")
     if not name or len(name) > 40:
         raise InvalidInput("姓名不能为空，且不超过 40 个字", "A name is 1 to 40 characters")
     return name
+
+
+# Optional profile fields: (Chinese name, English name, most characters: the member row's
+# column width; notes are a TEXT column, bounded so one record stays readable).
+PROFILE_FIELDS = {
+    "email": ("邮箱", "email", 120),
+    "address": ("地址", "address", 200),
+    "notes": ("备注", "notes", 2000),
+}
+
+
+def check_profile_text(field: str, text: str) -> str | None:
+    """An optional profile field (email, address, notes) trimmed, None when empty; refused
+    with control characters (notes may have several lines) or beyond its length."""
+    zh, en, limit = PROFILE_FIELDS[field]
+    value = refuse_control_chars(text.strip(), zh, en, multiline=field == "notes")
+    if len(value) > limit:
+        raise InvalidInput(
+            f"{zh}太长（最多 {limit} 个字）", f"The {en} is too long (at most {limit} characters)"
+        )
+    return value or None
 
 
 def parse_birthday(text: str, today: date) -> date:

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from pos_app.domain.errors import InvalidInput
+from pos_app.domain.typed_numbers import parse_whole_number
 
 TENDERS = ("cash", "bank", "wechat", "alipay", "stored_value", "points", "count_card")
 TENDER_NAMES = {
@@ -80,3 +81,9 @@ class SaleRequest:
             pin=None,
             coupon_codes=tuple(data.get("coupon_codes", ())),
         )
+
+
+def parse_quantity(text: str | int, *, maximum: int = MAX_QTY) -> int:
+    """A line's quantity as typed ("3", "３"): a whole number from 1 to `maximum`, strictly
+    (no sign, decimals, exponent, "_", or digits like "²" that int() would choke on)."""
+    return parse_whole_number(text, minimum=1, maximum=maximum, what_zh="数量", what_en="quantity")

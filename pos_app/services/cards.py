@@ -11,6 +11,7 @@ from db.engine import read_session
 from db.ledger import new_id
 from db.models import Card, CardStockBatch, Operator
 from pos_app.domain.card_lifecycle import CardMedia, CardState, mask_card_no, next_state
+from pos_app.domain.control_chars import refuse_control_chars
 from pos_app.domain.entry_kinds import EntryKind
 from pos_app.domain.errors import AlreadyExists, CardStateError, InvalidInput
 from pos_app.domain.members import check_card_no
@@ -56,6 +57,7 @@ def import_card_stock(
     """Add blank cards to stock before they are issued. All or nothing: one bad or duplicate
     number refuses the whole batch, naming it (with its line number)."""
     media = _media(media)
+    label = refuse_control_chars(label.strip(), "批次名称", "batch label")
     numbers: list[str] = []
     seen: set[str] = set()
     for line_no, raw in enumerate(card_numbers, start=1):

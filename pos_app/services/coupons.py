@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from db.engine import read_session
 from db.ledger import new_id
 from db.models import Coupon, CouponTemplate, LedgerEntry, Member, Product
+from pos_app.domain.control_chars import refuse_control_chars
 from pos_app.domain.coupons import (
     MAX_BATCH,
     SOURCES,
@@ -493,7 +494,7 @@ def make_batch(
 ) -> BatchResult:
     """异业联盟: a batch of member-less codes for a partner merchant to hand out. One entry per
     coupon, written in bulk (10,000 rows through the ORM one by one would take seconds)."""
-    label = label.strip()
+    label = refuse_control_chars(label.strip(), "批次名称", "batch label")
     if not label or len(label) > 80:
         raise InvalidInput("请给批次起个名字（最多 80 字）", "Give the batch a label (up to 80)")
     if not 1 <= count <= MAX_BATCH:
@@ -553,7 +554,7 @@ def make_batch(
 
 def void_coupon(ctx: StoreContext, actor: Actor, code: str, reason: str) -> CouponView:
     """作废: an unused coupon can no longer be used (a mistake, a leaked batch code)."""
-    reason = reason.strip()
+    reason = refuse_control_chars(reason.strip(), "作废原因", "reason")
     if not reason:
         raise InvalidInput("请填写作废原因", "Give a reason for voiding the coupon")
     number = normalize_code(code)

@@ -19,6 +19,7 @@ from db.counters import next_value
 from db.engine import read_session
 from db.ledger import new_id
 from db.models import HeldSale, Operator
+from pos_app.domain.control_chars import refuse_control_chars
 from pos_app.domain.errors import InvalidInput, LimitExceeded, NotFound
 from pos_app.domain.permissions import Permission
 from pos_app.domain.sale_request import SaleRequest
@@ -67,7 +68,7 @@ def _next_label(session: Session, day: str) -> str:
 def _check_label(label: str | None) -> str | None:
     if label is None or not label.strip():
         return None
-    label = label.strip()
+    label = refuse_control_chars(label.strip(), "挂单备注", "hold label")
     if len(label) > MAX_LABEL:
         raise InvalidInput(
             f"挂单备注最多 {MAX_LABEL} 个字", f"A hold label is at most {MAX_LABEL} characters"

@@ -68,6 +68,7 @@ from db.engine import make_engine, read_session
 from db.ledger import canonical_payload
 from db.models import Card, Counter, LedgerEntry, Member
 from pos_app.domain.card_lifecycle import CardMedia, CardState, mask_card_no
+from pos_app.domain.control_chars import has_control_chars
 from pos_app.domain.entry_kinds import EntryKind
 from pos_app.domain.errors import DomainError, InvalidInput, PermissionDenied
 from pos_app.domain.ledger_chain import (
@@ -87,6 +88,7 @@ from pos_app.domain.members import (
 from pos_app.domain.money import MAX_AMOUNT_FEN, parse_yuan
 from pos_app.domain.permissions import Permission
 from pos_app.domain.points import lot_expiry
+from pos_app.domain.typed_numbers import parse_whole_number
 from pos_app.services.audit import record, record_refusal
 from pos_app.services.auth import Actor, authorize
 from pos_app.services.chain_head import write_head
@@ -330,6 +332,7 @@ class _Validator:
         i_media, i_birthday, i_gender = ix.get("media"), ix.get("birthday"), ix.get("gender")
         i_principal, i_bonus, i_points = ix.get("principal"), ix.get("bonus"), ix.get("points")
         mobile_ok, card_ok, amount_ok = _MOBILE.fullmatch, _CARD.fullmatch, _AMOUNT.fullmatch
+        control_in = has_control_chars
         mobiles, cards, birthdays = self.mobiles, self.cards, self.birthdays
         media_ok, genders = MEDIA, GENDER_WORDS
         out: list[_Row] = []
@@ -356,6 +359,7 @@ class _Validator:
                 or mobile in mobiles
                 or not name
                 or len(name) > 40
+                or control_in(name)
                 or not card_ok(card_no)
                 or card_no in cards
             ):
@@ -538,18 +542,12 @@ class _Validator:
         if "points" in ix:
             text = raw[ix["points"]].strip()
             if text:
-                if text.isdigit() and text.isascii() and int(text) <= MAX_POINTS:
-                    points = int(text)
-                else:
-                    add(
-                        _err(
-                            n,
-                            "points",
-                            f"not a number of points: {text} (a whole number from 0)",
-                            f"积分不正确：{text}（应为不小于 0 的整数）",
-                            text,
-                        )
+                try:
+                    points = parse_whole_number(
+                        text, minimum=0, maximum=MAX_POINTS, what_zh="积分", what_en="points"
                     )
+                except InvalidInput as exc:
+                    add(_err(n, "points", exc, value=text))
                     errors += 1
         if errors:
             return None

@@ -16,6 +16,7 @@ from pos_app.domain.errors import AlreadyExists, AuthenticationFailed, InvalidIn
 from pos_app.domain.members import (
     check_card_no,
     check_name,
+    check_profile_text,
     mask_mobile,
     normalize_mobile,
     parse_birthday,
@@ -123,6 +124,7 @@ def register_member(
     """Register a member: mobile and name are enough; the mobile must be new."""
     mobile = normalize_mobile(mobile)
     name = check_name(name)
+    email = check_profile_text("email", email) if email is not None else None
     bday = parse_birthday(birthday, ctx.business_day()).isoformat() if birthday else None
     if gender is not None and gender not in GENDERS:
         raise InvalidInput(f"性别不正确：{gender}", f"Not a gender: {gender} (male/female/other)")
@@ -207,7 +209,7 @@ def update_member(
             changed.append("gender")
         for attr, value in (("email", email), ("address", address), ("notes", notes)):
             if value is not None:
-                setattr(member, attr, value.strip() or None)
+                setattr(member, attr, check_profile_text(attr, value))
                 changed.append(attr)
         record(
             s,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Card, LedgerEntry, Member, PointLot
 from pos_app.domain.card_lifecycle import CardState, check_can_pay, mask_card_no
+from pos_app.domain.control_chars import refuse_control_chars
 from pos_app.domain.entry_kinds import EntryKind
 from pos_app.domain.errors import InsufficientBalance, InvalidInput, LimitExceeded
 from pos_app.domain.money import format_fen
@@ -99,7 +100,7 @@ def record_manual_purchase(
     eligible = amount_fen if eligible_fen is None else eligible_fen
     if not 0 <= eligible <= amount_fen:
         raise InvalidInput("积分金额不能超过消费金额", "The eligible amount exceeds the purchase")
-    why = reason.strip()
+    why = refuse_control_chars(reason.strip(), "补录原因", "reason")
     if not why:
         raise InvalidInput("请填写补录原因", "Give a reason for crediting a purchase by hand")
     target = member_no or (mask_card_no(card_no) if card_no else None)
@@ -282,6 +283,7 @@ def redeem_points(
     balance is negative or short, and while the card's PIN lock holds."""
     if points <= 0:
         raise InvalidInput("积分数量必须大于零", "Points must be above zero")
+    refuse_control_chars(reason, "原因", "reason")
     with use_case(ctx, actor, Permission.POINTS_REDEEM) as uc:
         member, card = _member(uc, member_no, card_no)
         refuse_if_locked(uc.session, member, card)
@@ -308,6 +310,7 @@ def give_participation_points(
         raise InvalidInput("积分数量必须大于零", "Points must be above zero")
     if not reason.strip():
         raise InvalidInput("请填写赠送原因", "Give a reason")
+    refuse_control_chars(reason, "原因", "reason")
     with use_case(ctx, actor, Permission.POINTS_PARTICIPATION, approval, target=member_no) as uc:
         member = member_by_no(uc.session, member_no)
         entry_id = add_lot(
@@ -324,6 +327,7 @@ def adjust_points(
         raise InvalidInput("调整数量不能为零", "The adjustment cannot be zero")
     if not reason.strip():
         raise InvalidInput("请填写调整原因", "Give a reason for the adjustment")
+    refuse_control_chars(reason, "原因", "reason")
     with use_case(ctx, actor, Permission.POINTS_ADJUST, target=member_no) as uc:
         member = member_by_no(uc.session, member_no)
         if delta > 0:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import tomllib
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from db.engine import read_session
-from db.models import RulesVersion
+from db.models import CouponTemplate, Member, Product, RulesVersion
+from pos_app.domain.coupons import normalize_template_code
 from pos_app.domain.permissions import Permission
-from pos_app.domain.rules import Rules, parse_rules
+from pos_app.domain.rules import Rules, parse_rules, rules_error
 from pos_app.services.audit import record
 from pos_app.services.auth import Actor
 from pos_app.services.context import StoreContext
@@ -26,9 +29,14 @@ class LoadedRules:
 
 
 def load_rules(ctx: StoreContext, actor: Actor, text: str, source: str = "") -> LoadedRules:
-    """Validate a rules file and make it the rules in force, as a new version."""
+    """Validate a rules file and make it the rules in force, as a new version.
+
+    Besides the file's own checks, the settings that name something in the store are
+    checked against it: promotion SKUs and gift SKUs against the catalogue, coupon templates
+    against the templates, and no tier that members hold may disappear."""
     rules = parse_rules(text)  # refuse a bad file before taking any lock
     with use_case(ctx, actor, Permission.RULES_LOAD, target=source) as uc:
+        _check_against_store(uc.session, rules, text)
         version = (uc.session.scalar(select(func.max(RulesVersion.version))) or 0) + 1
         digest = hashlib.sha256(text.encode()).hexdigest()
         uc.session.add(
@@ -50,6 +58,62 @@ def load_rules(ctx: StoreContext, actor: Actor, text: str, source: str = "") -> 
             detail={"version": version, "sha256": digest},
         )
     return LoadedRules(version, rules.label, rules)
+
+
+def _check_against_store(s: Session, rules: Rules, text: str) -> None:
+    """Refuse (naming the key and its line) what the store cannot honour. A store whose
+    catalogue or coupon templates are still empty is being set up (the rules usually come
+    first, the catalogue import after): names are checked once there is something to check
+    them against."""
+    if s.scalar(select(func.count()).select_from(Product)):
+        wanted = {sku for p in rules.promotions for sku in (*p.skus, p.gift_sku or "") if sku}
+        known = set(s.scalars(select(Product.sku).where(Product.sku.in_(wanted))))
+        for i, promo in enumerate(rules.promotions):
+            for key, skus in (("skus", promo.skus), ("gift_sku", (promo.gift_sku or "",))):
+                for sku in skus:
+                    if sku and sku not in known:
+                        raise rules_error(
+                            text,
+                            f"promotion[{i}].{key}",
+                            f"names a product not in the catalogue: {sku}",
+                            f"商品目录中没有这个商品：{sku}",
+                        )
+    if s.scalar(select(func.count()).select_from(CouponTemplate)):
+        # The rules keep bonus rows sorted by threshold; the file's own order numbers them.
+        rows = tomllib.loads(text).get("stored_value", {}).get("bonus", [])
+        named = [
+            (f"stored_value.bonus[{i}].coupon", str(row["coupon"]).strip())
+            for i, row in enumerate(rows)
+            if row.get("coupon")
+        ]
+        if rules.checkout.registration_coupon:
+            named.append(("checkout.registration_coupon", rules.checkout.registration_coupon))
+        known = set(s.scalars(select(CouponTemplate.code)))
+        for where, code in named:
+            if normalize_template_code(code) not in known:
+                raise rules_error(
+                    text,
+                    where,
+                    f"names no coupon template: {code}",
+                    f"没有这个券模板：{code}",
+                )
+    codes = {level.code for level in rules.tiers.levels}
+    held = s.execute(
+        select(Member.tier_code, func.count())
+        .where(Member.tier_code.not_in(codes))
+        .group_by(Member.tier_code)
+        .order_by(Member.tier_code)
+    ).first()
+    if held is not None:
+        tier, members = held
+        raise rules_error(
+            text,
+            "tiers.level",
+            f"drops the tier {tier!r}, which {members} member(s) still hold: keep the level "
+            "(or move those members to another tier first)",
+            f"删除了等级 {tier}，但仍有 {members} 位会员属于该等级：请保留该等级"
+            "（或先把这些会员调到其他等级）",
+        )
 
 
 def show_rules(ctx: StoreContext) -> LoadedRules:

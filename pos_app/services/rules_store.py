@@ -37,5 +37,6 @@ def rules_by_digest(digest: str, source_text: Callable[[], str | None]) -> Rules
     first time a hash is seen (for callers that read the version row themselves)."""
     rules = _parsed.get(digest)
     if rules is None:
-        rules = _parsed[digest] = parse_rules(source_text() or "")
+        # Read as it was loaded: checks added since then do not apply to a stored version.
+        rules = _parsed[digest] = parse_rules(source_text() or "", strict=False)
     return rules

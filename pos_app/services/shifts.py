@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import read_session
 from db.models import DayClose, LedgerEntry, Operator, Shift
+from pos_app.domain.control_chars import refuse_control_chars
 from pos_app.domain.entry_kinds import EntryKind
 from pos_app.domain.errors import AlreadyExists, InsufficientBalance, InvalidInput
 from pos_app.domain.money import format_fen
@@ -179,7 +180,7 @@ def _cash_move(
     ctx: StoreContext, actor: Actor, kind: EntryKind, amount_fen: int, reason: str
 ) -> CashMove:
     _check_amount(amount_fen, allow_zero=False)
-    reason = reason.strip()
+    reason = refuse_control_chars(reason.strip(), "原因", "reason")
     if not reason:
         raise InvalidInput("请填写原因", "A reason is required")
     if len(reason) > MAX_REASON_CHARS:

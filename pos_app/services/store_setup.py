@@ -10,6 +10,7 @@ from sqlalchemy import select
 from db.engine import write_session
 from db.ledger import LedgerWriter, new_id
 from db.models import Operator, Store
+from pos_app.domain.control_chars import refuse_control_chars
 from pos_app.domain.errors import AlreadyExists, InvalidInput
 from pos_app.domain.permissions import Permission, Role
 from pos_app.services.audit import record
@@ -59,6 +60,22 @@ def check_new_password(password: str) -> None:
         )
 
 
+MAX_STORE_NAME_CHARS = 80  # the store row's column
+
+
+def _check_store_name(name: str) -> str:
+    """The store's name as it heads receipts: trimmed, 1 to 80 characters, one line."""
+    new_name = refuse_control_chars(name.strip(), "门店名称", "store name")
+    if not new_name:
+        raise InvalidInput("门店名称不能为空", "The store name cannot be empty")
+    if len(new_name) > MAX_STORE_NAME_CHARS:
+        raise InvalidInput(
+            f"门店名称太长（最多 {MAX_STORE_NAME_CHARS} 字）",
+            f"The store name is too long (at most {MAX_STORE_NAME_CHARS} characters)",
+        )
+    return new_name
+
+
 def init_store(
     ctx: StoreContext,
     store_code: str,
@@ -75,8 +92,8 @@ def init_store(
             f"门店编码不正确：{store_code!r}（2–12 位字母或数字）",
             f"Not a valid store code: {store_code!r} (2–12 letters or digits)",
         )
-    if not store_name.strip():
-        raise InvalidInput("门店名称不能为空", "The store name cannot be empty")
+    store_name = _check_store_name(store_name)
+    admin_name = refuse_control_chars(admin_name.strip(), "姓名", "name")
     login = _check_login(admin_login)
     check_new_password(admin_password)
     password_hash = hash_secret(admin_password)
@@ -144,6 +161,7 @@ def add_operator(
         ) from None
     if not name.strip():
         raise InvalidInput("姓名不能为空", "The name cannot be empty")
+    refuse_control_chars(name, "姓名", "name")
     check_new_password(password)
     with use_case(ctx, actor, Permission.OPERATOR_MANAGE, target=login) as uc:
         session = uc.session
@@ -172,20 +190,10 @@ def add_operator(
     return OperatorInfo(op.id, op.login, op.name, op.role)
 
 
-MAX_STORE_NAME_CHARS = 80  # the store row's column
-
-
 def update_store_info(ctx: StoreContext, actor: Actor, name: str) -> StoreInfo:
     """An admin changes the store's name, which heads every receipt and report from now on
     (receipts already printed keep the old one). Audited with the old and the new name."""
-    new_name = name.strip()
-    if not new_name:
-        raise InvalidInput("门店名称不能为空", "The store name cannot be empty")
-    if len(new_name) > MAX_STORE_NAME_CHARS:
-        raise InvalidInput(
-            f"门店名称太长（最多 {MAX_STORE_NAME_CHARS} 字）",
-            f"The store name is too long (at most {MAX_STORE_NAME_CHARS} characters)",
-        )
+    new_name = _check_store_name(name)
     with use_case(ctx, actor, Permission.STORE_EDIT, target="store") as uc:
         session = uc.session
         store = session.scalars(select(Store)).one()

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import LedgerEntry, Member
+from pos_app.domain.control_chars import refuse_control_chars
 from pos_app.domain.entry_kinds import EntryKind
 from pos_app.domain.errors import InvalidInput
 from pos_app.domain.permissions import Permission
@@ -197,6 +198,7 @@ def change_tier(
     no further until then (upgrades still lift them). A change without it clears any lock."""
     if not reason.strip():
         raise InvalidInput("请填写调整原因", "Give a reason for the change")
+    refuse_control_chars(reason, "原因", "reason")
     with use_case(ctx, actor, Permission.TIER_CHANGE, approval, target=member_no) as uc:
         member = member_by_no(uc.session, member_no)
         codes = [lvl.code for lvl in uc.rules.tiers.levels]

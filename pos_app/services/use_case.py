@@ -23,9 +23,10 @@ from pos_app.domain.errors import (
     AuthenticationFailed,
     DomainError,
     PermissionDenied,
+    RulesError,
 )
 from pos_app.domain.permissions import Permission
-from pos_app.domain.rules import Rules
+from pos_app.domain.rules import DEFAULT_RULES, Rules
 from pos_app.services.audit import record_refusal
 from pos_app.services.auth import Actor, Approval, authorize
 from pos_app.services.chain_head import write_head
@@ -74,7 +75,13 @@ def use_case(
     try:
         with write_session(ctx.engine) as session:
             approver_id = authorize(session, actor, permission, approval)
-            version, rules = current_rules(session)
+            try:
+                version, rules = current_rules(session)
+            except RulesError:
+                # A version in force that no longer reads must not stop its replacement.
+                if permission is not Permission.RULES_LOAD:
+                    raise
+                version, rules = 0, DEFAULT_RULES
             ledger = LedgerWriter(
                 session=session,
                 store_id=store_id,

@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 from hardware.events import CardPresented, CardReadFailed
 from pos_app.domain.card_lifecycle import CardMedia, mask_card_no
 from pos_app.domain.errors import DomainError
-from pos_app.domain.money import format_fen, parse_yuan
+from pos_app.domain.money import MAX_TOPUP_FEN, format_fen, parse_yuan
 from pos_app.domain.permissions import Permission
 from pos_app.domain.stored_value import CancelSettlement
 from pos_app.services.auth import Actor, Approval
@@ -515,7 +515,7 @@ class TopUpDialog(DeskDialog):
 
     def _preview(self) -> None:
         try:
-            amount = parse_yuan(self.amount_field.text())
+            amount = parse_yuan(self.amount_field.text(), max_fen=MAX_TOPUP_FEN)
         except DomainError:
             return
         seq, ctx = self._preview_seq, self.ctx
@@ -541,7 +541,7 @@ class TopUpDialog(DeskDialog):
 
     def confirm(self) -> None:
         try:
-            amount = parse_yuan(self.amount_field.text())
+            amount = parse_yuan(self.amount_field.text(), max_fen=MAX_TOPUP_FEN)
         except DomainError as exc:
             self.show_error(exc)
             self.amount_field.setFocus()

@@ -45,7 +45,7 @@ from hardware.events import CardPresented, CardReadFailed
 from pos_app.domain.errors import DomainError, InvalidInput, NotFound
 from pos_app.domain.money import format_fen
 from pos_app.domain.permissions import Permission
-from pos_app.domain.sale_request import LineRequest, SaleRequest
+from pos_app.domain.sale_request import LineRequest, SaleRequest, parse_quantity
 from pos_app.services.auth import Actor, Approval
 from pos_app.services.catalogue import ProductView, search_products, show_product
 from pos_app.services.checkout import Quote, SaleResult, cancel_sale, check_void, quote
@@ -65,7 +65,9 @@ from pos_app.ui.wedge_filter import disable_input_method
 
 log = logging.getLogger(__name__)
 
-QTY_FORM = re.compile(r"^\s*(\d{1,5})\s*[*×]\s*(\S.*?)\s*$")  # "3*V001": three of V001
+# "3*V001": three of V001. ASCII or fullwidth digits only ([0-9], not \d, which would take
+# Arabic-Indic and other scripts' digits too); the number itself is read by parse_quantity.
+QTY_FORM = re.compile(r"^\s*([0-9０-９]{1,5})\s*[*×＊]\s*(\S.*?)\s*$")
 SCANNED_KINDS = ("barcode", "qr")  # scanner input on the card sources: like typed text
 
 
@@ -93,7 +95,7 @@ def resolve_scan(
     a member by mobile (11 digits) or by its last 4 digits, a coupon for this cart, a member
     card, and (typed text only) a product search. Nothing found: the product's NotFound."""
     match = QTY_FORM.match(text)
-    qty, code = (int(match[1]), match[2]) if match else (1, text.strip())
+    qty, code = (parse_quantity(match[1]), match[2]) if match else (1, text.strip())
     LineRequest(code, qty)  # the services' limits on a quantity, before anything else
     try:
         product = show_product(ctx, actor, code)

@@ -12,7 +12,7 @@ from PySide6.QtGui import QFocusEvent, QRegularExpressionValidator
 from PySide6.QtWidgets import QLineEdit, QWidget
 
 from pos_app.domain.errors import InvalidInput
-from pos_app.domain.money import fen_to_yuan_text, parse_yuan
+from pos_app.domain.money import MAX_AMOUNT_FEN, fen_to_yuan_text, parse_yuan
 from pos_app.ui.wedge_filter import disable_input_method
 
 # Up to 9 digits of yuan (¥999,999,999 is above any single amount) and two decimals.
@@ -27,9 +27,16 @@ class MoneyInput(QLineEdit):
     sig_fen_changed = Signal(object)
     """The amount changed as typed: fen (int), or None when the field holds no amount."""
 
-    def __init__(self, parent: QWidget | None = None, *, allow_zero: bool = False) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        allow_zero: bool = False,
+        max_fen: int = MAX_AMOUNT_FEN,
+    ) -> None:
         super().__init__(parent)
         self.allow_zero = allow_zero
+        self.max_fen = max_fen
         self.setValidator(QRegularExpressionValidator(QRegularExpression(_AMOUNT_PATTERN), self))
         self.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.setPlaceholderText("0.00")
@@ -41,7 +48,7 @@ class MoneyInput(QLineEdit):
         """The amount in fen; raises InvalidInput (with its message in both languages) when
         the field is empty or holds no valid amount, and marks the field red."""
         try:
-            value = parse_yuan(self.text(), allow_zero=self.allow_zero)
+            value = parse_yuan(self.text(), allow_zero=self.allow_zero, max_fen=self.max_fen)
         except InvalidInput:
             self.set_invalid(True)
             raise
@@ -50,7 +57,7 @@ class MoneyInput(QLineEdit):
     def fen_or_none(self) -> int | None:
         """The amount in fen, or None when the field is empty or not a valid amount."""
         try:
-            return parse_yuan(self.text(), allow_zero=self.allow_zero)
+            return parse_yuan(self.text(), allow_zero=self.allow_zero, max_fen=self.max_fen)
         except InvalidInput:
             return None
 

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from pos_app.domain.errors import AlreadyExists, DomainError
-from pos_app.domain.money import fen_to_yuan_text, parse_yuan
+from pos_app.domain.money import MAX_DRAWER_FEN, fen_to_yuan_text, parse_yuan
 from pos_app.services.auth import Actor
 from pos_app.services.shifts import ShiftView, current_shift, open_shift
 from pos_app.ui.error_text import describe_error
@@ -110,7 +110,9 @@ class OpenShiftDialog(QDialog):
         if self._busy:
             return
         try:
-            float_fen = parse_yuan(self.float_field.text() or "0", allow_zero=True)
+            float_fen = parse_yuan(
+                self.float_field.text() or "0", allow_zero=True, max_fen=MAX_DRAWER_FEN
+            )
         except DomainError as exc:
             self._show_error(exc)
             return

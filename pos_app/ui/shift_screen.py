@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from pos_app.domain.errors import DomainError
-from pos_app.domain.money import format_fen, parse_yuan
+from pos_app.domain.money import MAX_DRAWER_FEN, format_fen, parse_yuan
 from pos_app.domain.report_text import ReportHeading
 from pos_app.services import reports, shifts
 from pos_app.services.context import StoreContext
@@ -102,7 +102,7 @@ class AmountDialog(QDialog):
         heading.setWordWrap(True)
         layout.addWidget(heading)
         form = QFormLayout()
-        self.amount_field = MoneyInput(self, allow_zero=allow_zero)
+        self.amount_field = MoneyInput(self, allow_zero=allow_zero, max_fen=MAX_DRAWER_FEN)
         form.addRow(self.tr("Amount (¥)"), self.amount_field)
         self.reason_field = QLineEdit(self)
         self.reason_field.setMaxLength(shifts.MAX_REASON_CHARS)
@@ -175,7 +175,7 @@ class CashCountDialog(QDialog):
         self.tabs.addTab(self._make_grid(), self.tr("By note and coin"))
         total_page = QWidget(self.tabs)
         total_form = QFormLayout(total_page)
-        self.total_field = MoneyInput(total_page, allow_zero=True)
+        self.total_field = MoneyInput(total_page, allow_zero=True, max_fen=MAX_DRAWER_FEN)
         total_form.addRow(self.tr("Cash counted (¥)"), self.total_field)
         self.tabs.addTab(total_page, self.tr("Total"))
         layout.addWidget(self.tabs)
@@ -253,7 +253,8 @@ class CashCountDialog(QDialog):
         """The total counted, in fen; raises InvalidInput for a total that is not an amount."""
         if self.by_denomination():
             return sum(face * box.value() for face, box in self.count_boxes.items())
-        return parse_yuan(self.total_field.text(), allow_zero=True)  # no red frame while typing
+        # parse_yuan, not fen(): no red frame while typing
+        return parse_yuan(self.total_field.text(), allow_zero=True, max_fen=MAX_DRAWER_FEN)
 
     def _update_total(self) -> None:
         for face, box in self.count_boxes.items():

@@ -126,6 +126,19 @@ def test_quantity_form_and_a_wedge_style_barcode_scan(till_zh: Till) -> None:
     assert screen_of(till).current_quote.total_fen == 3 * 6_80 + 2_00
 
 
+def test_the_quantity_form_takes_fullwidth_digits_and_no_other_script(till_zh: Till) -> None:
+    till = till_zh
+    field = screen_of(till).scan_field
+    # QTest types ASCII keys only; an input method commits text into the field like this.
+    field.insert("３＊V001")  # full-width, as a Chinese input method types it
+    type_in(till, "")
+    assert [(r[1], r[2]) for r in line_rows(till)] == [("有机菠菜500g", "3")]
+    before = table(till)
+    field.insert("٣*V001")  # an Arabic-Indic three was taken as 3
+    type_in(till, "")
+    assert table(till) == before and "没有这个商品" in till.window.alert_bar.text
+
+
 def test_member_card_tap_fills_the_panel_and_member_prices_are_explained(
     till_zh: Till,
 ) -> None:
