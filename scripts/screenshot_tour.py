@@ -14,7 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QEventLoop, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QScrollArea, QWidget
 
 from pos_app.demo_store import DEMO_LOGINS
 from pos_app.services.context import open_store
@@ -131,6 +131,20 @@ def tour(data_dir: Path, out: Path, language: str) -> None:
     window.show_screen(window.settings_screen)
     settle(0.8)
     shot(out, f"08-settings{suffix}")
+    settings = window.settings_screen
+    settings.backup_box.back_up_now()
+    settle(8.0, until=lambda: settings.backup_box.progress.isHidden())
+    scroll = settings.findChild(QScrollArea)
+    if scroll is not None:
+        scroll.ensureWidgetVisible(settings.backup_box)
+    settle(0.5)
+    shot(out, f"10-settings-backups{suffix}")
+    settings.open_operators()
+    settle(1.0)
+    if settings.operators_dialog is not None:
+        shot(out, f"11-operators{suffix}")
+        settings.operators_dialog.reject()
+        settle(0.3)
 
     window.session.set_locked(True)
     settle(0.3)
