@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from uuid6 import uuid7
 
 from db.models import LedgerEntry
-from pos_app.domain.ledger_chain import GENESIS_HASH, MacChecker, chain_hash
+from pos_app.domain.ledger_chain import GENESIS_HASH, MacChecker, chain_hash, mac_checker
 
 
 def new_id() -> str:
@@ -107,7 +107,7 @@ class LedgerWriter:
         out = []
         seq, prev_hash = self.head()
         if self._macs is None and self.mac_key is not None:
-            self._macs = MacChecker(self.mac_key)
+            self._macs = mac_checker(self.mac_key)
         for row in rows:
             if self.guard is not None:
                 self.guard(str(row["kind"]))

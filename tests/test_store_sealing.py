@@ -13,7 +13,7 @@ import pytest
 
 from pos_app.domain.errors import AuthenticationFailed
 from pos_app.services import stored_value
-from pos_app.services.chain_head import head_record_path, read_head
+from pos_app.services.chain_head import SLOT_BYTES, head_record_path, read_head
 from pos_app.services.context import DB_FILENAME, open_store
 from pos_app.services.employee_cards import employee_card_hash, sign_in_by_card
 from pos_app.services.sign_in import sign_in
@@ -152,9 +152,9 @@ def test_a_forged_head_record_is_reported(legacy: Path, tmp_path: Path) -> None:
     keys = ctx.keys
     assert keys is not None
     path = head_record_path(keys, legacy)
-    data = json.loads(path.read_text())
-    data["seq"] = 5  # someone trying to make a truncation to #5 look recorded
-    path.write_text(json.dumps(data))
+    forged = json.dumps({"seq": 5, "hash": "0" * 64, "at": "", "mac": "f" * 64}).encode()
+    # Someone trying to make a truncation to #5 look recorded, in both slots.
+    path.write_bytes((forged.ljust(SLOT_BYTES - 1) + b"\n") * 2)
     report = verify_ledger(ctx)
     assert [p.where for p in report.problems] == ["head record"]
     ctx.engine.dispose()
@@ -175,4 +175,28 @@ def test_an_operator_row_changed_outside_the_app_cannot_sign_in(
     assert refused.value.code == "operator_tampered"
     report = verify_ledger(ctx)
     assert any(p.where == "operator admin" for p in report.problems)
+    ctx.engine.dispose()
+
+
+def test_a_head_record_torn_by_a_power_cut_falls_back_to_the_slot_before(
+    legacy: Path, tmp_path: Path
+) -> None:
+    """The head is written in place in one of two slots (no rename on a sale's path); a write
+    torn in the middle spoils that slot only, and the other still holds the head before."""
+    key_dir = tmp_path / "keys"
+    ctx = open_store(legacy, clock=FakeClock(), key_dir=key_dir)
+    keys = ctx.keys
+    assert keys is not None
+    manager = sign_in(ctx, "manager", "manager123")
+    stored_value.top_up(ctx, manager, "88880001", 10_000)
+    head = read_head(keys, legacy)
+    assert head is not None and head.seq == 14
+    path = head_record_path(keys, legacy)
+    raw = bytearray(path.read_bytes())
+    slot = (head.seq % 2) * SLOT_BYTES
+    raw[slot + 20 : slot + SLOT_BYTES] = b"\0" * (SLOT_BYTES - 20)  # torn mid-write
+    path.write_bytes(bytes(raw))
+    fallback = read_head(keys, legacy)
+    assert fallback is not None and fallback.genuine and fallback.seq == 13
+    assert verify_ledger(ctx).ok  # a lag, not a problem
     ctx.engine.dispose()

@@ -13,6 +13,7 @@ so that a party without the key (HQ) can still check the chain's links and conti
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -83,3 +84,10 @@ class MacChecker:
         outer = self.outer.copy()
         outer.update(inner.digest())
         return outer.hexdigest()
+
+
+@functools.lru_cache(maxsize=8)
+def mac_checker(key: bytes) -> MacChecker:
+    """The MacChecker of a key, made once: every write transaction needs one, and making it
+    hashes the key's two padded blocks."""
+    return MacChecker(key)

@@ -44,7 +44,7 @@ from pos_app.domain.errors import AuthenticationFailed, DomainError, InvalidInpu
 from pos_app.domain.permissions import Permission, Role, check_permission
 from pos_app.services.audit import record
 from pos_app.services.auth import Actor, authorize
-from pos_app.services.chain_head import write_head
+from pos_app.services.chain_head import forget_head, write_head
 from pos_app.services.context import DB_FILENAME, StoreContext, iso, open_store
 from pos_app.services.credentials import verify_secret
 from pos_app.services.integrity_alarm import clear_alarm
@@ -364,6 +364,8 @@ def restore(
     os.replace(staged, data_dir / DB_FILENAME)
     restored = open_store(data_dir, clock=ctx.clock, key_dir=ctx.key_dir)
     clear_alarm(data_dir)
+    # The record of the replaced ledger's head goes: the restored ledger is meant to be short.
+    forget_head(keys, data_dir)
     write_head(keys, data_dir, report.head_seq, report.head_hash, restored.now_iso())
     actor = sign_in(restored, login, password)
     lost = None if replaced_head is None else max(0, replaced_head - report.head_seq)
