@@ -6,6 +6,7 @@ window frame are drawn as on a till):  screenshot_tour.py DEMO_DATA_DIR OUT_DIR
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -25,7 +26,9 @@ from pos_app.ui.main_window import MainWindow
 from pos_app.ui.operations import pending_operations
 from pos_app.ui.till_app import build_till, close_till
 
-SIZE = (1366, 768)
+# The virtual screen's size (take-screenshots makes it 1366×768, the commonest till screen);
+# set SCREEN_SIZE=1024x768 to check the smallest one the till supports.
+SIZE = tuple(int(n) for n in os.environ.get("SCREEN_SIZE", "1366x768").split("x"))
 
 
 def settle(seconds: float = 0.4, until: Callable[[], bool] | None = None) -> None:

@@ -152,7 +152,11 @@ class BackupBox(QGroupBox):
             self.progress.setFormat(self.tr("Copying…"))
 
     def _done(self, info: BackupInfo) -> None:
-        self.result_label.setText(fill(self.tr("Backup made: %1"), info.name))
+        # The file's name is one long word that would widen the screen: it goes in the tip.
+        self.result_label.setText(
+            fill(self.tr("Backup made and verified: ledger #%1"), info.head_seq)
+        )
+        self.result_label.setToolTip(info.path)
         self.result_label.setStyleSheet(OK_STYLE)
         self.show_last(info)
 

@@ -196,7 +196,8 @@ def test_backups_box_warns_without_a_backup_and_backs_up_now(till: Till) -> None
     assert "已校验" in box.last_label.text() and "1a7f37" in box.last_label.styleSheet()
     assert box.progress.isHidden() and box.backup_button.isEnabled()
     (made,) = list_backups(till.store.ctx)
-    assert made.name in box.result_label.text() and made.operator == "cashier"
+    assert f"#{made.head_seq}" in box.result_label.text() and made.operator == "cashier"
+    assert box.result_label.toolTip() == made.path
 
 
 def test_backups_box_warns_when_the_last_backup_is_older_than_a_day(till: Till) -> None:

@@ -44,8 +44,8 @@
         <translation>正在校验：%1 条记录</translation>
     </message>
     <message>
-        <source>Backup made: %1</source>
-        <translation>备份完成：%1</translation>
+        <source>Backup made and verified: ledger #%1</source>
+        <translation>备份完成并已校验：账本 #%1</translation>
     </message>
 </context>
 </TS>
