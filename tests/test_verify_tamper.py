@@ -439,3 +439,19 @@ def test_triggers_refuse_update_and_delete(store, history, statement):
         conn.rollback()
         assert conn.execute("SELECT count(*), max(hash) FROM ledger_entry").fetchone() == before
     assert verify_ledger(store.ctx).ok
+
+
+def test_the_chain_checked_in_a_worker_process_finds_the_same(store, history):
+    """A large ledger's chain is checked in a child process (db/chain_check.py) while this
+    one replays the balances: forced here on a small one, it must find exactly what the
+    in-process check finds."""
+    k = history.topup_b_seq
+    with raw_db(store) as conn:
+        drop_triggers(conn)
+        conn.execute("UPDATE ledger_entry SET amount_fen = 1 WHERE store_seq = ?", (k,))
+        rehash(conn, k)
+    here = verify_ledger(store.ctx)
+    there = verify_ledger(store.ctx, parallel_from=1)
+    assert there.problems == here.problems and there.problem_count == here.problem_count
+    assert there.first_bad_entry is not None and there.first_bad_entry.store_seq == k
+    assert "chain" in there.phases and there.entries == here.entries == history.head_seq

@@ -39,7 +39,7 @@ from pos_app.domain.card_lifecycle import mask_card_no
 from pos_app.domain.entry_kinds import CARD_STATE_AFTER, EntryKind
 from pos_app.domain.errors import DomainError
 from pos_app.services.chain_head import HeadRecord, read_head
-from pos_app.services.context import DB_FILENAME, StoreContext
+from pos_app.services.context import StoreContext
 from pos_app.services.coupons import verify_coupons
 from pos_app.services.operator_records import verify_operators
 from pos_app.services.passes import verify_passes
@@ -250,7 +250,7 @@ class _IntegrityCheck:
             del report.problems[MAX_PROBLEMS:]
 
 
-def read_only_engine(db_path: Path) -> Engine:
+def _read_only_engine(db_path: Path) -> Engine:
     """An engine that can only read the file, whose sessions hold one snapshot (BEGIN …)."""
     conn = connect_read_only(db_path)
     engine = create_engine("sqlite://", creator=lambda: conn, poolclass=StaticPool)
@@ -264,7 +264,7 @@ def read_only_engine(db_path: Path) -> Engine:
 
 @contextmanager
 def _snapshot(db_path: Path) -> Iterator[Session]:
-    engine = read_only_engine(db_path)
+    engine = _read_only_engine(db_path)
     try:
         with Session(engine) as session, session.begin():
             yield session
@@ -715,6 +715,3 @@ def _load(text: str | None) -> dict[str, Any]:
         return {}  # the hash check reports the entry; here it simply says nothing
     return value if isinstance(value, dict) else {}
 
-
-def store_db_path(data_dir: Path) -> Path:
-    return data_dir / DB_FILENAME
