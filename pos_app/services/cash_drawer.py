@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from db.engine import write_session
-from pos_app.domain.errors import InvalidInput
 from pos_app.domain.permissions import Permission
+from pos_app.domain.reasons import check_reason
 from pos_app.services.audit import record
 from pos_app.services.auth import Actor, authorize
 from pos_app.services.context import StoreContext
@@ -25,15 +25,7 @@ MAX_REASON_CHARS = 120
 
 
 def _reason(reason: str) -> str:
-    why = reason.strip()
-    if not why:
-        raise InvalidInput("请填写开钱箱的原因", "Give a reason for opening the drawer")
-    if len(why) > MAX_REASON_CHARS:
-        raise InvalidInput(
-            f"原因太长（最多 {MAX_REASON_CHARS} 字）",
-            f"The reason is too long (at most {MAX_REASON_CHARS} characters)",
-        )
-    return why
+    return check_reason(reason, MAX_REASON_CHARS, "开钱箱的原因", "reason for opening the drawer")
 
 
 def record_drawer_open(ctx: StoreContext, actor: Actor, reason: str) -> None:

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from db.engine import read_session
 from db.models import DayClose, LedgerEntry, Operator, Shift
-from pos_app.domain.control_chars import refuse_control_chars
 from pos_app.domain.entry_kinds import EntryKind
 from pos_app.domain.errors import AlreadyExists, InsufficientBalance, InvalidInput
 from pos_app.domain.money import format_fen
 from pos_app.domain.permissions import Permission
+from pos_app.domain.reasons import check_reason
 from pos_app.domain.report_figures import Figures
 from pos_app.services.auth import Actor, authorize
 from pos_app.services.context import StoreContext
@@ -180,14 +180,7 @@ def _cash_move(
     ctx: StoreContext, actor: Actor, kind: EntryKind, amount_fen: int, reason: str
 ) -> CashMove:
     _check_amount(amount_fen, allow_zero=False)
-    reason = refuse_control_chars(reason.strip(), "原因", "reason")
-    if not reason:
-        raise InvalidInput("请填写原因", "A reason is required")
-    if len(reason) > MAX_REASON_CHARS:
-        raise InvalidInput(
-            f"原因太长（最多 {MAX_REASON_CHARS} 字）",
-            f"The reason is too long (at most {MAX_REASON_CHARS} characters)",
-        )
+    reason = check_reason(reason, MAX_REASON_CHARS)
     with use_case(ctx, actor, Permission.CASH_MOVE, target=kind.value) as uc:
         s = uc.session
         shift = open_shift_row(s)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pos_app.domain.entry_kinds import EntryKind
 from pos_app.domain.errors import InvalidInput
 from pos_app.domain.permissions import Permission
+from pos_app.domain.reasons import check_reason
 from pos_app.services.audit import record
 from pos_app.services.auth import Actor
 from pos_app.services.context import StoreContext
@@ -64,14 +65,7 @@ def acknowledge_problems(ctx: StoreContext, actor: Actor, reason: str) -> Alarm:
     """A manager lets the store record again despite the problems verify found, giving a
     reason. Recorded in the ledger (`integrity_acknowledged`, with the problems' fingerprint)
     and the audit trail; a later verify that finds other problems stops the store again."""
-    reason = reason.strip()
-    if not reason:
-        raise InvalidInput("请填写原因", "A reason is required")
-    if len(reason) > MAX_REASON_CHARS:
-        raise InvalidInput(
-            f"原因太长（最多 {MAX_REASON_CHARS} 字）",
-            f"The reason is too long (at most {MAX_REASON_CHARS} characters)",
-        )
+    reason = check_reason(reason, MAX_REASON_CHARS)
     alarm = read_alarm(ctx.data_dir)
     if alarm is None or not alarm.is_open:
         raise InvalidInput(

@@ -714,4 +714,3 @@ def _load(text: str | None) -> dict[str, Any]:
     except ValueError:
         return {}  # the hash check reports the entry; here it simply says nothing
     return value if isinstance(value, dict) else {}
-
