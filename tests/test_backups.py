@@ -3,7 +3,9 @@ verify, keeps what it replaces, and round-trips a demo store's balances exactly.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -219,3 +221,17 @@ def test_day_close_makes_a_backup(tmp_path: Path) -> None:
     assert f"备份 Backup: {listed['backups'][0]['name']}" in closed.stderr
     c.ok("report day-close", env=admin)  # asked again: the record is shown, no new backup
     assert one_json(c.run("backup list", json=True, env=admin).stdout)["count"] == 1
+
+
+def test_a_copy_left_half_made_by_a_killed_backup_is_cleared_later(shop: StoreFixture) -> None:
+    folder = shop.data_dir / "backups"
+    folder.mkdir()
+    old = folder / ".partial-SH01-2026-03-01-000000-000000.sqlite3"
+    young = folder / ".partial-SH01-2026-03-02-015959-000000.sqlite3"
+    for path in (old, young):
+        path.write_bytes(b"half a database")
+    os.utime(old, (time.time() - 7 * 3600, time.time() - 7 * 3600))
+    back_up(shop.ctx, shop.manager)
+    assert not old.exists()  # killed long ago
+    assert young.exists()  # perhaps another backup at work right now
+    assert len(list_backups(shop.ctx)) == 1

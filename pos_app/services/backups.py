@@ -27,6 +27,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import time
 import tomllib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -60,6 +61,7 @@ MANIFEST_SUFFIX = ".json"
 BACKUP_SUFFIX = ".sqlite3"
 PARTIAL_PREFIX = ".partial-"
 STALE_AFTER = timedelta(days=1)  # the settings screen warns about an older last backup
+STALE_PARTIAL_SECONDS = 6 * 3600  # a half-made copy this old belongs to no running backup
 
 
 class BackupFailed(DomainError):
@@ -160,6 +162,7 @@ def back_up(
             f"无法创建备份文件夹 {settings.folder}：{exc.strerror}",
             f"Cannot create the backup folder {settings.folder}: {exc.strerror}",
         ) from None
+    _remove_stale_partials(settings.folder)
     now = ctx.now()
     # Dashes keep every run of digits short: logs mask long ones as if they were card numbers.
     stamp = now.astimezone(UTC).strftime("%Y-%m-%d-%H%M%S-%f")
@@ -215,6 +218,18 @@ def back_up(
 def _authorize(ctx: StoreContext, actor: Actor, permission: Permission) -> None:
     with read_session(ctx.engine) as session:
         authorize(session, actor, permission)
+
+
+def _remove_stale_partials(folder: Path) -> None:
+    """Copies left half-made by a backup that was killed (power cut, kill -9). Only old ones:
+    a backup running at this moment in another process has a young one."""
+    cutoff = time.time() - STALE_PARTIAL_SECONDS
+    for partial in folder.glob(f"{PARTIAL_PREFIX}*"):
+        try:
+            if partial.stat().st_mtime < cutoff:
+                partial.unlink()
+        except OSError:
+            pass  # gone already, or not ours to remove
 
 
 def _copy_database(ctx: StoreContext, target: Path) -> None:
