@@ -130,3 +130,20 @@ def test_the_logs_go_to_the_log_file_not_the_terminal(proc: Process) -> None:
     done = proc.run("topup", CARD, "100", **CASHIER)
     assert done.returncode == 0, done.stderr
     assert "INFO" not in done.stderr and "use_case" not in done.stderr
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(proc: Process) -> None:
+    """`pos-app member find 8000 | head -1`: the pipe is closed before the output is written.
+    The command ends as a program killed by SIGPIPE would, with no internal-error message."""
+    child = subprocess.Popen(
+        [str(proc.exe), "operator", "list"],
+        env={**proc.env, **ADMIN},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()  # the reader is gone before the command prints
+    err = child.stderr.read().decode("utf-8")
+    assert child.wait(timeout=120) == 141, err
+    assert "内部错误" not in err and "Traceback" not in err

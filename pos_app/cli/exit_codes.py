@@ -8,6 +8,8 @@
 3  `verify` found problems in the ledger
 70 internal error: a bug, not something the caller did; the traceback is in the store's
    log (logs/pos-app.log under the data folder) and the message says where
+141 the output's reader went away (`pos-app … | head`): the command's work is done, only
+   its output was cut short (the status a shell gives a program killed by SIGPIPE)
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ REFUSED = 1
 USAGE = 2
 VERIFY_FAILED = 3
 INTERNAL_ERROR = 70  # EX_SOFTWARE in sysexits.h
+BROKEN_PIPE = 141  # 128 + SIGPIPE
 
 
 def exit_code_for(error: DomainError) -> int:

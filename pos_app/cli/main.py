@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -98,6 +99,12 @@ class PosGroup(click.Group):
             raise click.exceptions.Exit(exit_codes.USAGE) from None
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise  # click's own ways of ending a run
+        except BrokenPipeError:
+            # The reader went away (`pos-app backup list | head -2`): stop quietly, as a
+            # program killed by SIGPIPE would; whatever was done is done, only output is lost.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # so the exit's flush has nowhere to fail
+            raise click.exceptions.Exit(exit_codes.BROKEN_PIPE) from None
         except (sqlite3.DatabaseError, DatabaseError) as exc:
             if not _is_damaged(exc):
                 _internal_error(ctx, exc)
