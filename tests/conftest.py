@@ -66,6 +66,20 @@ class StoreFixture:
         """The manager approves one privileged action (as at the till)."""
         return approve(self.ctx, "manager", PASSWORD, permission)
 
+    def at_till(self, actor: Actor, float_fen: int = 0) -> None:
+        """Make `actor` the till's cashier: money moves only in the actor's own shift. A
+        shift of someone else's is handed over first, its drawer counted exactly."""
+        # Imported here: the services' module graph is heavy and most fixtures never need it.
+        from pos_app.services import reports, shifts
+
+        current = shifts.current_shift(self.ctx, actor)
+        if current is not None and current.opened_by == actor.login:
+            return
+        if current is not None:
+            expected = reports.x_report(self.ctx, actor).figures.cash.expected_fen
+            shifts.close_shift(self.ctx, actor, max(0, expected))
+        shifts.open_shift(self.ctx, actor, float_fen)
+
 
 @pytest.fixture(scope="session")
 def _template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Actor, Actor, Actor]:

@@ -465,6 +465,17 @@ def drawer_kick(pin: int) -> bytes:
     raise ValueError(f"cash drawer pin must be 2 or 5, not {pin}")
 
 
+def realtime_drawer_kick(pin: int) -> bytes:
+    """DLE DC4 1 m t: a pulse the printer generates as it reads the command (a real-time
+    command, like DLE EOT), not when the print buffer reaches it. ESC/POS printers execute it
+    while offline for paper end, which is why it is used then: the cashier still needs the
+    drawer for the change of a sale whose receipt cannot print. m: 0 pin 2, 1 pin 5;
+    t = 1: 100 ms on, 100 ms off. ValueError for any other pin."""
+    if pin not in (2, 5):
+        raise ValueError(f"cash drawer pin must be 2 or 5, not {pin}")
+    return bytes((0x10, 0x14, 0x01, 0 if pin == 2 else 1, 1))
+
+
 PRINTER_STATUS = 1  # online/offline, drawer pin 3, feed button
 OFFLINE_CAUSE = 2  # cover open, paper end stop, error
 ERROR_CAUSE = 3  # recoverable, autocutter, unrecoverable, auto-recoverable errors

@@ -23,7 +23,7 @@ from hardware.errors import DeviceError, DeviceRefused, DeviceTimeout
 from hardware.events import DeviceState, DeviceStatus
 from hardware.interfaces import CashDrawer, ReceiptPrinter
 from hardware.printing.document import PrintDocument, PrinterProfile
-from hardware.printing.escpos_encoder import drawer_kick, encode
+from hardware.printing.escpos_encoder import drawer_kick, encode, realtime_drawer_kick
 from hardware.printing.jobs import PrintJobInfo
 from hardware.printing.spooler import PrintSpooler
 from hardware.printing.transport import (
@@ -238,7 +238,7 @@ class EscposPrinter(ReceiptPrinter, CashDrawer):
         pulse = drawer_kick(pin)  # ValueError for another pin
         ticket = _KickTicket(time.monotonic() + self.kick_deadline)
         try:
-            future = self.device_thread.submit(self._kick_now, pulse, ticket)
+            future = self.device_thread.submit(self._kick_now, pin, pulse, ticket)
         except RuntimeError:
             raise DeviceRefused("打印机已关闭", "the printer is closed") from None
         try:
@@ -255,7 +255,7 @@ class EscposPrinter(ReceiptPrinter, CashDrawer):
         # The pulse was being written as the deadline passed: it is out, or failed.
         future.result(timeout=self.write_timeout)
 
-    def _kick_now(self, pulse: bytes, ticket: _KickTicket) -> None:
+    def _kick_now(self, pin: int, pulse: bytes, ticket: _KickTicket) -> None:
         """Device thread: check the printer, then send the pulse unless the caller gave up."""
         if ticket.remaining() <= 0:
             raise _too_late()  # the caller has given up: never open the drawer late
@@ -265,9 +265,13 @@ class EscposPrinter(ReceiptPrinter, CashDrawer):
             raise _not_opened(exc) from None
         with transport:
             status = transport.query_status(min(self.status_timeout, ticket.remaining()))
-            if not status.ok:
-                # A printer out of paper or offline would keep the pulse in its buffer and
-                # open the drawer when it recovers: refuse instead.
+            if status.state == DeviceState.PAPER_OUT:
+                # Out of paper, ESC p would wait in the buffer and open the drawer once paper
+                # is loaded; the real-time pulse opens it now, so change can still be given.
+                pulse = realtime_drawer_kick(pin)
+            elif not status.ok:
+                # Offline for another cause (cover open, an error), the pulse would sit in
+                # the buffer and open the drawer when the printer recovers: refuse instead.
                 raise DeviceRefused(
                     f"钱箱未打开：{status.text('zh')}", f"drawer not opened: {status.text('en')}"
                 )

@@ -7,9 +7,13 @@ commands is passed over without looking for queries inside it. Modes, settable a
     normal     answers "ready", every job prints
     refuse     stops listening: connecting is refused (a printer switched off on the LAN)
     silent     accepts and swallows bytes, never answers a status query (output vanishes)
-    paper_out  answers "paper end, offline"; keeps what it gets but it does not print
+    paper_out  answers "paper end, offline"; keeps what it gets but it does not print; a
+               real-time drawer pulse (DLE DC4 1) still opens the drawer, as on a printer
     cover_open answers "cover open, offline"; keeps what it gets but it does not print
     drop       like normal, but resets the connection once a job reaches `drop_after` bytes
+
+Real-time drawer pulses (`DLE DC4 1 m t`) are executed as they arrive, in every mode that
+takes data, and listed in `drawer_openings` (the pin); they stay in the job's bytes too.
 
 With `png_dir`, every printed job is decoded and saved as NNNN.png and NNNN.txt (NNNN is the
 job's number, 1 for the first printed job).
@@ -34,7 +38,7 @@ log = logging.getLogger(__name__)
 
 MODES = ("normal", "refuse", "silent", "paper_out", "cover_open", "drop")
 _PRINTING_MODES = ("normal", "drop")
-DLE, EOT = 0x10, 0x04
+DLE, EOT, DC4 = 0x10, 0x04, 0x14
 # The reply to DLE EOT 1..4 in each mode that answers (silent and refuse do not), made by
 # the encoder's status_reply, whose bits the transport reads back with parse_status.
 _ANSWERS: dict[str, dict[int, bytes]] = {
@@ -158,6 +162,7 @@ class PrinterSink:
         self._records: list[SinkJob] = []
         self._printed: list[bytes] = []
         self._queries: list[int] = []
+        self._drawer_openings: list[int] = []
         self._connections = 0
         self._commands: list[tuple[str, threading.Event]] = []
         self._listener: socket.socket | None = None
@@ -237,6 +242,12 @@ class PrinterSink:
         """Everything received, printed or not, one entry per connection that sent data."""
         with self._lock:
             return list(self._records)
+
+    @property
+    def drawer_openings(self) -> list[int]:
+        """The pin of every real-time drawer pulse (DLE DC4 1) executed, in order."""
+        with self._lock:
+            return list(self._drawer_openings)
 
     @property
     def queries(self) -> list[int]:
@@ -400,6 +411,14 @@ class PrinterSink:
                 if buf[i + 1] == EOT and 1 <= buf[i + 2] <= 4:
                     self._answer(conn, buf[i + 2])
                     i += 3
+                    continue
+                if buf[i + 1] == DC4 and buf[i + 2] == 1:
+                    if len(buf) - i < 5:
+                        break
+                    with self._lock:
+                        self._drawer_openings.append(5 if buf[i + 3] == 1 else 2)
+                    out += buf[i : i + 5]
+                    i += 5
                     continue
             elif byte in (ESC, GS, FS):
                 command = _data_command(buf, i)

@@ -21,6 +21,7 @@ from pos_app.cli.operator_options import (
 from pos_app.cli.output import yuan
 from pos_app.cli.path_params import FilePath
 from pos_app.cli.progress_display import StderrProgress
+from pos_app.cli.till_printer import PRINT, print_voucher_on_till
 from pos_app.domain.card_lifecycle import CardMedia
 from pos_app.domain.errors import InvalidInput
 from pos_app.domain.permissions import Permission
@@ -127,15 +128,26 @@ card_unfreeze = _state_command(
     show_default=True,
     help="退款方式 How the principal is paid back",
 )
+@PRINT
 @operator_options(approver=True)
 @click.pass_obj
-def card_cancel(inv: Invocation, card_no: str, tender: str, creds: Credentials) -> None:
-    """注销 Cancel a card: principal refunded less the fee, bonus forfeited (needs a manager)."""
+def card_cancel(
+    inv: Invocation, card_no: str, tender: str, to_printer: bool, creds: Credentials
+) -> None:
+    """注销 Cancel a card: principal refunded less the fee, bonus forfeited (needs a manager).
+
+    A refund is paid from the operator's own open shift; --print prints the 退卡凭证 and
+    opens the drawer for cash."""
     actor = signed_in(inv, creds)
     approval = approval_for(inv, creds, Permission.CARD_CANCEL)
     result = cancel_card(inv.store(), actor, card_no, approval=approval, tender=tender)
+    cash = result.refund_fen if tender == "cash" else 0
+    printed = (
+        print_voucher_on_till(inv, actor, result.entry_id, cash_fen=cash) if to_printer else None
+    )
     inv.out.result(
         {
+            **({"printed": printed} if printed else {}),
             "action": "cancel",
             "card": card_fields(result.card),
             "refund_fen": result.refund_fen,
@@ -157,17 +169,27 @@ def card_cancel(inv: Invocation, card_no: str, tender: str, creds: Credentials) 
 @click.argument("old_card", metavar="OLD_CARD")
 @click.argument("new_card", metavar="NEW_CARD")
 @click.option("--media", type=click.Choice(MEDIA), help="新卡介质 New card's medium")
+@PRINT
 @operator_options(approver=True)
 @click.pass_obj
 def card_replace(
-    inv: Invocation, old_card: str, new_card: str, media: str | None, creds: Credentials
+    inv: Invocation,
+    old_card: str,
+    new_card: str,
+    media: str | None,
+    to_printer: bool,
+    creds: Credentials,
 ) -> None:
-    """换卡/补卡 Move every balance to a new card; the old one is dead (needs a manager)."""
+    """换卡/补卡 Move every balance to a new card; the old one is dead (needs a manager).
+
+    --print prints the 换卡凭证 with the balances on the new card."""
     actor = signed_in(inv, creds)
     approval = approval_for(inv, creds, Permission.CARD_REPLACE)
     result = replace_card(inv.store(), actor, old_card, new_card, approval=approval, media=media)
+    printed = print_voucher_on_till(inv, actor, result.entry_id) if to_printer else None
     inv.out.result(
         {
+            **({"printed": printed} if printed else {}),
             "action": "replace",
             "old_card": card_fields(result.old),
             "new_card": card_fields(result.new),

@@ -275,6 +275,7 @@ def _example_commands(inv: Invocation, samples: list[tuple[Balance, str]]) -> li
     commands += [
         (f"export POS_DATA_DIR={shlex.quote(str(inv.data_dir))}", ""),
         ("export POS_OPERATOR=cashier POS_PASSWORD=cashier123", ""),
+        ("pos-app shift open --float 500", "开班 the cashier's own shift and drawer"),
         (f"pos-app balance {card}", ""),
         (f"pos-app topup {card} 500 --tender wechat", "充500送50"),
         (f"pos-app pay {card} 12.50", "储值支付 pay from the card"),
@@ -293,6 +294,7 @@ def _example_commands(inv: Invocation, samples: list[tuple[Balance, str]]) -> li
         ("pos-app hw list", "设备 devices: all simulated"),
         ("pos-app hw print-test --printer sim:printer", "打印测试 → sim-printer/*.png"),
         ("pos-app report x", "当班报表 X report of the open shift"),
+        ("pos-app shift close --counted 500", "交班 the Z report: over/short of the count"),
         (f"pos-app --json balance {card}", "one JSON object, amounts in fen"),
         (f"pos-app card freeze {card}", "收银员无权 refused: managers only"),
         (f"pos-app card lost {other}", "挂失"),

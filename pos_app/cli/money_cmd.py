@@ -16,6 +16,7 @@ from pos_app.cli.operator_options import (
     signed_in,
 )
 from pos_app.cli.output import Row, card_state_text, yes_no, yuan
+from pos_app.cli.till_printer import PRINT, print_voucher_on_till
 from pos_app.domain.money import MAX_TOPUP_FEN, parse_yuan
 from pos_app.domain.permissions import Permission
 from pos_app.services.stored_value import (
@@ -75,6 +76,7 @@ def balance_rows(b: Balance) -> list[Row]:
     help="付款方式 How the member pays",
 )
 @click.option("--reference", help="支付参考号 Payment reference (bank, WeChat, Alipay)")
+@PRINT
 @operator_options()
 @click.pass_obj
 def topup(
@@ -83,12 +85,23 @@ def topup(
     amount: str,
     tender: str,
     reference: str | None,
+    to_printer: bool,
     creds: Credentials,
 ) -> None:
-    """充值 Top up a card by AMOUNT yuan; the rules' bonus is added (充500送50)."""
+    """充值 Top up a card by AMOUNT yuan; the rules' bonus is added (充500送50).
+
+    Taken in the operator's own open shift; --print prints the 充值凭证 and, for cash, opens
+    the drawer."""
     amount_fen = parse_yuan(amount, max_fen=MAX_TOPUP_FEN)
     actor = signed_in(inv, creds)
     r = top_up(inv.store(), actor, card_no, amount_fen, tender=tender, reference=reference)
+    printed = (
+        print_voucher_on_till(
+            inv, actor, r.entry_id, cash_fen=r.amount_fen if tender == "cash" else 0
+        )
+        if to_printer
+        else None
+    )
     rows: list[Row] = [
         ("充值 Amount", f"{yuan(r.amount_fen)} ({r.tender})"),
         ("赠送 Bonus", yuan(r.bonus_fen)),
@@ -107,6 +120,7 @@ def topup(
             "new_tier": r.new_tier,
             "coupon_codes": list(r.coupon_codes),
             "balance": balance_fields(r.balance),
+            **({"printed": printed} if printed else {}),
         },
         rows + balance_rows(r.balance),
         title="充值成功 Top-up done",
@@ -199,15 +213,25 @@ def refund_payment(inv: Invocation, entry_id: str, creds: Credentials) -> None:
 
 @click.command("topup-refund")
 @click.argument("entry_id")
+@PRINT
 @operator_options(approver=True)
 @click.pass_obj
-def topup_refund(inv: Invocation, entry_id: str, creds: Credentials) -> None:
-    """退充值 Refund a top-up (by its entry id): principal back less bonus already spent."""
+def topup_refund(inv: Invocation, entry_id: str, to_printer: bool, creds: Credentials) -> None:
+    """退充值 Refund a top-up (by its entry id): principal back less bonus already spent.
+
+    Paid from the operator's own open shift; --print prints the voucher and opens the
+    drawer for cash."""
     actor = signed_in(inv, creds)
     approval = approval_for(inv, creds, Permission.TOPUP_REFUND)
     r = refund_top_up(inv.store(), actor, entry_id.strip(), approval)
+    printed = (
+        print_voucher_on_till(inv, actor, r.entry_id, cash_fen=r.cash_out_fen)
+        if to_printer
+        else None
+    )
     inv.out.result(
         {
+            **({"printed": printed} if printed else {}),
             "entry_id": r.entry_id,
             "refunded_entry_id": entry_id.strip(),
             "principal_withdrawn_fen": r.returned.principal,

@@ -84,3 +84,21 @@ class RulesError(DomainError):
 
 class NotInitialized(DomainError):
     code = "not_initialized"
+
+
+class ShiftRequired(InvalidInput):
+    """Money moves only inside the acting operator's own open shift (交班 accountability)."""
+
+    code = "shift_required"
+
+
+class ShiftHeldByOther(ShiftRequired):
+    """The till's drawer is another cashier's: they (or whoever takes over) must hand over
+    with a count before this operator opens their own shift."""
+
+    code = "shift_held_by_other"
+
+    def __init__(self, zh: str, en: str, *, shift_no: int, holder: str) -> None:
+        super().__init__(zh, en)
+        self.shift_no = shift_no
+        self.holder = holder

@@ -25,6 +25,7 @@ from pos_app.services.employee_cards import employee_card_hash
 from pos_app.services.lookup import card_by_no, member_by_no
 from pos_app.services.members import CardView, card_view
 from pos_app.services.rules_store import current_rules
+from pos_app.services.shifts import open_shift_row
 from pos_app.services.use_case import use_case
 
 STOCK_CHUNK = 5000
@@ -227,6 +228,7 @@ class ReplaceResult:
     new: CardView
     moved_principal_fen: int
     moved_bonus_fen: int
+    entry_id: str = ""  # the new card's entry: the 换卡凭证 is printed from it
 
 
 def replace_card(
@@ -276,7 +278,7 @@ def replace_card(
             bonus_delta=-bonus,
             payload={"to_card_id": new.id},
         )
-        uc.ledger.append(
+        moved_in = uc.ledger.append(
             EntryKind.CARD_REPLACED_IN,
             member_id=old.member_id,
             card_id=new.id,
@@ -294,7 +296,7 @@ def replace_card(
         new.pin_hash, new.pin_failures = old.pin_hash, old.pin_failures
         old.state, old.replaced_by_id = CardState.REPLACED.value, new.id
         old.principal_fen = old.bonus_fen = 0
-        return ReplaceResult(card_view(old), card_view(new), principal, bonus)
+        return ReplaceResult(card_view(old), card_view(new), principal, bonus, moved_in.entry_id)
 
 
 @dataclass(frozen=True)
@@ -303,6 +305,8 @@ class CancelResult:
     refund_fen: int
     fee_fen: int
     forfeited_bonus_fen: int
+    entry_id: str = ""  # the 退卡凭证 is printed from it
+    tender: str = "cash"
 
 
 def cancel_card(
@@ -317,7 +321,14 @@ def cancel_card(
         card = card_by_no(uc.session, card_no)
         next_state(mask_card_no(card.card_no), CardState(card.state), "cancel")
         settlement = settle_cancel(uc.rules.stored_value, card.principal_fen, card.bonus_fen)
-        uc.ledger.append(
+        payload: dict[str, object] = {
+            "fee_fen": settlement.fee_fen,
+            "forfeited_bonus_fen": settlement.forfeited_bonus_fen,
+        }
+        if settlement.refund_fen:
+            # The principal is paid back at the till, out of the cashier's own drawer.
+            payload["shift_no"] = open_shift_row(uc.session, actor).shift_no
+        entry = uc.ledger.append(
             EntryKind.CARD_CANCELLED,
             member_id=card.member_id,
             card_id=card.id,
@@ -325,10 +336,7 @@ def cancel_card(
             bonus_delta=-card.bonus_fen,
             amount_fen=settlement.refund_fen,
             tender=tender,
-            payload={
-                "fee_fen": settlement.fee_fen,
-                "forfeited_bonus_fen": settlement.forfeited_bonus_fen,
-            },
+            payload=payload,
         )
         card.state = CardState.CANCELLED.value
         card.principal_fen = card.bonus_fen = 0
@@ -337,6 +345,8 @@ def cancel_card(
             settlement.refund_fen,
             settlement.fee_fen,
             settlement.forfeited_bonus_fen,
+            entry.entry_id,
+            tender,
         )
 
 

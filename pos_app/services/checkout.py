@@ -350,7 +350,7 @@ def _earn_groups(cart: Cart, plan: TenderPlan) -> dict[int, int]:
 def sell_in_tx(uc: UseCase, actor: Actor, request: SaleRequest) -> SaleResult | None:
     s = uc.session
     ctx = uc.ctx
-    shift = open_shift_row(s)
+    shift = open_shift_row(s, actor)
     today = ctx.business_day()
     cart = price_cart(s, uc.rules, request, today)
     plan = plan_tenders(cart.priced.total_fen, request.tenders, cart.limits)

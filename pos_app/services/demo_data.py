@@ -32,6 +32,7 @@ from pos_app.services import cards as card_svc
 from pos_app.services import checkout as checkout_svc
 from pos_app.services import members as member_svc
 from pos_app.services import points as points_svc
+from pos_app.services import reports, shifts
 from pos_app.services import stored_value as sv_svc
 from pos_app.services.auth import Actor, authorize
 from pos_app.services.context import StoreContext
@@ -158,7 +159,9 @@ class _Filler:
     def run(self) -> DemoSummary:
         mobiles = self._unique_mobiles(self.count)
         self._import_stock(max(10, self.count // 10))
-        # Members buy at the till, like everyone else: points and tiers come from receipts.
+        # Members buy at the till, like everyone else: points and tiers come from receipts,
+        # and the history's cash goes through a shift of its own.
+        history_shift = shifts.current_shift(self.ctx, self.actor) is None
         self.goods = prepare_demo_till(self.ctx, self.actor)
         self._step(1)
         for i, mobile in enumerate(mobiles):
@@ -168,8 +171,16 @@ class _Filler:
         self._lost_and_replaced()
         self.summary.sample_cards = self._sample_cards()
         self._till()
+        if history_shift:
+            self._hand_over()
         self._step(self.total_steps)
         return self.summary
+
+    def _hand_over(self) -> None:
+        """The history's shift is counted and closed with its drawer exactly as expected, so
+        the demo's day settles to ¥0.00 and the first cashier opens a shift of their own."""
+        expected = reports.x_report(self.ctx, self.actor).figures.cash.expected_fen
+        shifts.close_shift(self.ctx, self.actor, expected)
 
     def _one_member(self, i: int, mobile: str) -> None:
         rng, s = self.rng, self.summary
@@ -450,8 +461,8 @@ class _Filler:
         return self.rng.randrange(100_000, 250_000, 100)
 
     def _till(self) -> None:
-        """A morning at the till on top of the members' history (catalogue, coupons, a shift
-        left open, sales and a return), so the demo can sell and report at once."""
+        """A morning at the till on top of the members' history (catalogue, coupons, sales
+        and a return), so the demo has a day to report on at once."""
         # Not the sample cards: the walkthrough shows their balances as they were.
         shown = set(self.summary.sample_cards)
         pairs = [

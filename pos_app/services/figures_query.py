@@ -24,6 +24,7 @@ from pos_app.domain.report_figures import (
     TenderLine,
     TopUpLine,
     TopUpRefundLine,
+    merge_cash,
     tender_order,
 )
 
@@ -236,23 +237,21 @@ def figures_between(s: Session, start: str, end: str) -> Figures:
     )
 
 
-def with_shift_cash(figures: Figures, shifts: list[Shift]) -> Figures:
-    """A day's or a period's drawer: the floats of its shifts and, once every one of them
-    is closed, their counts and over/short against the period's expected cash.
+def with_shift_cash(s: Session, figures: Figures, shifts: list[Shift], now: str) -> Figures:
+    """A day's or a period's drawer: the sum of its shifts' drawers, each from its own
+    opening to its close (or `now` while open), and, once every one of them is closed,
+    their counts and over/short.
 
-    The over/short is the period's own (counted − expected), not the sum of the shifts':
-    cash taken while no shift was open (a top-up, say) belongs to no drawer, and shows
-    here as short. A shift that runs past midnight brings its float and count to the day
-    it opened, and its takings after midnight to the next day.
+    Every movement of cash happens inside a shift (the services refuse it otherwise), so
+    the period's over/short is exactly the sum of its cashiers' over/short: a day settles to
+    ¥0.00 when every cashier's count matched. A shift belongs to the day it was opened on,
+    all of it: one that runs past midnight brings all its cash to that day, while the day's
+    sales lines stay on the calendar day they were made.
     """
-    cash = replace(
-        figures.cash,
-        float_fen=sum(sh.float_fen for sh in shifts),
-        counted_fen=None,
-        over_short_fen=None,
-    )
-    if shifts and all(sh.counted_fen is not None for sh in shifts):
-        cash = cash.counted(sum(sh.counted_fen or 0 for sh in shifts))
+    parts = [shift_figures(s, sh, sh.closed_at or now).cash for sh in shifts]
+    cash = merge_cash(parts)
+    if not shifts or any(sh.counted_fen is None for sh in shifts):
+        cash = replace(cash, counted_fen=None, over_short_fen=None)
     return replace(figures, cash=cash)
 
 

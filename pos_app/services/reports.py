@@ -13,7 +13,7 @@ was opened on (see `figures_query.with_shift_cash` for what that means for over/
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
@@ -58,6 +58,41 @@ class DayReport:
     closed_by: str | None = None
     entry_id: str | None = None
     ledger_head: str | None = None  # the ledger's head at the day-end, as printed
+
+    @property
+    def cashiers(self) -> tuple[CashierLine, ...]:
+        """长短款 per cashier: their shifts of the day added up, in order of first shift."""
+        lines: dict[str, CashierLine] = {}
+        for sh in self.shifts:
+            old = lines.get(sh.opened_by, CashierLine(sh.opened_by, sh.cashier))
+            lines[sh.opened_by] = old.plus(sh)
+        return tuple(lines.values())
+
+
+@dataclass(frozen=True)
+class CashierLine:
+    """One cashier's drawers over a day: floats, expected and counted cash, over/short."""
+
+    login: str
+    name: str
+    shifts: int = 0
+    open_shifts: int = 0
+    float_fen: int = 0
+    expected_fen: int = 0  # of the closed shifts
+    counted_fen: int = 0
+    over_short_fen: int = 0
+
+    def plus(self, shift: ShiftView) -> CashierLine:
+        closed = shift.over_short_fen is not None
+        return replace(
+            self,
+            shifts=self.shifts + 1,
+            open_shifts=self.open_shifts + (not closed),
+            float_fen=self.float_fen + shift.float_fen,
+            expected_fen=self.expected_fen + (shift.expected_cash_fen or 0),
+            counted_fen=self.counted_fen + (shift.counted_fen or 0),
+            over_short_fen=self.over_short_fen + (shift.over_short_fen or 0),
+        )
 
 
 @dataclass(frozen=True)
@@ -165,7 +200,7 @@ def _day_bounds(ctx: StoreContext, first: date, last: date) -> tuple[str, str]:
 
 def _live_day(ctx: StoreContext, s: Session, day: date, shifts: list[Shift]) -> Figures:
     start, end = _day_bounds(ctx, day, day)
-    return with_shift_cash(figures_between(s, start, end), shifts)
+    return with_shift_cash(s, figures_between(s, start, end), shifts, ctx.now_iso())
 
 
 def _day_report(ctx: StoreContext, s: Session, day: date) -> DayReport:
@@ -229,6 +264,12 @@ def day_end(ctx: StoreContext, actor: Actor, day: date | None = None) -> DayRepo
                 "expected_cash_fen": figures.cash.expected_fen,
                 "counted_fen": figures.cash.counted_fen,
                 "over_short_fen": figures.cash.over_short_fen,
+                "cashiers": [
+                    {"login": c.login, "shifts": c.shifts, "over_short_fen": c.over_short_fen}
+                    for c in DayReport(
+                        day, figures, tuple(shift_view(s, sh) for sh in shifts), False
+                    ).cashiers
+                ],
                 "chain_head": {"seq": head_seq, "hash": head_hash},
             },
         )
@@ -291,6 +332,7 @@ def range_report(ctx: StoreContext, actor: Actor, date_from: date, date_to: date
     _check_range(date_from, date_to)
     with read_session(ctx.engine) as s:
         authorize(s, actor, Permission.REPORT_STORE)
+        now = ctx.now_iso()
         shifts = shifts_of_days(s, date_from.isoformat(), date_to.isoformat())
         by_day: dict[str, list[Shift]] = {}
         for sh in shifts:
@@ -301,13 +343,15 @@ def range_report(ctx: StoreContext, actor: Actor, date_from: date, date_to: date
         while day <= date_to:
             start, end = _day_bounds(ctx, day, day)
             figures = with_shift_cash(
-                figures_between(s, start, end), by_day.get(day.isoformat(), [])
+                s, figures_between(s, start, end), by_day.get(day.isoformat(), []), now
             )
             parts.append(figures)
             lines.append(_day_line(day, figures))
             day += timedelta(days=1)
         start, end = _day_bounds(ctx, date_from, date_to)
-        total = with_shift_cash(merge_figures(parts, start, end), shifts)
+        total = merge_figures(parts, start, end)
+        if not shifts or any(sh.counted_fen is None for sh in shifts):
+            total = replace(total, cash=replace(total.cash, counted_fen=None, over_short_fen=None))
     return RangeReport(date_from, date_to, total, tuple(lines))
 
 

@@ -158,7 +158,7 @@ def _refund_in_tx(
 ) -> SaleResult:
     s = uc.session
     ctx = uc.ctx
-    shift = open_shift_row(s)
+    shift = open_shift_row(s, actor)
     original = sale_by_receipt_no(s, receipt_no)
     if original.kind != "sale":
         raise InvalidInput("退货单不能再退货", "A refund receipt cannot be refunded")

@@ -1,7 +1,12 @@
 """Shifts (班次): open with a float, pay cash in or out, close with a count (PRODUCT §9).
 
-One shift is open at a time; every sale belongs to it. The Shift row's id is its
-shift_opened ledger entry, so the ledger alone says when each shift began.
+A shift is one cashier's at one till: the cashier who opens it is accountable for the drawer
+until it is handed over (交班) with a count. The till (this database) has one drawer, so at
+most one shift is open at a time, and every movement of cash — sales, refunds, top-ups and
+their refunds, card cancellations, paid in/out — is made by the shift's own cashier inside
+it. Another cashier signing in cannot sell into it: they hand it over (count and close it)
+and open their own. The Shift row's id is its shift_opened ledger entry, so the ledger alone
+says when each shift began.
 """
 
 from __future__ import annotations
@@ -15,7 +20,13 @@ from sqlalchemy.orm import Session
 from db.engine import read_session
 from db.models import DayClose, LedgerEntry, Operator, Shift
 from pos_app.domain.entry_kinds import EntryKind
-from pos_app.domain.errors import AlreadyExists, InsufficientBalance, InvalidInput
+from pos_app.domain.errors import (
+    AlreadyExists,
+    InsufficientBalance,
+    InvalidInput,
+    ShiftHeldByOther,
+    ShiftRequired,
+)
 from pos_app.domain.money import format_fen
 from pos_app.domain.permissions import Permission
 from pos_app.domain.reasons import check_reason
@@ -41,10 +52,23 @@ class ShiftView:
     closed_at: str | None
     counted_fen: int | None
     expected_cash_fen: int | None
+    cashier: str = ""  # the accountable cashier's name (opened_by is their login)
 
     @property
     def is_open(self) -> bool:
         return self.state == "open"
+
+    @property
+    def over_short_fen(self) -> int | None:
+        """长短款 of a closed shift: counted − expected (+ over, − short)."""
+        if self.counted_fen is None or self.expected_cash_fen is None:
+            return None
+        return self.counted_fen - self.expected_cash_fen
+
+    @property
+    def handed_over(self) -> bool:
+        """Closed by someone else than its cashier (a hand-over to the next cashier)."""
+        return self.closed_by is not None and self.closed_by != self.opened_by
 
 
 def _login(s: Session, operator_id: str | None) -> str | None:
@@ -55,6 +79,7 @@ def _login(s: Session, operator_id: str | None) -> str | None:
 
 
 def shift_view(s: Session, shift: Shift) -> ShiftView:
+    cashier = s.get(Operator, shift.opened_by_id)
     return ShiftView(
         id=shift.id,
         shift_no=shift.shift_no,
@@ -67,6 +92,7 @@ def shift_view(s: Session, shift: Shift) -> ShiftView:
         closed_at=shift.closed_at,
         counted_fen=shift.counted_fen,
         expected_cash_fen=shift.expected_cash_fen,
+        cashier=cashier.name if cashier else "",
     )
 
 
@@ -74,14 +100,34 @@ def find_open_shift(s: Session) -> Shift | None:
     return s.scalars(select(Shift).where(Shift.state == "open")).first()
 
 
-def open_shift_row(session: Session) -> Shift:
-    """The open shift, for a service that must record against it (a sale, a cash move)."""
+def _holder_name(s: Session, shift: Shift) -> str:
+    op = s.get(Operator, shift.opened_by_id)
+    return f"{op.name}（{op.login}）" if op else shift.opened_by_id
+
+
+def held_by_other(s: Session, shift: Shift) -> ShiftHeldByOther:
+    holder = _holder_name(s, shift)
+    return ShiftHeldByOther(
+        f"第 {shift.shift_no} 班是 {holder} 的班次：请先交班（清点钱箱）再开自己的班",
+        f"Shift {shift.shift_no} is {holder}'s: hand it over (count the drawer) and open "
+        "your own shift first",
+        shift_no=shift.shift_no,
+        holder=holder,
+    )
+
+
+def open_shift_row(session: Session, actor: Actor) -> Shift:
+    """The actor's own open shift, for a service that moves money at the till (a sale, a
+    refund, a top-up, a cash move): refused when no shift is open or when the open shift is
+    another cashier's, whose drawer this operator is not accountable for."""
     shift = find_open_shift(session)
     if shift is None:
-        raise InvalidInput(
+        raise ShiftRequired(
             "请先开班（pos-app shift open --float 金额）",
             "Open a shift first (pos-app shift open --float AMOUNT)",
         )
+    if shift.opened_by_id != actor.operator_id:
+        raise held_by_other(session, shift)
     return shift
 
 
@@ -99,6 +145,8 @@ def open_shift(ctx: StoreContext, actor: Actor, float_fen: int) -> ShiftView:
     with use_case(ctx, actor, Permission.SHIFT, target="shift") as uc:
         s = uc.session
         current = find_open_shift(s)
+        if current is not None and current.opened_by_id != actor.operator_id:
+            raise held_by_other(s, current)
         if current is not None:
             raise AlreadyExists(
                 f"第 {current.shift_no} 班尚未交班，请先交班",
@@ -183,7 +231,7 @@ def _cash_move(
     reason = check_reason(reason, MAX_REASON_CHARS)
     with use_case(ctx, actor, Permission.CASH_MOVE, target=kind.value) as uc:
         s = uc.session
-        shift = open_shift_row(s)
+        shift = open_shift_row(s, actor)
         expected = shift_figures(s, shift, uc.now_iso).cash.expected_fen
         if kind == EntryKind.CASH_PAID_OUT and amount_fen > expected:
             raise InsufficientBalance(

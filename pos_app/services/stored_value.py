@@ -31,6 +31,7 @@ from pos_app.services.coupons import issue_for_topup
 from pos_app.services.credentials import verify_secret
 from pos_app.services.lookup import card_by_no, member_of_card
 from pos_app.services.rules_store import current_rules
+from pos_app.services.shifts import open_shift_row
 from pos_app.services.tiers import qualified_level, settle_tier_after_refund, upgrade_if_qualified
 from pos_app.services.use_case import UseCase, use_case
 
@@ -118,7 +119,12 @@ def top_up(
         check_can_pay(mask_card_no(card.card_no), CardState(card.state))
         member = member_of_card(s, card)
         check_topup_amount(uc.rules.stored_value, amount_fen)
+        # Money taken at the till belongs to the cashier's shift and drawer.
+        shift = open_shift_row(s, actor)
         bonus = bonus_for_topup(uc.rules.stored_value, amount_fen)
+        payload: dict[str, object] = {"shift_no": shift.shift_no}
+        if reference:
+            payload["reference"] = reference
         entry = uc.ledger.append(
             EntryKind.TOPUP,
             member_id=member.id,
@@ -127,7 +133,7 @@ def top_up(
             bonus_delta=bonus,
             amount_fen=amount_fen,
             tender=tender,
-            payload={"reference": reference} if reference else None,
+            payload=payload,
         )
         card.principal_fen += amount_fen
         card.bonus_fen += bonus
@@ -357,6 +363,7 @@ def refund_top_up(
         check_can_pay(mask_card_no(card.card_no), CardState(card.state))
         member = member_of_card(s, card)
         qualified = qualified_level(uc, member)
+        shift = open_shift_row(s, actor)  # the money goes back out of this drawer
         refund = refund_topup(
             Buckets(original.principal_delta, original.bonus_delta),
             card.principal_fen,
@@ -372,7 +379,10 @@ def refund_top_up(
             amount_fen=refund.cash_out_fen,
             tender=original.tender,
             related_entry_id=original.entry_id,
-            payload={"bonus_already_spent_fen": refund.bonus_already_spent_fen},
+            payload={
+                "bonus_already_spent_fen": refund.bonus_already_spent_fen,
+                "shift_no": shift.shift_no,
+            },
         )
         card.principal_fen -= refund.taken.principal
         card.bonus_fen -= refund.taken.bonus

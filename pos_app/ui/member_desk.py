@@ -83,6 +83,7 @@ from pos_app.ui.member_dialogs import (
 from pos_app.ui.operations import ServiceOp, report_failure
 from pos_app.ui.till_session import TillSession
 from pos_app.ui.translations import fill
+from pos_app.ui.voucher_output import print_voucher
 
 DEAD_STATES = ("replaced", "cancelled")  # such a card can never be used again
 CARD_COLUMNS = 6
@@ -637,6 +638,8 @@ class MemberDeskScreen(QWidget):
         if result.coupon_codes:
             notes.append(fill(self.tr("%1 coupon(s) given."), len(result.coupon_codes)))
         self._changed(" ".join(notes))
+        cash = result.amount_fen if result.tender == "cash" else 0
+        print_voucher(self, self.session, result.entry_id, cash)  # 充值凭证, drawer for cash
 
     def lost_or_found(self) -> None:
         """F8: report the selected card lost (挂失), or mark a lost card found (解挂)."""
@@ -722,6 +725,7 @@ class MemberDeskScreen(QWidget):
             ),
             select_card=result.new.card_no,
         )
+        print_voucher(self, self.session, result.entry_id)  # 换卡凭证
 
     def cancel_card(self) -> None:
         """F11: cancel the selected card (注销), refunding the principal less the fee."""
@@ -742,6 +746,8 @@ class MemberDeskScreen(QWidget):
                 money(result.forfeited_bonus_fen),
             )
         )
+        cash = result.refund_fen if result.tender == "cash" else 0
+        print_voucher(self, self.session, result.entry_id, cash)  # 退卡凭证, drawer for cash
 
     def reset_pin(self) -> None:
         """Ctrl+P: set a new PIN on the selected card (lifts a lock)."""

@@ -49,6 +49,7 @@ from pos_app.ui.operations import ServiceOp
 from pos_app.ui.report_view import ReportView
 from pos_app.ui.till_session import TillSession
 from pos_app.ui.translations import fill
+from pos_app.ui.voucher_output import print_voucher
 
 SCREEN_COLUMNS = 48  # reports show as 80 mm paper prints them
 # Notes and coins a drawer holds, in fen (count × face = total, in whole fen).
@@ -678,12 +679,8 @@ class ShiftScreen(QWidget):
             self._alert(fill(self.tr("Paid in %1 recorded: %2"), amount, done.reason))
         else:
             self._alert(fill(self.tr("Paid out %1 recorded: %2"), amount, done.reason))
-        self._open_drawer()
-
-    def _open_drawer(self) -> None:
-        hub = self.session.devices
-        if hub.has_drawer:
-            ServiceOp(self, hub.kick_drawer, kind="io").run()
+        # The drawer opens for the cash and the 收入/支出凭证 prints for the count.
+        print_voucher(self, self.session, done.entry_id, done.amount_fen)
 
     def _dialog_failed(self, dialog: AmountDialog | CashCountDialog, exc: BaseException) -> None:
         dialog.set_busy(False)

@@ -1,8 +1,9 @@
 """Signing in at the till (login and password, or a tap of the employee card) and the lock
 screen that only the same operator can lift.
 
-After sign-in the till needs a shift to sell: when none is open the cashier opens one with
-the float in the drawer (or chooses "Later").
+After sign-in the till needs the operator's own shift to sell: when none is open the cashier
+opens one with the float in the drawer (or chooses "Later"); when another cashier's is open,
+they count the drawer to hand it over first.
 """
 
 from __future__ import annotations
@@ -173,10 +174,12 @@ class SignInScreen(QWidget):
     def _signed_in(self, result: tuple[Actor, ShiftView | None]) -> None:
         actor, shift = result
         self.password_field.clear()
-        if shift is not None:
+        if shift is not None and shift.opened_by == actor.login:
             self.session.signed_in(actor, shift)
             return
-        dialog = OpenShiftDialog(self.session, actor, self)
+        # No shift, or another cashier's: this operator never sells into someone else's
+        # drawer; they hand it over with a count (交接班) and open their own.
+        dialog = OpenShiftDialog(self.session, actor, self, held=shift)
         dialog.sig_done.connect(lambda opened: self._shift_chosen(actor, opened))
         self.open_shift_dialog = dialog
         dialog.open()

@@ -294,7 +294,7 @@ def test_another_pin_is_refused(open_printer: Callable[..., EscposPrinter]) -> N
         open_printer().kick(3)
 
 
-@pytest.mark.parametrize("mode", ["refuse", "silent", "paper_out"])
+@pytest.mark.parametrize("mode", ["refuse", "silent", "cover_open"])
 def test_a_kick_the_printer_cannot_take_raises_in_time_and_never_fires_later(
     open_printer: Callable[..., EscposPrinter], sink: PrinterSink, mode: str
 ) -> None:
@@ -310,6 +310,25 @@ def test_a_kick_the_printer_cannot_take_raises_in_time_and_never_fires_later(
     after = printer.print(small("R-1"))  # runs on the printer thread after anything queued
     assert printer.wait(after, 2).state == JobState.PRINTED
     assert all(decode(r.data).drawer_kicks == [] for r in sink.records)
+    assert sink.drawer_openings == []
+
+
+@pytest.mark.parametrize("pin", [2, 5])
+def test_out_of_paper_the_drawer_still_opens_by_a_real_time_pulse(
+    open_printer: Callable[..., EscposPrinter], sink: PrinterSink, pin: int
+) -> None:
+    """A sale whose receipt cannot print still needs its change: out of paper, the kick goes
+    out as DLE DC4 1 (executed as it arrives), never as ESC p, which would wait in the buffer
+    and open the drawer once paper is loaded."""
+    sink.mode = "paper_out"
+    printer = open_printer()
+    printer.kick(pin)
+    assert sink.drawer_openings == [pin]
+    (record,) = sink.wait_for_records(1)
+    assert not record.printed
+    assert record.data.endswith(bytes((0x10, 0x14, 0x01, 0 if pin == 2 else 1, 1)))
+    assert b"\x1bp" not in record.data  # no buffered ESC p left to fire later
+    assert decode(record.data).drawer_kicks == [pin]
 
 
 def test_a_kick_behind_a_busy_printer_thread_is_dropped_not_delayed(

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from db.engine import read_session
 from db.models import AuditEvent, Card, LedgerEntry, Member, PointLot, Product, Sale
 from pos_app.domain.sale_request import LineRequest, SaleRequest, TenderRequest
-from pos_app.services import members, shifts, stored_value
+from pos_app.services import members, stored_value
 from pos_app.services.auth import Actor
 from pos_app.services.cards import issue_card
 from pos_app.services.catalogue import import_products
@@ -111,6 +111,7 @@ def member_with_card(
     member = new_member(store, mobile, name)
     issue_card(store.ctx, store.cashier, member.member_no, card_no, pin=pin)
     if topup_fen:
+        store.at_till(store.cashier)
         stored_value.top_up(store.ctx, store.cashier, card_no, topup_fen)
     return member
 
@@ -161,16 +162,16 @@ class Bought:
     tier_changed: bool
 
 
-def ensure_till(store: StoreFixture) -> None:
-    """The test goods in the catalogue and a shift open (the cashier's), as at a real till."""
+def ensure_till(store: StoreFixture, actor: Actor | None = None) -> None:
+    """The test goods in the catalogue and the seller's shift open (the cashier's by
+    default), as at a real till."""
     with read_session(store.ctx.engine) as s:
         has_goods = s.scalar(select(Product.id).where(Product.sku == "X001")) is not None
     if not has_goods:
         path = store.data_dir / "test-goods.csv"
         path.write_text(TEST_GOODS, encoding="utf-8")
         import_products(store.ctx, store.manager, path)
-    if shifts.current_shift(store.ctx, store.cashier) is None:
-        shifts.open_shift(store.ctx, store.cashier, 0)
+    store.at_till(actor or store.cashier)
 
 
 def buy(
@@ -184,7 +185,7 @@ def buy(
 ) -> Bought:
     """A real sale of exactly `yuan` yuan at the till, paid in cash (X100s and X001s, or
     `yuan` of another test item), for a member or a walk-in customer."""
-    ensure_till(store)
+    ensure_till(store, actor)
     lines = [("X100", yuan // 100), ("X001", yuan % 100)] if sku == "X001" else [(sku, yuan)]
     sale = sell(
         store.ctx,

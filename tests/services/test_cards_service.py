@@ -31,6 +31,9 @@ from tests.services.support import (
     snapshot,
 )
 
+# Money moves only inside the cashier's own shift (see the `till` fixture).
+pytestmark = pytest.mark.usefixtures("till")
+
 
 def test_issue_a_card_from_stock(store):
     result = cards.import_card_stock(
@@ -191,12 +194,17 @@ def test_cancel_refunds_principal_less_the_fee_and_forfeits_the_bonus(store):
     assert (entry.principal_delta, entry.bonus_delta, entry.amount_fen) == (-48000, -5000, 47000)
     assert entry.approved_by_id == store.manager.operator_id
     assert entry.operator_id == store.cashier.operator_id
-    assert json.loads(entry.payload) == {"fee_fen": 1000, "forfeited_bonus_fen": 5000}
+    assert json.loads(entry.payload) == {
+        "fee_fen": 1000,
+        "forfeited_bonus_fen": 5000,
+        "shift_no": 1,
+    }
     assert verify_ledger(store.ctx).ok
 
 
 def test_a_cancelled_card_is_dead(store):
     m = member_with_card(store, "88880001", topup_fen=10000)
+    store.at_till(store.manager)  # the manager's own drawer pays it back
     cards.cancel_card(store.ctx, store.manager, "88880001")
     assert last_entry(store).approved_by_id == store.manager.operator_id
     before = snapshot(store)

@@ -42,6 +42,9 @@ from tests.services.support import (
     snapshot,
 )
 
+# Money moves only inside the cashier's own shift (see the `till` fixture).
+pytestmark = pytest.mark.usefixtures("till")
+
 TODAY = date(2026, 3, 2)  # the fixture clock's business day (Shanghai)
 
 VEG8 = TemplateSpec(

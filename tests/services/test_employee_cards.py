@@ -30,6 +30,9 @@ from pos_app.services.employee_cards import (
 )
 from tests.services.support import audit_count, last_entry, member_with_card
 
+# Money moves only inside the cashier's own shift (see the `till` fixture).
+pytestmark = pytest.mark.usefixtures("till")
+
 MANAGER_CARD = "E2000001"
 CASHIER_CARD = "E1000001"
 MEMBER_CARD = "88880001"

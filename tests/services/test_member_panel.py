@@ -20,7 +20,7 @@ from pos_app.domain.errors import (
     WrongPin,
 )
 from pos_app.domain.permissions import Role
-from pos_app.services import cards, checkout, coupons, shifts, stored_value
+from pos_app.services import cards, checkout, coupons, stored_value
 from pos_app.services.auth import Actor
 from pos_app.services.catalogue import load_demo_catalogue
 from pos_app.services.context import DB_FILENAME
@@ -123,6 +123,7 @@ def test_frozen_cancelled_and_replaced_cards_each_have_their_alert(zhang):
     assert new.card.principal_fen == 50000  # the balances moved to the new card
     # Found by mobile, the panel is about the card that can pay, not the dead one.
     assert member_panel(zhang.ctx, zhang.cashier, mobile=MOBILE).card.card_no == "88880009"
+    zhang.at_till(zhang.manager)  # the principal is paid out of the manager's drawer
     cards.cancel_card(zhang.ctx, zhang.manager, "88880009")
     gone = member_panel(zhang.ctx, zhang.cashier, card_no="88880009")
     assert [a.code for a in gone.alerts] == ["card_cancelled"]
@@ -158,7 +159,7 @@ def test_a_29_february_birthday_is_kept_on_28_february_in_other_years(store):
 
 def test_dormant_after_the_days_without_a_purchase(zhang):
     load_demo_catalogue(zhang.ctx, zhang.manager)
-    shifts.open_shift(zhang.ctx, zhang.cashier, 0)
+    zhang.at_till(zhang.cashier)
     sale = checkout.sell(zhang.ctx, zhang.cashier, req(("V001", 1), card=CARD))
     panel = member_panel(zhang.ctx, zhang.cashier, card_no=CARD)
     assert panel.last_purchase_at is not None and not panel.has_alert("dormant")
@@ -181,7 +182,7 @@ def test_a_member_who_never_bought_is_dormant_counted_from_joining(store):
 
 def test_usable_coupons_and_service_cards_are_listed(zhang):
     load_demo_catalogue(zhang.ctx, zhang.manager)
-    shifts.open_shift(zhang.ctx, zhang.cashier, 0)
+    zhang.at_till(zhang.cashier)
     coupons.add_template(zhang.ctx, zhang.manager, VEG8)
     later = replace(
         VEG8, code="LATER", valid_days=None, valid_from=date(2026, 4, 1), valid_to=date(2026, 4, 30)

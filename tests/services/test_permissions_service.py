@@ -28,6 +28,9 @@ from tests.services.support import (
     snapshot,
 )
 
+# Money moves only inside the cashier's own shift (see the `till` fixture).
+pytestmark = pytest.mark.usefixtures("till")
+
 CARD = "88880001"
 
 

@@ -35,6 +35,9 @@ from tests.services.support import (
 )
 from tests.services.support import buy as buy_at_till
 
+# Money moves only inside the cashier's own shift (see the `till` fixture).
+pytestmark = pytest.mark.usefixtures("till")
+
 
 def buy(store, member_no, yuan, sku="X001"):
     """A real till sale of `yuan` yuan for the member."""
@@ -317,6 +320,7 @@ def test_a_refund_takes_back_its_own_lot_first(store):
     buy(store, m.member_no, 100)
     store.clock.advance(days=1)
     later = buy(store, m.member_no, 60)
+    store.at_till(store.manager)  # the manager's own drawer pays it back
     refund_sale(store.ctx, store.manager, later.receipt_no)
     assert [(lot.points, lot.remaining) for lot in lots(store, m.member_no)] == [
         (100, 100),
@@ -328,6 +332,7 @@ def test_a_refund_takes_back_its_own_lot_first(store):
 def test_a_refund_removes_the_spend_from_the_tier_window(store):
     m = new_member(store)
     refunded = buy(store, m.member_no, 1500)  # gold by single purchase
+    store.at_till(store.manager)  # the manager's own drawer pays it back
     refund_sale(store.ctx, store.manager, refunded.receipt_no)
     # The receipt that made the member gold went back: so did the tier.
     assert member_row(store, m.member_no).tier_code == "normal"

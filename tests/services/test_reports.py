@@ -14,7 +14,8 @@ from db.engine import read_session
 from db.models import DayClose
 from pos_app.domain.coupons import TemplateSpec
 from pos_app.domain.entry_kinds import EntryKind
-from pos_app.domain.errors import InvalidInput, PermissionDenied
+from pos_app.domain.errors import InvalidInput, PermissionDenied, ShiftRequired
+from pos_app.domain.permissions import Permission
 from pos_app.domain.report_figures import Figures
 from pos_app.domain.sale_request import LineRequest, SaleRequest, TenderRequest
 from pos_app.services import points, shifts, stored_value
@@ -186,9 +187,17 @@ def test_top_up_refunds_card_cancellations_and_stored_value_refunds(shop: StoreF
     pay = stored_value.pay_with_stored_value(store.ctx, store.cashier, "88880002", 105_000)
     stored_value.refund_stored_value_payment(store.ctx, store.manager, pay.entry_id)
     pay2 = stored_value.pay_with_stored_value(store.ctx, store.cashier, "88880002", 110_000)
-    cash_back = stored_value.refund_top_up(store.ctx, store.manager, cash_topup.entry_id)
-    wx_back = stored_value.refund_top_up(store.ctx, store.manager, wx_topup.entry_id)
-    cancelled = cancel_card(store.ctx, store.manager, "88880004")  # ¥200 less the ¥10 fee
+    # The cashier pays back from their own drawer, each approved by the manager.
+    back = Permission.TOPUP_REFUND
+    cash_back = stored_value.refund_top_up(
+        store.ctx, store.cashier, cash_topup.entry_id, store.approval(back)
+    )
+    wx_back = stored_value.refund_top_up(
+        store.ctx, store.cashier, wx_topup.entry_id, store.approval(back)
+    )
+    cancelled = cancel_card(  # ¥200 less the ¥10 fee
+        store.ctx, store.cashier, "88880004", store.approval(Permission.CARD_CANCEL)
+    )
 
     f = x_report(store.ctx, store.cashier).figures
 
@@ -362,6 +371,7 @@ def test_staff_report_per_operator(shop: StoreFixture) -> None:
     sale(store, [("D001", 1)], cash())  # cashier ¥2.00
     r = sale(store, [("S001", 2)], cash())  # cashier ¥15.00
     member_with_card(store, "88880001")  # registered by the cashier
+    store.at_till(store.manager)  # the manager takes over the till
     refund_sale(store.ctx, store.manager, r.receipt_no, (LineRequest("S001", 1),))  # ¥7.50
     sale(store, [("H001", 1)], cash(), actor=store.manager)  # manager ¥39.90
     stored_value.top_up(store.ctx, store.manager, "88880001", 50_000)
@@ -380,17 +390,19 @@ def test_staff_report_per_operator(shop: StoreFixture) -> None:
         staff_report(store.ctx, store.cashier, DAY, DAY)
 
 
-def test_cash_taken_outside_any_shift_shows_as_the_days_short(store: StoreFixture) -> None:
-    member_with_card(store, "88880001", topup_fen=10_000)  # ¥100 cash, no shift open
+def test_no_cash_is_taken_outside_a_shift_so_the_day_is_its_shifts(store: StoreFixture) -> None:
+    member_with_card(store, "88880001")
+    with pytest.raises(ShiftRequired):  # no drawer open: no cash can be taken
+        stored_value.top_up(store.ctx, store.cashier, "88880001", 10_000)
     shifts.open_shift(store.ctx, store.cashier, 5_000)
     stored_value.top_up(store.ctx, store.cashier, "88880001", 6_000)
     open_range = range_report(store.ctx, store.manager, DAY, DAY).figures.cash
-    assert open_range.expected_fen == 5_000 + 10_000 + 6_000
+    assert open_range.expected_fen == 5_000 + 6_000
     assert (open_range.counted_fen, open_range.over_short_fen) == (None, None)  # not counted
     z = shifts.close_shift(store.ctx, store.cashier, 11_000)
     assert z.figures.cash.over_short_fen == 0  # the shift's drawer balances
 
     day = day_end(store.ctx, store.manager, DAY).figures.cash
-    assert (day.expected_fen, day.counted_fen, day.over_short_fen) == (21_000, 11_000, -10_000)
+    assert (day.expected_fen, day.counted_fen, day.over_short_fen) == (11_000, 11_000, 0)
     period = range_report(store.ctx, store.manager, DAY, DAY).figures.cash
     assert period == day

@@ -14,7 +14,7 @@ from pos_app.domain.errors import RulesError
 from pos_app.domain.permissions import Permission
 from pos_app.domain.rules import MAX_MULTIPLIER_PERMILLE, MAX_POINTS_PER_YUAN, MAX_REFERRAL_POINTS
 from pos_app.domain.sale_request import MAX_QTY, LineRequest, SaleRequest, TenderRequest
-from pos_app.services import checkout, coupons, members, shifts, stored_value, tiers
+from pos_app.services import checkout, coupons, members, stored_value, tiers
 from pos_app.services.catalogue import load_demo_catalogue
 from pos_app.services.rules import load_rules, show_rules
 from pos_app.services.verify import verify_ledger
@@ -27,6 +27,9 @@ from tests.services.support import (
     rules_variant,
     snapshot,
 )
+
+# Money moves only inside the cashier's own shift (see the `till` fixture).
+pytestmark = pytest.mark.usefixtures("till")
 
 CARD = "88880001"
 MAX_MULTIPLIER = MAX_MULTIPLIER_PERMILLE // 1000
@@ -204,7 +207,7 @@ def test_the_largest_values_a_file_may_hold_still_fit_the_database(store):
         refused(store, too_much)
     load_demo_catalogue(store.ctx, store.manager)
     load_rules_text(store, top)
-    shifts.open_shift(store.ctx, store.cashier, 0)
+    store.at_till(store.cashier)
     referrer = members.register_member(store.ctx, store.cashier, "13900139000", "李四")
     member = members.register_member(
         store.ctx, store.cashier, "13800138000", "张三", referrer_no=referrer.member_no

@@ -28,6 +28,9 @@ from tests.services.support import (
     req,
 )
 
+# Money moves only inside the cashier's own shift (see the `till` fixture).
+pytestmark = pytest.mark.usefixtures("till")
+
 
 def test_whole_cash_sale_refunded(shop):
     sale = sell(shop.ctx, shop.cashier, req(("D001", 2), ("S001", 1), pay=[("cash", 2000)]))
@@ -112,6 +115,7 @@ def test_the_limit_holds_for_everything_refunded_on_one_receipt(shop):
     assert second.receipt.approved_by_name == "李店长"
     # A manager refunds on their own authority, however it adds up.
     other = sell(shop.ctx, shop.cashier, req(("S005", 10), pay=[("cash", None)]))
+    shop.at_till(shop.manager)  # the manager's own drawer pays it back
     refund_sale(shop.ctx, shop.manager, other.receipt_no, (LineRequest("S005", 6),))
     refund_sale(shop.ctx, shop.manager, other.receipt_no)
 

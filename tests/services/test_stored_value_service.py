@@ -32,6 +32,9 @@ from tests.services.support import (
     snapshot,
 )
 
+# Money moves only inside the cashier's own shift (see the `till` fixture).
+pytestmark = pytest.mark.usefixtures("till")
+
 CARD = "88880001"
 PIN = "246810"
 
@@ -59,7 +62,7 @@ def test_top_up_bonus_of_the_highest_tier_reached(store, amount, bonus):
     (topup,) = entries(store, EntryKind.TOPUP)
     assert (topup.principal_delta, topup.bonus_delta, topup.tender) == (amount, bonus, "wechat")
     assert topup.entry_id == result.entry_id
-    assert json.loads(topup.payload) == {"reference": "WX123"}
+    assert json.loads(topup.payload) == {"reference": "WX123", "shift_no": 1}
     assert stored_value.preview_bonus(store.ctx, amount) == bonus
 
 
@@ -212,7 +215,8 @@ def test_a_top_up_refund_returns_principal_less_the_bonus_already_spent(store):
         -2000,
     )
     assert entry.tender == "cash" and entry.related_entry_id == topup.entry_id
-    assert json.loads(entry.payload) == {"bonus_already_spent_fen": 3000}
+    assert json.loads(entry.payload) == {"bonus_already_spent_fen": 3000, "shift_no": 1}
+    store.at_till(store.manager)  # the manager's own drawer pays it back
     with pytest.raises(InvalidInput, match="already refunded"):
         stored_value.refund_top_up(store.ctx, store.manager, topup.entry_id)
     assert verify_ledger(store.ctx).ok
@@ -222,6 +226,7 @@ def test_a_top_up_whose_principal_was_spent_cannot_be_refunded(store):
     member_with_card(store, CARD)
     topup = stored_value.top_up(store.ctx, store.cashier, CARD, 50000)
     pay(store, 1000)
+    store.at_till(store.manager)
     before = snapshot(store)
     with pytest.raises(InsufficientBalance):
         stored_value.refund_top_up(store.ctx, store.manager, topup.entry_id)

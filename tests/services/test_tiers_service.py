@@ -27,6 +27,9 @@ from tests.services.support import (
     snapshot,
 )
 
+# Money moves only inside the cashier's own shift (see the `till` fixture).
+pytestmark = pytest.mark.usefixtures("till")
+
 
 def buy(store, member_no, yuan):
     """A real till sale of `yuan` yuan for the member."""
@@ -232,6 +235,7 @@ def test_returning_the_receipt_that_made_a_member_gold_takes_gold_back(store):
     buy(store, m.member_no, 300)
     big = buy(store, m.member_no, 999)  # gold by one receipt
     assert tier(store, m.member_no) == "gold"
+    store.at_till(store.manager)  # the manager's own drawer pays it back
     refund_sale(store.ctx, store.manager, big.receipt_no)
     assert tier(store, m.member_no) == "normal"  # ¥300 left earns nothing
     change = last_entry(store)
@@ -248,6 +252,7 @@ def test_a_partial_return_lowers_to_what_the_rest_still_earns(store):
         buy(store, m.member_no, 700)  # 2100 in the window: silver
     assert tier(store, m.member_no) == "silver"
     big = buy(store, m.member_no, 999)  # gold; 3099 in the window
+    store.at_till(store.manager)  # the manager's own drawer pays it back
     refund_sale(store.ctx, store.manager, big.receipt_no, (LineRequest("X001", 99),))
     # ¥900 of the receipt stays: no single receipt ≥ ¥999 now, 3000 earns silver.
     assert tier(store, m.member_no) == "silver"
@@ -268,6 +273,7 @@ def test_a_refunded_top_up_takes_back_the_tier_it_earned(store):
     issue_card(store.ctx, store.cashier, m.member_no, "88880001")
     topup = stored_value.top_up(store.ctx, store.cashier, "88880001", 100000)  # silver
     assert tier(store, m.member_no) == "silver"
+    store.at_till(store.manager)  # the manager's own drawer pays it back
     stored_value.refund_top_up(store.ctx, store.manager, topup.entry_id)
     assert tier(store, m.member_no) == "normal"
     assert reasons(store) == ["topup", "refund"]
@@ -331,6 +337,7 @@ def test_a_lock_is_a_floor_for_refunds_and_a_change_without_it_clears_it(store):
     )
     big = buy(store, m.member_no, 999)  # an upgrade still lifts a locked member
     assert tier(store, m.member_no) == "gold"
+    store.at_till(store.manager)  # the manager's own drawer pays it back
     refund_sale(store.ctx, store.manager, big.receipt_no)
     assert tier(store, m.member_no) == "silver"  # back to the lock, not below it
     # The same tier again without a date: the lock is lifted, and that is recorded too.

@@ -18,7 +18,7 @@ from pytestqt.qtbot import QtBot
 from pos_app.services.cards import issue_card, report_card_lost
 from pos_app.services.catalogue import load_demo_catalogue
 from pos_app.services.members import register_member
-from pos_app.services.shifts import current_shift
+from pos_app.services.shifts import close_shift, current_shift, open_shift
 from pos_app.services.sign_in import sign_in
 from pos_app.services.stored_value import top_up
 from pos_app.ui.main_window import MainWindow, QApplicationBeep
@@ -77,7 +77,10 @@ def _fill(store: StoreFixture) -> None:
     load_demo_catalogue(store.ctx, store.admin)
     zhang = register_member(store.ctx, store.cashier, MEMBER_MOBILE, "张三")
     issue_card(store.ctx, store.cashier, zhang.member_no, MEMBER_CARD, pin=MEMBER_PIN)
+    # An earlier shift took the member's top-up, counted exactly: the till starts closed.
+    open_shift(store.ctx, store.cashier, 0)
     top_up(store.ctx, store.cashier, MEMBER_CARD, 50_000, "cash")
+    close_shift(store.ctx, store.cashier, 50_000)
     li = register_member(store.ctx, store.cashier, "13900139000", "李四")
     issue_card(store.ctx, store.cashier, li.member_no, LOST_CARD)
     report_card_lost(store.ctx, store.cashier, LOST_CARD)

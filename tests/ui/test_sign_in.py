@@ -46,7 +46,7 @@ def test_sign_in_by_password_lands_on_checkout_with_the_open_shift(till: Till) -
     type_and_sign_in(till, "cashier", PASSWORD)
     till.qtbot.waitUntil(lambda: till.window.stack.currentWidget() is till.window.checkout_screen)
     assert till.session.actor.login == "cashier"
-    assert till.session.shift is not None and till.session.shift.shift_no == 1
+    assert till.session.shift is not None and till.session.shift.shift_no == 2
     assert "王收银" in till.window.operator_label.text()
 
 
@@ -105,7 +105,7 @@ def test_later_signs_in_without_a_shift(till: Till) -> None:
 
 
 def test_sign_in_by_tapping_the_employee_card(till: Till) -> None:
-    open_a_shift(till)
+    open_shift(till.store.ctx, till.store.manager, 50_000)  # the manager's own shift
     assign_employee_card(till.store.ctx, till.store.admin, "manager", MANAGER_CARD)
     till.present_card("E9999999")  # nobody's card
     screen = sign_in_screen(till)
@@ -116,7 +116,7 @@ def test_sign_in_by_tapping_the_employee_card(till: Till) -> None:
     till.qtbot.waitUntil(lambda: till.session.actor is not None)
     till.wait_idle()
     assert till.session.actor.login == "manager"
-    assert till.session.shift is not None
+    assert till.session.shift is not None and till.session.shift.opened_by == "manager"
     assert till.window.stack.currentWidget() is till.window.checkout_screen
 
 
@@ -167,8 +167,13 @@ def test_sign_out_from_the_lock_screen_lets_another_operator_in(till: Till) -> N
     till.qtbot.mouseClick(screen.sign_out_button, Qt.MouseButton.LeftButton)
     assert till.session.actor is None
     type_and_sign_in(till, "manager", PASSWORD)
+    # The cashier's shift is still open: the manager is asked to hand it over, not put in it.
+    sign_in = till.window.sign_in_screen
+    till.qtbot.waitUntil(lambda: sign_in.open_shift_dialog is not None)
+    assert sign_in.open_shift_dialog.handing_over
+    sign_in.open_shift_dialog.reject()  # Later
     till.qtbot.waitUntil(lambda: till.session.actor is not None)
-    assert till.session.actor.login == "manager"
+    assert till.session.actor.login == "manager" and till.session.shift is None
     assert till.window.stack.currentWidget() is till.window.checkout_screen
 
 
@@ -196,11 +201,57 @@ def test_the_demo_stores_cashier_card_signs_in_at_the_till(qtbot, tmp_path) -> N
         hub = window.session.devices
         qtbot.waitUntil(lambda: hub.sim_card_source() is not None)
         hub.sim_card_source().present(cards["cashier"])
+        # The demo's history shift was counted and closed: the cashier opens their own.
+        screen = window.sign_in_screen
+        qtbot.waitUntil(lambda: screen.open_shift_dialog is not None)
+        dialog = screen.open_shift_dialog
+        assert not dialog.handing_over
+        qtbot.waitUntil(lambda: dialog.float_field.hasFocus())
+        qtbot.keyClick(dialog.float_field, Qt.Key.Key_Return)
         qtbot.waitUntil(lambda: window.session.actor is not None)
         assert window.session.actor.login == "cashier"
-        assert window.session.shift is not None  # the demo's shift is still open
+        assert window.session.shift is not None and window.session.shift.opened_by == "cashier"
         assert window.stack.currentWidget() is window.checkout_screen
         qtbot.waitUntil(lambda: pending_operations() == 0)
     finally:
         close_till(window)
         ctx.engine.dispose()
+
+
+def test_another_cashiers_shift_is_handed_over_with_a_count_never_joined(till: Till) -> None:
+    """交接班: the manager signing in while the cashier's shift is open counts the drawer,
+    which closes the cashier's shift (over/short shown), then opens a shift of their own."""
+    open_a_shift(till)  # the cashier's, ¥500 float
+    type_and_sign_in(till, "manager", PASSWORD)
+    screen = sign_in_screen(till)
+    till.qtbot.waitUntil(lambda: screen.open_shift_dialog is not None)
+    dialog = screen.open_shift_dialog
+    assert dialog.handing_over
+    assert "王收银（cashier）" in dialog.title_label.text()
+    assert dialog.counted_field.isVisible() and not dialog.float_field.isVisible()
+    till.qtbot.waitUntil(lambda: dialog.counted_field.hasFocus())
+    till.qtbot.keyClicks(dialog.counted_field, "499.50")
+    till.qtbot.keyClick(dialog.counted_field, Qt.Key.Key_Return)
+    till.qtbot.waitUntil(lambda: not dialog.handing_over)
+    closed = current_shift(till.store.ctx, till.store.manager)
+    assert closed is None  # the cashier's shift is closed; none is open yet
+    assert "-¥0.50" in dialog.title_label.text()
+    assert dialog.float_field.isVisible() and dialog.float_field.text() == "499.50"
+    till.qtbot.keyClick(dialog.float_field, Qt.Key.Key_Return)
+    till.wait_idle()
+    till.qtbot.waitUntil(lambda: screen.open_shift_dialog is None)
+    shift = till.session.shift
+    assert shift is not None and shift.opened_by == "manager" and shift.shift_no == 3
+    assert shift.float_fen == 49_950
+
+
+def test_later_at_a_hand_over_leaves_the_other_cashiers_shift_alone(till: Till) -> None:
+    open_a_shift(till)
+    type_and_sign_in(till, "manager", PASSWORD)
+    screen = sign_in_screen(till)
+    till.qtbot.waitUntil(lambda: screen.open_shift_dialog is not None)
+    till.qtbot.keyClick(screen.open_shift_dialog.counted_field, Qt.Key.Key_Escape)
+    till.qtbot.waitUntil(lambda: screen.open_shift_dialog is None)
+    assert till.session.actor.login == "manager" and till.session.shift is None
+    still = current_shift(till.store.ctx, till.store.manager)
+    assert still is not None and still.opened_by == "cashier" and still.is_open
