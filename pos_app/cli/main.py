@@ -23,8 +23,10 @@ from click.core import ParameterSource
 
 from hardware.errors import DeviceError, DeviceUriError
 from pos_app.cli import exit_codes
+from pos_app.cli.app_launch import start_app
 from pos_app.cli.command_table import BY_NAME, COMMANDS
 from pos_app.cli.exit_codes import REFUSED, exit_code_for
+from pos_app.cli.internal_error_log import log_internal_error
 from pos_app.cli.invocation import Invocation, default_data_dir
 from pos_app.cli.path_params import FilePath
 from pos_app.domain.control_chars import shown
@@ -153,8 +155,6 @@ def _internal_error(ctx: click.Context, exc: Exception) -> NoReturn:
     # The command's name (its group's, for a nested one) and not its arguments, which may
     # hold secrets; the traceback says the rest.
     command = " ".join(filter(None, (ctx.command_path, ctx.invoked_subcommand)))
-    from pos_app.cli.internal_error_log import log_internal_error
-
     where = log_internal_error(inv, command, exc)
     place_zh = f"，详情见日志 {where}" if where else ""
     place_en = f"; details are in the log at {where}" if where else ""
@@ -239,8 +239,6 @@ def cli(ctx: click.Context, data_dir: Path | None, as_json: bool, lang: str, ver
     ctx.call_on_close(inv.close)
     inv.log_to_terminal(verbose=verbose)
     if ctx.invoked_subcommand is None:
-        from pos_app.cli.app_launch import start_app
-
         ctx.exit(start_app(inv, demo=False))
 
 
