@@ -303,6 +303,7 @@ def test_member_add_show_find_and_edit(c: Cli) -> None:
         "name": "李四",
         "mobile": "139****9000",
         "tier": "normal",
+        "tier_name": "普通会员",
     }
     assert c.json("member find 张", as_="cashier")["members"][0]["member_no"] == "SH010000001"
     assert c.json("member find 0000", as_="cashier")["count"] == 0

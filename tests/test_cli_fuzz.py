@@ -39,7 +39,10 @@ EXCLUDED = {("demo",), ("demo-data",), ("hw",)}
 
 
 def command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
-    for name, command in sorted(group.commands.items()):
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):  # the root group loads its commands on demand
+        command = group.get_command(ctx, name)
+        assert command is not None
         path = (*prefix, name)
         if path in EXCLUDED:
             continue
@@ -53,7 +56,9 @@ def command_at(path: tuple[str, ...]) -> click.Command:
     command: click.Command = cli
     for name in path:
         assert isinstance(command, click.Group)
-        command = command.commands[name]
+        found = command.get_command(click.Context(command), name)
+        assert found is not None
+        command = found
     return command
 
 

@@ -87,7 +87,7 @@ def test_open_store_on_a_current_database_is_a_no_op(store, monkeypatch):
     def must_not_run(*args, **kwargs):
         raise AssertionError("upgrade ran on a current database")
 
-    monkeypatch.setattr(db.migrate.command, "upgrade", must_not_run)
+    monkeypatch.setattr(command, "upgrade", must_not_run)
     ctx = open_store(store.data_dir, clock=store.clock)
     try:
         assert is_current(ctx.engine)
@@ -108,3 +108,8 @@ def test_open_store_creates_and_migrates_a_new_database(tmp_path):
         assert drift(ctx.engine) == []
     finally:
         ctx.engine.dispose()
+
+
+def test_the_head_read_from_the_revision_files_is_alembics(engine):
+    # is_current reads it without importing Alembic; it must be the head Alembic would find.
+    assert db.migrate._head_revision() == head(engine)

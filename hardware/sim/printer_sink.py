@@ -15,14 +15,19 @@ commands is passed over without looking for queries inside it. Modes, settable a
 Real-time drawer pulses (`DLE DC4 1 m t`) are executed as they arrive, in every mode that
 takes data, and listed in `drawer_openings` (the pin); they stay in the job's bytes too.
 
-With `png_dir`, every printed job is decoded and saved as NNNN.png and NNNN.txt (NNNN is the
-job's number, 1 for the first printed job).
+With `png_dir`, every printed job that puts something on paper is decoded and saved as
+NNNN.png and NNNN.txt. NNNN continues after the highest number already in the folder, so a
+new run (or a second sink on the same folder) never overwrites an earlier receipt: files are
+created exclusively, and a number taken meanwhile is skipped. A job with nothing to print (a
+drawer kick alone) writes no picture; the sink logs it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import re
 import selectors
 import socket
 import struct
@@ -31,6 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import BinaryIO, TextIO
 
 from hardware.printing.escpos_encoder import status_reply
 
@@ -61,6 +67,7 @@ _FIXED_PARAMS: dict[tuple[int, int], int] = {
     **{(FS, c): 2 for c in b"Sp"},
 }
 _CUT_WITH_FEED = (65, 66, 97, 98, 103, 104)  # GS V m n; the other cuts are GS V m
+_SAVED_NAME = re.compile(r"(\d{4,})\.(?:png|txt)")
 
 
 @dataclass
@@ -72,6 +79,7 @@ class SinkJob:
     mode: str  # the sink's mode when the connection ended
     printed: bool  # False when silent, out of paper or cover open
     dropped: bool = False  # the sink cut the connection (drop mode)
+    png: Path | None = None  # the picture saved of it (with png_dir, when it printed anything)
 
 
 @dataclass
@@ -458,11 +466,10 @@ class PrinterSink:
         printed = self._mode in _PRINTING_MODES
         with self._lock:
             number = len(self._printed) + 1 if printed else 0
-        if printed and self.png_dir is not None:
-            self._save(number, data)
+        png = self._save(data) if printed and self.png_dir is not None else None
         with self._lock:
             self._records.append(
-                SinkJob(len(self._records) + 1, data, self._mode, printed, dropped)
+                SinkJob(len(self._records) + 1, data, self._mode, printed, dropped, png)
             )
             if printed:
                 self._printed.append(data)
@@ -479,18 +486,53 @@ class PrinterSink:
             except Exception:
                 log.exception("printer sink on_job callback failed")
 
-    def _save(self, number: int, data: bytes) -> None:
-        """NNNN.png and NNNN.txt of a printed job, through the ESC/POS decoder."""
+    def _save(self, data: bytes) -> Path | None:
+        """NNNN.png and NNNN.txt of a printed job, through the ESC/POS decoder; the PNG's
+        path, or None when the job put nothing on paper (or could not be decoded)."""
         assert self.png_dir is not None
         try:
-            from hardware.printing.escpos_decoder import decode
+            from hardware.printing.escpos_decoder import PrintedCut, decode, render_paper
 
-            self.png_dir.mkdir(parents=True, exist_ok=True)
             decoded = decode(data, self.encoding)
-            (self.png_dir / f"{number:04d}.txt").write_text(decoded.text + "\n", encoding="utf-8")
-            decoded.to_png(self.png_dir / f"{number:04d}.png", self.dots)
+            if all(isinstance(item, PrintedCut) for item in decoded.items):
+                # A drawer kick (or a bare cut) leaves no paper worth a picture.
+                log.info(
+                    "printer sink: nothing to print (drawer kicks on pin %s)",
+                    ", ".join(map(str, decoded.drawer_kicks)) or "-",
+                )
+                return None
+            image = render_paper(decoded, self.dots)
+            png, txt = _new_receipt_files(self.png_dir)
+            with png, txt:
+                txt.write(decoded.text + "\n")
+                image.save(png, format="PNG", optimize=True)
+            return Path(png.name)
         except Exception:  # a job the decoder cannot read must not stop the sink
-            log.exception("printer sink could not decode job %d", number)
+            log.exception("printer sink could not save a job")
+            return None
+
+
+def _new_receipt_files(folder: Path) -> tuple[BinaryIO, TextIO]:
+    """NNNN.png and NNNN.txt, both created here (never an existing file), NNNN one past the
+    highest number in `folder`, or past that when another writer takes it meanwhile."""
+    folder.mkdir(parents=True, exist_ok=True)
+    number = 1 + max(
+        (int(m[1]) for name in os.listdir(folder) if (m := _SAVED_NAME.fullmatch(name))),
+        default=0,
+    )
+    while True:
+        png_path, txt_path = folder / f"{number:04d}.png", folder / f"{number:04d}.txt"
+        try:
+            png = png_path.open("xb")
+        except FileExistsError:
+            number += 1
+            continue
+        try:
+            return png, txt_path.open("x", encoding="utf-8")
+        except FileExistsError:  # a lone text file holds the number: leave both to it
+            png.close()
+            png_path.unlink()
+            number += 1
 
 
 def run_printer_sink(
@@ -507,7 +549,9 @@ def run_printer_sink(
     is given. For `pos-app hw sim printer`."""
 
     def announce(number: int, data: bytes) -> None:
-        where = f" → {png_dir / f'{number:04d}.png'}" if png_dir is not None else ""
+        # On the sink's thread, which alone adds records: the last one is this job's.
+        png = sink.records[-1].png
+        where = f" → {png}" if png is not None else ""
         print(f"job {number}: {len(data)} bytes{where}", flush=True)
 
     stop = stop or threading.Event()

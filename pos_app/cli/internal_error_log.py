@@ -51,9 +51,7 @@ def _store_log_handlers(inv: Invocation) -> list[TimedRotatingFileHandler]:
 
 
 def _handlers() -> list[TimedRotatingFileHandler]:
-    return [
-        h for h in logging.getLogger("pos_app").handlers if isinstance(h, TimedRotatingFileHandler)
-    ]
+    return [h for h in logging.getLogger().handlers if isinstance(h, TimedRotatingFileHandler)]
 
 
 def _fallback_log(record: logging.LogRecord) -> Path | None:

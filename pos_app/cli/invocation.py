@@ -5,17 +5,26 @@ from __future__ import annotations
 import logging
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
 
-from pos_app.app_logging import configure_logging
+from pos_app.app_logging import configure_logging, terminal_handler
 from pos_app.cli.output import Output
 from pos_app.domain.errors import NotInitialized
-from pos_app.services.context import DB_FILENAME, StoreContext, open_store
+
+if TYPE_CHECKING:
+    from pos_app.services.context import StoreContext
 
 APP_NAME = "pos-app"
 LOG_DIR = "logs"  # where pos_app.app_logging writes, under the data folder
-STORE_FILES = (DB_FILENAME, DB_FILENAME + "-wal", DB_FILENAME + "-shm")
+
+
+def _store_files() -> tuple[str, ...]:
+    # The services (and SQLAlchemy under them) load only when a command opens a store.
+    from pos_app.services.context import DB_FILENAME
+
+    return (DB_FILENAME, DB_FILENAME + "-wal", DB_FILENAME + "-shm")
 
 
 def default_data_dir() -> Path:
@@ -40,14 +49,14 @@ class Invocation:
         return self.out.as_json
 
     def has_store_file(self) -> bool:
-        return (self.data_dir / DB_FILENAME).exists()
+        return (self.data_dir / _store_files()[0]).exists()
 
     def discard_new_store(self, existed: set[Path]) -> None:
         """Undo what opening a new store created (the folder, the database, the log), for an
         `init` that was refused: a refused command leaves nothing behind. `existed` is what
         `paths_present()` returned before the store was opened."""
         self.close()
-        for path in (self.data_dir / name for name in STORE_FILES):
+        for path in (self.data_dir / name for name in _store_files()):
             if path not in existed:
                 path.unlink(missing_ok=True)
         logs = self.data_dir / LOG_DIR
@@ -64,7 +73,7 @@ class Invocation:
     def paths_present(self) -> set[Path]:
         """Which of the paths a new store creates are already there."""
         candidates = [self.data_dir, *self.data_dir.parents, self.data_dir / LOG_DIR]
-        candidates += [self.data_dir / name for name in STORE_FILES]
+        candidates += [self.data_dir / name for name in _store_files()]
         return {p for p in candidates if p.exists()}
 
     def store(self, *, create: bool = False) -> StoreContext:
@@ -78,8 +87,11 @@ class Invocation:
                     f"There is no store in {self.data_dir} (run pos-app init first, or point "
                     "--data-dir / POS_DATA_DIR at the store's folder)",
                 )
-            self._ctx = open_store(self.data_dir)
+            from pos_app.services.context import open_store
+
+            # Before the store opens, so that a new store's migrations are in its log.
             self.start_logging()
+            self._ctx = open_store(self.data_dir)
         return self._ctx
 
     def adopt(self, ctx: StoreContext) -> None:
@@ -90,13 +102,17 @@ class Invocation:
         """Log to this store's folder (logs/pos-app.log) until `close()`."""
         # For the length of this invocation only, so that running many invocations in one
         # process (tests, the demo) never leaks handlers between them.
-        logger = logging.getLogger("pos_app")
-        before = set(logger.handlers)
-        configure_logging(self.data_dir)
-        self._log_handlers = [h for h in logger.handlers if h not in before]
+        handler = configure_logging(self.data_dir)
+        if handler is not None:
+            self._log_handlers.append(handler)
+
+    def log_to_terminal(self, *, verbose: bool) -> None:
+        """Log lines on stderr with `verbose` (pos-app -v); otherwise never on the terminal,
+        which shows only the command's result and its errors. Until `close()`."""
+        self._log_handlers.append(terminal_handler(verbose=verbose))
 
     def close(self) -> None:
-        logger = logging.getLogger("pos_app")
+        logger = logging.getLogger()
         for handler in self._log_handlers:
             logger.removeHandler(handler)
             handler.close()

@@ -20,27 +20,11 @@ from typing import Any, NoReturn
 
 import click
 from click.core import ParameterSource
-from sqlalchemy.exc import DatabaseError, OperationalError
 
 from hardware.errors import DeviceError, DeviceUriError
-from pos_app.cli import (
-    backup_cmd,
-    cards_cmd,
-    coupon_cmd,
-    demo_cmd,
-    exit_codes,
-    hw_cmd,
-    ledger_cmd,
-    members_cmd,
-    money_cmd,
-    points_cmd,
-    product_cmd,
-    report_cmd,
-    sale_cmd,
-    setup_cmd,
-    shift_cmd,
-)
+from pos_app.cli import exit_codes
 from pos_app.cli.app_launch import start_app
+from pos_app.cli.command_table import BY_NAME, COMMANDS
 from pos_app.cli.exit_codes import REFUSED, exit_code_for
 from pos_app.cli.internal_error_log import log_internal_error
 from pos_app.cli.invocation import Invocation, default_data_dir
@@ -52,7 +36,27 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class PosGroup(click.Group):
-    """The root group: turns refusals into a message, a JSON error and an exit code."""
+    """The root group: loads each command's module only when needed (see command_table), and
+    turns refusals into a message, a JSON error and an exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*BY_NAME, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = BY_NAME.get(cmd_name)
+        if entry is None:
+            return super().get_command(ctx, cmd_name)
+        return entry.load()
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list, from the table: showing it imports no command's module."""
+        limit = formatter.width - 6 - max(len(entry.name) for entry in COMMANDS)
+        rows = [
+            (entry.name, click.Command(entry.name, help=entry.summary).get_short_help_str(limit))
+            for entry in sorted(COMMANDS, key=lambda e: e.name)
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         """Refuse, before anything else, a command line that is not text: Python hands an
@@ -80,16 +84,6 @@ class PosGroup(click.Group):
             inv.out.error(exc.code, exc.message(inv.lang))
             bad_input = isinstance(exc, DeviceUriError)
             raise click.exceptions.Exit(exit_codes.USAGE if bad_input else REFUSED) from None
-        except OperationalError as exc:
-            inv = _invocation(ctx)
-            busy = "locked" in str(exc.orig) or "busy" in str(exc.orig)
-            zh, en = (
-                ("数据库正忙，请稍后重试", "The database is busy; try again")
-                if busy
-                else (f"数据库错误：{exc.orig}", f"Database error: {exc.orig}")
-            )
-            inv.out.error("database_error", en if inv.lang == "en" else zh)
-            raise click.exceptions.Exit(exit_codes.REFUSED) from None
         except click.UsageError as exc:
             inv = _invocation(ctx)
             if not inv.as_json:
@@ -105,24 +99,44 @@ class PosGroup(click.Group):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())  # so the exit's flush has nowhere to fail
             raise click.exceptions.Exit(exit_codes.BROKEN_PIPE) from None
-        except (sqlite3.DatabaseError, DatabaseError) as exc:
-            if not _is_damaged(exc):
-                _internal_error(ctx, exc)
-            inv = _invocation(ctx)
-            inv.out.error(
-                "database_damaged",
-                _message(
-                    inv,
-                    f"数据库文件已损坏或不是本系统的数据库：{inv.data_dir}。"
-                    "请运行 pos-app verify 检查，并从最近的备份恢复。",
-                    f"The database file is damaged or is not a pos-app database: "
-                    f"{inv.data_dir}. Run pos-app verify to check it, and restore the "
-                    "latest backup.",
-                ),
-            )
-            raise click.exceptions.Exit(exit_codes.REFUSED) from None
         except Exception as exc:  # noqa: BLE001 -- the last line of defence, see _internal_error
+            _database_error(ctx, exc)
             _internal_error(ctx, exc)
+
+
+def _database_error(ctx: click.Context, exc: Exception) -> None:
+    """A database that is busy, fails or is damaged: a refusal saying so (returns if `exc` is
+    none of these). SQLAlchemy is looked at only if some command loaded it: the root group
+    must not import it, so that `pos-app --help` and commands without a store start fast."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    if sa_exc is not None and isinstance(exc, sa_exc.OperationalError):
+        inv = _invocation(ctx)
+        busy = "locked" in str(exc.orig) or "busy" in str(exc.orig)
+        zh, en = (
+            ("数据库正忙，请稍后重试", "The database is busy; try again")
+            if busy
+            else (f"数据库错误：{exc.orig}", f"Database error: {exc.orig}")
+        )
+        inv.out.error("database_error", en if inv.lang == "en" else zh)
+        raise click.exceptions.Exit(exit_codes.REFUSED) from None
+    database_errors: tuple[type[Exception], ...] = (sqlite3.DatabaseError,)
+    if sa_exc is not None:
+        database_errors += (sa_exc.DatabaseError,)
+    if not isinstance(exc, database_errors) or not _is_damaged(exc):
+        return
+    inv = _invocation(ctx)
+    inv.out.error(
+        "database_damaged",
+        _message(
+            inv,
+            f"数据库文件已损坏或不是本系统的数据库：{inv.data_dir}。"
+            "请运行 pos-app verify 检查，并从最近的备份恢复。",
+            f"The database file is damaged or is not a pos-app database: "
+            f"{inv.data_dir}. Run pos-app verify to check it, and restore the "
+            "latest backup.",
+        ),
+    )
+    raise click.exceptions.Exit(exit_codes.REFUSED) from None
 
 
 def _is_damaged(exc: Exception) -> bool:
@@ -195,9 +209,15 @@ def _lang(_ctx: click.Context, _param: click.Parameter | None, value: str | None
     metavar="zh|en",
     help="消息语言 Language of messages [env POS_LANG; default zh]",
 )
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="日志也显示在 stderr 上 Show log lines on stderr too (they always go to the store's log)",
+)
 @click.version_option(package_name="pos-app", prog_name="pos-app")
 @click.pass_context
-def cli(ctx: click.Context, data_dir: Path | None, as_json: bool, lang: str) -> None:
+def cli(ctx: click.Context, data_dir: Path | None, as_json: bool, lang: str, verbose: bool) -> None:
     """pos-app 会员卡收银系统命令行 — the member-card POS from the command line.
 
     Commands that read or change member data need an operator: --operator LOGIN
@@ -217,40 +237,9 @@ def cli(ctx: click.Context, data_dir: Path | None, as_json: bool, lang: str) -> 
     inv.lang_given = ctx.get_parameter_source("lang") in given
     ctx.obj = inv
     ctx.call_on_close(inv.close)
+    inv.log_to_terminal(verbose=verbose)
     if ctx.invoked_subcommand is None:
         ctx.exit(start_app(inv, demo=False))
-
-
-for _command in (
-    setup_cmd.init,
-    setup_cmd.operator,
-    setup_cmd.rules,
-    members_cmd.member,
-    cards_cmd.card,
-    money_cmd.topup,
-    money_cmd.balance,
-    money_cmd.pay,
-    money_cmd.refund_payment,
-    money_cmd.topup_refund,
-    points_cmd.purchase,
-    points_cmd.purchase_refund,
-    points_cmd.points,
-    points_cmd.tier,
-    coupon_cmd.coupon,
-    ledger_cmd.verify,
-    ledger_cmd.audit,
-    demo_cmd.demo_data,
-    demo_cmd.demo,
-    product_cmd.product,
-    shift_cmd.shift,
-    report_cmd.report,
-    sale_cmd.sale,
-    sale_cmd.refund,
-    sale_cmd.reprint,
-    hw_cmd.hw,
-    backup_cmd.backup,
-):
-    cli.add_command(_command)
 
 
 def main() -> None:

@@ -221,7 +221,7 @@ def member_find(inv: Invocation, text: str, limit: int, creds: Credentials) -> N
             (
                 "",
                 ["会员号 Member no", "姓名 Name", "手机 Mobile", "等级 Tier"],
-                [[h.member_no, h.name, h.mobile, h.tier] for h in hits],
+                [[h.member_no, h.name, h.mobile, h.tier_name] for h in hits],
             )
         ],
     )

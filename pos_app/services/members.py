@@ -254,7 +254,8 @@ class MemberHit:
     member_no: str
     name: str
     mobile: str
-    tier: str
+    tier: str  # the code, for programs
+    tier_name: str  # the rules' name for it (银卡), for people
 
 
 def find_members(ctx: StoreContext, actor: Actor, text: str, limit: int = 20) -> list[MemberHit]:
@@ -278,8 +279,15 @@ def find_members(ctx: StoreContext, actor: Actor, text: str, limit: int = 20) ->
             select(Member).where(or_(*conditions)).order_by(Member.member_no).limit(limit)
         )
         full = role_allows(actor.role, Permission.MEMBER_VIEW_FULL_MOBILE)
+        _, rules = current_rules(s)
         return [
-            MemberHit(m.member_no, m.name, m.mobile if full else mask_mobile(m.mobile), m.tier_code)
+            MemberHit(
+                m.member_no,
+                m.name,
+                m.mobile if full else mask_mobile(m.mobile),
+                m.tier_code,
+                rules.tiers.level(m.tier_code).name,
+            )
             for m in rows
         ]
 

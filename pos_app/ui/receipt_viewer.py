@@ -1,11 +1,12 @@
 """The demo's "printed receipt": the picture `sim:printer` made of the last job it printed.
 
 The simulated printer decodes every job it prints and saves it as NNNN.png in its folder
-(see hardware/sim/printer_sink.py). Its numbers start again at 0001 each time the app
-starts, so "the last receipt" is the newest file by modification time, not the highest
-number. The file is written by the sink's thread when the printer closes the connection,
-which can be a moment after the job is reported printed: the viewer looks again a few times
-before it gives up. Files are read on the io worker (QImage, not QPixmap, is safe there).
+(see hardware/sim/printer_sink.py), numbered on from the highest already there. Another
+process (`pos-app sale --print`) may print into the same folder, so "the last receipt" is
+the newest file by modification time. The file is written by the sink's thread when the
+printer closes the connection, which can be a moment after the job is reported printed: the
+viewer looks again a few times before it gives up. Files are read on the io worker (QImage,
+not QPixmap, is safe there).
 """
 
 from __future__ import annotations
