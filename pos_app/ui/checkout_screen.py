@@ -66,8 +66,9 @@ from pos_app.ui.wedge_filter import disable_input_method
 log = logging.getLogger(__name__)
 
 # "3*V001": three of V001. ASCII or fullwidth digits only ([0-9], not \d, which would take
-# Arabic-Indic and other scripts' digits too); the number itself is read by parse_quantity.
-QTY_FORM = re.compile(r"^\s*([0-9０-９]{1,5})\s*[*×＊]\s*(\S.*?)\s*$")
+# Arabic-Indic and other scripts' digits too), with a sign or too many digits still taken as
+# a quantity so that parse_quantity says what is wrong with it ("-3*V001", "100000*V001").
+QTY_FORM = re.compile(r"^\s*([-－−+＋]?[0-9０-９]+)\s*[*×＊]\s*(\S.*?)\s*$")
 SCANNED_KINDS = ("barcode", "qr")  # scanner input on the card sources: like typed text
 
 
@@ -398,11 +399,44 @@ class CheckoutScreen(QWidget):
     # -- the scan field ----------------------------------------------------------------------
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
-        if watched is self.scan_field and event.type() == QEvent.Type.KeyPress:
+        if event.type() == QEvent.Type.KeyPress:
             assert isinstance(event, QKeyEvent)
-            if self._scan_key(event):
+            if watched is self.scan_field and self._scan_key(event):
+                return True
+            if watched is self.tender_dialog and self._key_after_sale(event):
                 return True
         return super().eventFilter(watched, event)
+
+    def _sale_done_showing(self) -> bool:
+        """The tender dialog is still up on its "Sale complete" page (the change to hand)."""
+        dialog = self.tender_dialog
+        return (
+            dialog is not None
+            and isValid(dialog)
+            and dialog.isVisible()
+            and dialog.sale_result is not None
+        )
+
+    def _end_shown_sale(self) -> None:
+        """The next customer is here: put the finished sale's page away."""
+        if self._sale_done_showing():
+            self.tender_dialog.accept()
+            self.window().activateWindow()
+            self.scan_field.setFocus()
+
+    def _key_after_sale(self, event: QKeyEvent) -> bool:
+        """A key typed on the "Sale complete" page (a scanner typing as a keyboard, or the
+        cashier) starts the next sale in the scan field instead of being lost there."""
+        text = event.text()
+        if not self._sale_done_showing() or len(text) != 1 or not text.isprintable():
+            return False
+        if event.modifiers() & (
+            Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+        ):
+            return False
+        self._end_shown_sale()
+        self.scan_field.insert(text)
+        return True
 
     def _scan_key(self, event: QKeyEvent) -> bool:
         """The keys the scan field lends to the cart; True when one was used."""
@@ -421,6 +455,8 @@ class CheckoutScreen(QWidget):
             return True
         if not empty:
             return False
+        if event.text() in ("+", "-") and self.cart_view.selected_row() is None:
+            return False  # nothing to change: the sign starts typed text ("-3*V001", refused)
         if event.text() == "+":
             self.change_selected_qty(1)
             return True
@@ -449,6 +485,7 @@ class CheckoutScreen(QWidget):
         actor = self.session.actor
         if actor is None:
             return
+        self._end_shown_sale()
         ctx, cart = self.session.ctx, self.current_request()
         (
             ServiceOp(self, lambda: resolve_scan(ctx, actor, text, cart, typed=typed))
@@ -903,6 +940,7 @@ class CheckoutScreen(QWidget):
             self, self.session, request, q, self._panel, on_sold=self._on_sold
         )
         self._follow(self.tender_dialog)
+        self.tender_dialog.installEventFilter(self)
 
     def _on_sold(self, result: SaleResult) -> None:
         """The sale is recorded: a fresh cart for the next customer."""
