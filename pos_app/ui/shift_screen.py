@@ -201,6 +201,11 @@ class CashCountDialog(QDialog):
 
     def _make_grid(self) -> QWidget:
         page = QWidget(self)
+        # Under the till's style sheet a spin box without buttons still keeps their room in
+        # its padding box, which leaves its text field 1 px wide: nothing typed shows.
+        page.setStyleSheet(
+            "QSpinBox::up-button, QSpinBox::down-button { subcontrol-origin: border; width: 0; }"
+        )
         grid = QGridLayout(page)
         self.count_boxes: dict[int, QSpinBox] = {}
         self.subtotal_labels: dict[int, QLabel] = {}
