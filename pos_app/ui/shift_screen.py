@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QTabWidget,
     QVBoxLayout,
@@ -417,6 +418,8 @@ class ShiftScreen(QWidget):
         self.shift_label = QLabel(self)
         self.shift_label.setWordWrap(True)
         self.shift_label.setMinimumWidth(300)
+        # Never squeezed below its three lines (the buttons below are fixed-height).
+        self.shift_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         side.addWidget(self.shift_label)
         side.addSpacing(8)
 
@@ -426,14 +429,14 @@ class ShiftScreen(QWidget):
         self.close_button = self._action(self.tr("Close shift"), "F8", self.start_close_shift)
         self.open_button = self._action(self.tr("Open shift"), "F9", self.start_open_shift)
         self.open_button.setProperty("primary", True)
-        for button in (
-            self.x_button,
-            self.paid_in_button,
-            self.paid_out_button,
-            self.close_button,
-            self.open_button,
-        ):
-            side.addWidget(button)
+        # Paid in and out share a row: on a 768 px screen the column has no height to spare.
+        cash_moves = QHBoxLayout()
+        cash_moves.addWidget(self.paid_in_button)
+        cash_moves.addWidget(self.paid_out_button)
+        side.addWidget(self.x_button)
+        side.addLayout(cash_moves)
+        side.addWidget(self.close_button)
+        side.addWidget(self.open_button)
         side.addSpacing(12)
         store_title = QLabel(self.tr("Store reports"), self)
         store_title.setProperty("role", "muted")
