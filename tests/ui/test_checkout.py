@@ -593,3 +593,33 @@ def test_a_negative_or_huge_quantity_is_refused_with_its_reason(till_zh: Till) -
     assert [(r[1], r[2]) for r in line_rows(till)] == [("有机菠菜500g", "1")]
     alert = till.window.alert_bar.text
     assert "数量太大" in alert and "9999" in alert and "没有这个商品" not in alert
+
+
+def test_the_held_sales_list_shows_each_carts_items_and_total(till_zh: Till) -> None:
+    till = till_zh
+    screen = screen_of(till)
+    totals = []
+    for codes in (["2*V001", "D002"], ["3*6921168509256"]):
+        for code in codes:
+            type_in(till, code)
+        totals.append(screen.current_quote.total_fen)
+        till.qtbot.keyClick(screen.scan_field, Qt.Key.Key_F6)
+        till.wait_idle()
+    assert totals == [2 * 6_80 + 3_50, 3 * 2_00]
+    till.qtbot.keyClick(screen.scan_field, Qt.Key.Key_F7)
+    till.qtbot.waitUntil(lambda: shown(screen.held_dialog))
+    dialog = screen.held_dialog
+    till.wait_idle()
+    rows = [
+        [dialog.table.item(r, c).text() for c in range(dialog.table.columnCount())]
+        for r in range(dialog.table.rowCount())
+    ]
+    headers = [
+        dialog.table.horizontalHeaderItem(c).text() for c in range(dialog.table.columnCount())
+    ]
+    assert "件数" in headers and "金额" in headers
+    items, total = headers.index("件数"), headers.index("金额")
+    assert [(row[0], row[items], row[total]) for row in rows] == [
+        ("挂单 1", "3 件（2 行）", format_fen(totals[0])),
+        ("挂单 2", "3 件（1 行）", format_fen(totals[1])),
+    ]
