@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from pos_app.domain.errors import DomainError
 from pos_app.domain.money import MAX_DRAWER_FEN, format_fen, parse_yuan
+from pos_app.domain.permissions import Permission
 from pos_app.domain.report_text import ReportHeading
 from pos_app.services import reports, shifts
 from pos_app.services.context import StoreContext
@@ -43,6 +44,7 @@ from pos_app.services.report_printing import (
     report_print_document,
 )
 from pos_app.services.shifts import CashMove, ShiftReport, ShiftView
+from pos_app.ui.approval_dialog import run_with_approval
 from pos_app.ui.backup_schedule import run_backup
 from pos_app.ui.error_text import describe_error
 from pos_app.ui.money_input import MoneyInput
@@ -775,7 +777,7 @@ class ShiftScreen(QWidget):
     # -- the store's reports -----------------------------------------------------------------
 
     def start_day_end(self) -> None:
-        """F10: 日结, once the day's shifts are closed (managers)."""
+        """F10: 日结, once the day's shifts are closed (a cashier with a manager's approval)."""
         day = self.session.ctx.business_day()
         dialog = ConfirmDialog(
             self,
@@ -801,14 +803,17 @@ class ShiftScreen(QWidget):
             # Every day end is followed by a backup, in the background.
             run_backup(self, ctx, actor, "day_close", self.session.lang)
 
-        ServiceOp(
+        run_with_approval(
             self,
-            lambda: _with_heading(ctx, reports.day_end(ctx, actor)),
+            self.session,
+            Permission.DAY_CLOSE,
+            lambda approval: _with_heading(ctx, reports.day_end(ctx, actor, None, approval)),
+            closed,
             busy_text=self.tr("Closing the day…"),
-        ).success(closed).run()
+        )
 
     def start_range(self) -> None:
-        """F11: figures for any days (managers)."""
+        """F11: figures for any days (a cashier with a manager's approval)."""
         dialog = RangeDialog(self, self.session.ctx.business_day())
         dialog.sig_chosen.connect(self._range_report)
         self.range_dialog = dialog
@@ -816,11 +821,16 @@ class ShiftScreen(QWidget):
 
     def _range_report(self, first: date, last: date) -> None:
         ctx, actor = self.session.ctx, self.session.require_actor()
-        ServiceOp(
+        run_with_approval(
             self,
-            lambda: _with_heading(ctx, reports.range_report(ctx, actor, first, last)),
+            self.session,
+            Permission.REPORT_STORE,
+            lambda approval: _with_heading(
+                ctx, reports.range_report(ctx, actor, first, last, approval)
+            ),
+            self.show_report,
             busy_text=self.tr("Adding up the figures…"),
-        ).success(self.show_report).run()
+        )
 
 
 def _local_time(session: TillSession, moment_iso: str) -> str:
