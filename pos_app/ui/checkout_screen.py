@@ -425,16 +425,29 @@ class CheckoutScreen(QWidget):
             self.scan_field.setFocus()
 
     def _key_after_sale(self, event: QKeyEvent) -> bool:
-        """A key typed on the "Sale complete" page (a scanner typing as a keyboard, or the
-        cashier) starts the next sale in the scan field instead of being lost there."""
-        text = event.text()
-        if not self._sale_done_showing() or len(text) != 1 or not text.isprintable():
+        """Keys typed on the "Sale complete" page (a scanner typing as a keyboard, or the
+        cashier) go into the scan field behind it instead of being lost there; Enter then
+        puts the page away and scans them, so the next customer's first item starts the next
+        sale. The page stays up while they come, so no key falls between two windows."""
+        if not self._sale_done_showing():
             return False
-        if event.modifiers() & (
+        key, text = event.key(), event.text()
+        typed = self.scan_field.text()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and typed:
+            self._end_shown_sale()
+            self._on_enter()
+            return True
+        if key == Qt.Key.Key_Backspace and typed:
+            self.scan_field.backspace()
+            return True
+        if key == Qt.Key.Key_Escape and typed:
+            self.scan_field.clear()
+            return True
+        shortcut = event.modifiers() & (
             Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
-        ):
+        )
+        if len(text) != 1 or not text.isprintable() or shortcut:
             return False
-        self._end_shown_sale()
         self.scan_field.insert(text)
         return True
 

@@ -562,6 +562,8 @@ def test_the_first_scan_after_a_sale_starts_the_next_one(till_zh: Till) -> None:
     # "Next sale" page. Its code must land in the next sale, not be dropped.
     for char in "6921168509256":
         till.qtbot.keyClick(focused(till), char)
+    # The change stays on screen while the code comes; it waits in the scan field.
+    assert dialog.isVisible() and screen.scan_field.text() == "6921168509256"
     till.qtbot.keyClick(focused(till), Qt.Key.Key_Return)
     till.wait_idle()
     assert not isValid(dialog) or not dialog.isVisible()
