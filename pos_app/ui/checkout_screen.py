@@ -70,6 +70,8 @@ log = logging.getLogger(__name__)
 # a quantity so that parse_quantity says what is wrong with it ("-3*V001", "100000*V001").
 QTY_FORM = re.compile(r"^\s*([-－−+＋]?[0-9０-９]+)\s*[*×＊]\s*(\S.*?)\s*$")
 SCANNED_KINDS = ("barcode", "qr")  # scanner input on the card sources: like typed text
+# A "-" on its own acts after this pause (a person typing "-3" is quicker than that).
+MINUS_SETTLE_MS = 600
 
 
 # -- What a scan or a typed text is (runs on the database worker) ---------------------------
@@ -210,6 +212,10 @@ class CheckoutScreen(QWidget):
         disable_input_method(self.scan_field)
         self.scan_field.returnPressed.connect(self._on_enter)
         self.scan_field.installEventFilter(self)
+        self._minus_timer = QTimer(self)
+        self._minus_timer.setSingleShot(True)
+        self._minus_timer.setInterval(MINUS_SETTLE_MS)
+        self._minus_timer.timeout.connect(self._minus_settled)
 
         self.cart_view = CartView(self.lang, self)
         self.cart_view.clicked.connect(self._on_row_clicked)
@@ -474,8 +480,11 @@ class CheckoutScreen(QWidget):
             self.change_selected_qty(1)
             return True
         if event.text() == "-":
-            self.change_selected_qty(-1)
-            return True
+            # "-" alone takes one off the selected line, but it may also begin "-3*V001" (a
+            # return typed as a sale, which must be refused, not become "one off, three on"):
+            # it shows in the field and acts once nothing follows it, or on Enter.
+            self._minus_timer.start()
+            return False
         if key == Qt.Key.Key_Delete:
             self.void_selected_line()
             return True
@@ -488,7 +497,17 @@ class CheckoutScreen(QWidget):
         if not text:
             self.open_payment()
             return
+        if text == "-" and self._minus_timer.isActive():
+            self._minus_timer.stop()
+            self.change_selected_qty(-1)
+            return
         self._scan(text, typed=True)
+
+    def _minus_settled(self) -> None:
+        """Nothing followed the "-": it was the key that takes one off the selected line."""
+        if self.scan_field.text() == "-":
+            self.scan_field.clear()
+            self.change_selected_qty(-1)
 
     def add_code(self, code: str, qty: int = 1) -> None:
         """Add a product by SKU or barcode, as if it had been scanned."""

@@ -19,7 +19,7 @@ from pos_app.services.members import register_member
 from pos_app.services.sale_records import reprint
 from pos_app.services.stored_value import top_up
 from pos_app.ui.approval_dialog import current_approval_dialog
-from pos_app.ui.checkout_screen import CheckoutScreen
+from pos_app.ui.checkout_screen import MINUS_SETTLE_MS, CheckoutScreen
 from pos_app.ui.tender_dialog import current_tender_dialog
 from tests.conftest import PASSWORD
 from tests.ui.conftest import LOST_CARD, MEMBER_CARD, Till
@@ -302,10 +302,12 @@ def test_plus_and_minus_change_the_selected_quantity(till_zh: Till) -> None:
     till.qtbot.keyClicks(screen.scan_field, "+")
     till.wait_idle()
     assert line_rows(till)[0][2] == "3" and screen.scan_field.text() == ""
-    till.qtbot.keyClicks(screen.scan_field, "-")
+    till.qtbot.keyClicks(screen.scan_field, "-")  # acts once nothing follows it ...
+    till.qtbot.waitUntil(lambda: line_rows(till)[0][2] == "2")
     till.wait_idle()
-    assert line_rows(till)[0][2] == "2"
-    assert screen.current_quote.total_fen == 2 * 6_80
+    assert screen.current_quote.total_fen == 2 * 6_80 and screen.scan_field.text() == ""
+    type_in(till, "-")  # ... or at once with Enter
+    assert line_rows(till)[0][2] == "1"
 
 
 def test_esc_cancels_the_sale_after_a_confirmation(till_zh: Till) -> None:
@@ -590,9 +592,15 @@ def test_a_negative_or_huge_quantity_is_refused_with_its_reason(till_zh: Till) -
     assert screen.cart_is_empty()
     alert = till.window.alert_bar.text
     assert "数量必须是正数" in alert and "F9" in alert
-    type_in(till, "V001")
+    type_in(till, "2*V001")
+    type_in(till, "-3*V001")  # with a line selected the "-" still begins the text
+    assert [(r[1], r[2]) for r in line_rows(till)] == [("有机菠菜500g", "2")]
+    assert "数量必须是正数" in till.window.alert_bar.text
+    till.qtbot.wait(MINUS_SETTLE_MS + 100)  # nothing is taken off afterwards either
+    till.wait_idle()
+    assert [(r[1], r[2]) for r in line_rows(till)] == [("有机菠菜500g", "2")]
     type_in(till, "100000*V001")
-    assert [(r[1], r[2]) for r in line_rows(till)] == [("有机菠菜500g", "1")]
+    assert [(r[1], r[2]) for r in line_rows(till)] == [("有机菠菜500g", "2")]
     alert = till.window.alert_bar.text
     assert "数量太大" in alert and "9999" in alert and "没有这个商品" not in alert
 
