@@ -48,11 +48,12 @@ def _at_size(till: Till, size: tuple[int, int]) -> None:
     till.qtbot.wait(50)  # the layouts settle
 
 
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
 @pytest.mark.parametrize("size", SCREENS)
 def test_the_member_panel_fits_with_a_big_balance_alerts_and_coupons(
-    make_till: Callable[..., Till], size: tuple[int, int]
+    make_till: Callable[..., Till], size: tuple[int, int], language: str
 ) -> None:
-    till = make_till()
+    till = make_till(language=language)
     ctx = till.store.ctx
     shifts.open_shift(ctx, till.store.cashier, 50_000)
     till.sign_in_as("cashier")
