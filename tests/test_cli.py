@@ -352,15 +352,15 @@ def test_card_issue_and_the_lifecycle_by_role(c: Cli) -> None:
     assert c.json("card unfreeze 66660001", as_="manager", code=1)["error"] == "card_state"
 
 
-def test_a_cashier_is_refused_card_freeze_and_nothing_is_written(c: Cli) -> None:
+def test_a_cashier_is_refused_card_found_and_nothing_is_written(c: Cli) -> None:
     before = c.entries()
-    result = c.run(f"card freeze {CARD}", as_="cashier", json=True)
+    result = c.run(f"card found {CARD}", as_="cashier", json=True)
     assert result.exit_code == 1
     assert one_json(result.stdout) == {
         "error": "permission_denied",
-        "message": "收银员无权冻结/解冻卡",
+        "message": "收银员无权解除挂失",
     }
-    assert "收银员无权冻结/解冻卡" in result.stderr
+    assert "收银员无权解除挂失" in result.stderr
     assert c.entries() == before
     assert c.balance()["card_state"] == "active"
 
@@ -532,10 +532,10 @@ def test_invalid_amounts_are_refused_before_anything_happens(c: Cli, amount: str
 
 
 def test_messages_are_chinese_unless_english_is_asked_for(c: Cli) -> None:
-    zh = c.run(f"card freeze {CARD}", as_="cashier")
-    assert "错误：收银员无权冻结/解冻卡" in zh.stderr
-    en = c.run(f"card freeze {CARD}", as_="cashier", lang="en")
-    assert "Error: A cashier is not allowed to freeze or unfreeze cards" in en.stderr
+    zh = c.run(f"card found {CARD}", as_="cashier")
+    assert "错误：收银员无权解除挂失" in zh.stderr
+    en = c.run(f"card found {CARD}", as_="cashier", lang="en")
+    assert "Error: A cashier is not allowed to mark a lost card found" in en.stderr
     by_env = c.json(f"topup {CARD} 12.345", as_="cashier", env={"POS_LANG": "en_US.UTF-8"}, code=2)
     assert by_env["message"] == "An amount has at most two decimals: 12.345"
     missing = c.json("balance NOSUCH01", as_="cashier", lang="en", code=1)

@@ -102,13 +102,13 @@ def test_a_refused_command_exits_non_zero_and_writes_nothing(proc: Process) -> N
     before_balance = proc.ok_json("balance", CARD, **CASHIER)
     before_entries = proc.ok_json("verify")["entries"]
 
-    refused = proc.run("--json", "card", "freeze", CARD, **CASHIER)
+    refused = proc.run("--json", "card", "found", CARD, **CASHIER)
     assert refused.returncode == 1
     assert json.loads(refused.stdout) == {
         "error": "permission_denied",
-        "message": "收银员无权冻结/解冻卡",
+        "message": "收银员无权解除挂失",
     }
-    assert "错误：收银员无权冻结/解冻卡" in refused.stderr
+    assert "错误：收银员无权解除挂失" in refused.stderr
 
     invalid = proc.run("--json", "--lang", "en", "topup", CARD, "12.345", **CASHIER)
     assert invalid.returncode == 2

@@ -186,7 +186,7 @@ def test_printer_off_at_sale_time_keeps_the_sale_and_the_receipt_prints_later_on
         c.ok(f"reprint {receipt_no} --print", as_="cashier")
         jobs = sink.wait_for_jobs(2)
     texts = [decode(j).text for j in jobs]
-    assert sum("重打" in t for t in texts) == 1, "one original, one marked reprint"
+    assert sum("补打" in t for t in texts) == 1, "one original, one marked reprint"
     assert all(receipt_no in t for t in texts)
     assert len(sink.jobs) == 2
 

@@ -79,7 +79,7 @@ def test_refund_some_lines_then_the_rest_and_reprint(c: Cli) -> None:
     again = c.run(f"refund {no}", as_="cashier", json=True)
     assert again.exit_code == 2 and "全部退完" in again.stderr
     text = c.ok(f"reprint {no} --width 48", as_="cashier").stdout
-    assert "重打" in text and all(display_width(x) <= 48 for x in text.splitlines())
+    assert "补打" in text and all(display_width(x) <= 48 for x in text.splitlines())
 
 
 def test_refund_above_the_limit_needs_the_approver(c: Cli) -> None:

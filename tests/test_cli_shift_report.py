@@ -110,7 +110,7 @@ def test_day_close_once_by_a_manager(c: Cli) -> None:
     assert still_open["error"] == "invalid_input"
     c.ok("shift close --counted 330", as_="cashier")
     denied = c.json("report day-close", as_="cashier", code=1)
-    assert denied["error"] == "permission_denied"
+    assert denied["error"] == "approval_required"  # a cashier only with a manager on the spot
 
     day = c.json("report day-close", as_="manager")
     assert (day["kind"], day["day"], day["closed"], day["closed_by"]) == (
@@ -150,7 +150,7 @@ def test_range_and_staff_reports(c: Cli) -> None:
     bad = c.run("report range --from 2026-3-x --to 2026-03-01", as_="manager", lang="en")
     assert bad.exit_code == 2 and "--from: not a date" in bad.stderr
     denied = c.json(f"report range --from {today()} --to {today()}", as_="cashier", code=1)
-    assert denied["error"] == "permission_denied"
+    assert denied["error"] == "approval_required"
     assert one_json(c.run("report x", as_="cashier", json=True).stdout)["figures"]["net_fen"] == 0
 
 

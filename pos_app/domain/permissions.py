@@ -95,7 +95,7 @@ MINIMUM_ROLE: dict[Permission, Role] = {
     Permission.CARD_STOCK_IMPORT: Role.MANAGER,
     Permission.CARD_REPORT_LOST: Role.CASHIER,
     Permission.CARD_FOUND: Role.MANAGER,
-    Permission.CARD_FREEZE: Role.MANAGER,
+    Permission.CARD_FREEZE: Role.CASHIER,  # with a manager's approval
     Permission.CARD_REPLACE: Role.CASHIER,
     Permission.CARD_CANCEL: Role.CASHIER,
     Permission.PIN_SET: Role.CASHIER,
@@ -131,8 +131,8 @@ MINIMUM_ROLE: dict[Permission, Role] = {
     Permission.DRAWER_OPEN: Role.CASHIER,
     Permission.CASH_MOVE: Role.CASHIER,
     Permission.REPORT_SHIFT: Role.CASHIER,
-    Permission.REPORT_STORE: Role.MANAGER,
-    Permission.DAY_CLOSE: Role.MANAGER,
+    Permission.REPORT_STORE: Role.CASHIER,  # with a manager's approval
+    Permission.DAY_CLOSE: Role.CASHIER,  # with a manager's approval
     Permission.INTEGRITY_ACKNOWLEDGE: Role.MANAGER,
     Permission.BACKUP: Role.CASHIER,
     Permission.BACKUP_RESTORE: Role.MANAGER,
@@ -152,6 +152,9 @@ NEEDS_APPROVAL = frozenset(
         Permission.POINTS_PARTICIPATION,
         Permission.TIER_CHANGE,
         Permission.SALE_OVER_LIMIT,
+        Permission.CARD_FREEZE,
+        Permission.REPORT_STORE,
+        Permission.DAY_CLOSE,
     }
 )
 

@@ -5,8 +5,10 @@ amounts end on the last column, and nothing a person needs is cut: long names an
 amounts never shrink. The last line is the receipt number alone, which the printer turns into
 a barcode or QR code so the sale can be found again for a refund or reprint.
 
-Amounts are shown by their effect on the total: a discount as a minus, and on a refund (whose
-amounts are negative) the refunded goods and total carry the minus sign.
+Amounts are shown by their effect on the total: a discount as a minus. A refund's document
+holds negative amounts (money going back); its receipt shows them as what the customer gets
+back, under labels that say so: the goods returned, the discount taken back (a minus: it
+was not paid, so it is not refunded), 【应退】 the refund due, and the tenders refunded to.
 """
 
 from __future__ import annotations
@@ -64,13 +66,18 @@ class _Labels:
     reference: str
     thanks: str
     colon: str
+    # On a refund receipt, in place of gross / discount / total, and above the tenders.
+    refund_gross: str
+    refund_discount: str
+    refund_total: str
+    refunded_to: str
 
 
 _ZH = _Labels(
     store="门店",
     sale="销售单",
     refund="退货单",
-    reprint="重打",
+    reprint="补打",
     receipt_no="单号",
     time="时间",
     operator="收银员",
@@ -97,6 +104,10 @@ _ZH = _Labels(
     reference="参考号",
     thanks="谢谢惠顾 欢迎再次光临",
     colon="：",
+    refund_gross="退货金额",
+    refund_discount="扣回优惠",
+    refund_total="【应退】",
+    refunded_to="退款方式",
 )
 
 _EN = _Labels(
@@ -130,6 +141,10 @@ _EN = _Labels(
     reference="Ref",
     thanks="Thank you, please come again",
     colon=": ",
+    refund_gross="Goods returned",
+    refund_discount="Discount taken back",
+    refund_total="REFUND DUE",
+    refunded_to="Refunded to",
 )
 
 
@@ -141,9 +156,12 @@ def _clean(text: str) -> str:
 class _Page:
     """Lines of one receipt, each within `width` columns."""
 
-    def __init__(self, width: int, currency: str) -> None:
+    def __init__(self, width: int, currency: str, *, refund: bool = False) -> None:
         self.width = width
         self.currency = currency
+        # A refund's amounts are negative in the document; its receipt shows them as what
+        # goes back to the customer.
+        self.sign = -1 if refund else 1
         self.lines: list[str] = []
 
     def money(self, fen: int) -> str:
@@ -203,7 +221,7 @@ def render_text(
         )
     en = lang.startswith("en")
     labels = _EN if en else _ZH
-    page = _Page(width, currency)
+    page = _Page(width, currency, refund=doc.kind == "refund")
     _header(page, doc, labels)
     page.rule()
     for line in doc.lines:
@@ -248,13 +266,21 @@ def _adjustment(page: _Page, adjustment: ReceiptAdjustment, en: bool) -> None:
 
 def _line(page: _Page, line: ReceiptLine, en: bool) -> None:
     page.text(line.name)
-    unit = f"{line.qty} x {page.money(line.unit_price_fen)}"
-    page.amount(unit, page.money(line.gross_fen), INDENT)
+    unit = f"{page.sign * line.qty} x {page.money(line.unit_price_fen)}"
+    page.amount(unit, page.money(page.sign * line.gross_fen), INDENT)
     for adjustment in line.adjustments:
         _adjustment(page, adjustment, en)
 
 
 def _totals(page: _Page, doc: ReceiptDocument, labels: _Labels, en: bool) -> None:
+    if page.sign < 0:  # a refund: goods returned − discount taken back = refund due
+        page.amount(labels.refund_gross, page.money(-doc.gross_fen))
+        page.amount(labels.refund_discount, page.off(-doc.discount_fen))
+        if doc.rounding_fen:
+            page.amount(labels.rounding, page.off(-doc.rounding_fen))
+        page.rule("=")
+        page.amount(labels.refund_total, page.money(-doc.total_fen))
+        return
     page.amount(labels.gross, page.money(doc.gross_fen))
     page.amount(labels.discount, page.off(doc.discount_fen))
     # Each sale-level discount under the row it makes up: coupons under 优惠, 抹零 under 抹零.
@@ -271,7 +297,8 @@ def _totals(page: _Page, doc: ReceiptDocument, labels: _Labels, en: bool) -> Non
 
 
 def _tender(page: _Page, tender: ReceiptTender, labels: _Labels, en: bool) -> None:
-    page.amount(tender.label_en if en else tender.label_zh, page.money(tender.amount_fen))
+    label = tender.label_en if en else tender.label_zh
+    page.amount(label, page.money(page.sign * tender.amount_fen))
     detail = tender.detail_en if en else tender.detail_zh
     if detail:
         page.text(detail, INDENT)
@@ -280,6 +307,8 @@ def _tender(page: _Page, tender: ReceiptTender, labels: _Labels, en: bool) -> No
 
 
 def _tenders(page: _Page, doc: ReceiptDocument, labels: _Labels, en: bool) -> None:
+    if page.sign < 0:
+        page.text(labels.refunded_to)
     for tender in doc.tenders:
         _tender(page, tender, labels, en)
     if doc.cash_given_fen:

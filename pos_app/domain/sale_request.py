@@ -6,11 +6,12 @@ tests build the same request.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from pos_app.domain.errors import InvalidInput
-from pos_app.domain.typed_numbers import parse_whole_number
+from pos_app.domain.typed_numbers import ascii_numerals, parse_whole_number
 
 TENDERS = ("cash", "bank", "wechat", "alipay", "stored_value", "points", "count_card")
 TENDER_NAMES = {
@@ -83,7 +84,30 @@ class SaleRequest:
         )
 
 
+# A sign typed before a quantity ("-3*V001"): ASCII and the fullwidth forms an IME types.
+_MINUS = ("-", "－", "−")
+_DIGITS = re.compile(r"[0-9０-９]+")
+
+
 def parse_quantity(text: str | int, *, maximum: int = MAX_QTY) -> int:
     """A line's quantity as typed ("3", "３"): a whole number from 1 to `maximum`, strictly
-    (no sign, decimals, exponent, "_", or digits like "²" that int() would choke on)."""
+    (no sign, decimals, exponent, "_", or digits like "²" that int() would choke on).
+
+    The two mistakes a cashier makes get their own message: a negative quantity (a return
+    is not a sale line: it goes through F9) and one above `maximum` (said with the limit)."""
+    raw = str(text).strip() if not isinstance(text, bool) else ""
+    typed = raw if len(raw) <= 12 else f"{raw[:12]}…"  # a pasted wall of digits, cut
+    if raw.startswith(_MINUS) and _DIGITS.fullmatch(raw[1:].strip()):
+        raise InvalidInput(
+            f"数量必须是正数（1 到 {maximum}）：{typed}。退货请用 F9（退货）",
+            f"A quantity must be positive (1 to {maximum}): {typed}. "
+            "Returns go through F9 (Returns)",
+        )
+    digits = ascii_numerals(raw).lstrip("0") if _DIGITS.fullmatch(raw) else ""
+    # Compared by length first: a wall of digits never reaches int().
+    if len(digits) > len(str(maximum)) or (digits and int(digits) > maximum):
+        raise InvalidInput(
+            f"数量太大：{typed}，一行最多 {maximum}",
+            f"The quantity is too large: {typed}; a line takes at most {maximum}",
+        )
     return parse_whole_number(text, minimum=1, maximum=maximum, what_zh="数量", what_en="quantity")

@@ -210,15 +210,21 @@ def mark_card_found(ctx: StoreContext, actor: Actor, card_no: str) -> CardView:
     return _change_state(ctx, actor, card_no, "found", EntryKind.CARD_FOUND, Permission.CARD_FOUND)
 
 
-def freeze_card(ctx: StoreContext, actor: Actor, card_no: str) -> CardView:
+def freeze_card(
+    ctx: StoreContext, actor: Actor, card_no: str, approval: Approval | None = None
+) -> CardView:
+    """冻结: the card stops paying until unfrozen; a cashier needs a manager's approval."""
     return _change_state(
-        ctx, actor, card_no, "freeze", EntryKind.CARD_FROZEN, Permission.CARD_FREEZE
+        ctx, actor, card_no, "freeze", EntryKind.CARD_FROZEN, Permission.CARD_FREEZE, approval
     )
 
 
-def unfreeze_card(ctx: StoreContext, actor: Actor, card_no: str) -> CardView:
+def unfreeze_card(
+    ctx: StoreContext, actor: Actor, card_no: str, approval: Approval | None = None
+) -> CardView:
+    """解冻: the card pays again; a cashier needs a manager's approval."""
     return _change_state(
-        ctx, actor, card_no, "unfreeze", EntryKind.CARD_UNFROZEN, Permission.CARD_FREEZE
+        ctx, actor, card_no, "unfreeze", EntryKind.CARD_UNFROZEN, Permission.CARD_FREEZE, approval
     )
 
 

@@ -10,7 +10,7 @@ recalling the same cart one gets it and the other is told it is gone.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -20,11 +20,12 @@ from db.engine import read_session
 from db.ledger import new_id
 from db.models import HeldSale, Operator
 from pos_app.domain.control_chars import refuse_control_chars
-from pos_app.domain.errors import InvalidInput, LimitExceeded, NotFound
+from pos_app.domain.errors import DomainError, InvalidInput, LimitExceeded, NotFound
 from pos_app.domain.permissions import Permission
 from pos_app.domain.sale_request import SaleRequest
 from pos_app.services.audit import record
 from pos_app.services.auth import Actor, authorize
+from pos_app.services.checkout import quote
 from pos_app.services.context import StoreContext
 from pos_app.services.use_case import use_case
 
@@ -43,6 +44,9 @@ class HeldView:
     line_count: int
     item_count: int  # the quantities added up
     has_member: bool  # a card or member number is on the cart
+    # What the cart comes to at today's prices (what recalling it will ask), for the cashier
+    # to tell the carts apart ("the ¥47 one"); None when it cannot be priced now.
+    total_fen: int | None = None
 
 
 def _view(row: HeldSale, login: str, name: str) -> HeldView:
@@ -120,7 +124,15 @@ def held_sales(ctx: StoreContext, actor: Actor) -> list[HeldView]:
             .join(Operator, Operator.id == HeldSale.operator_id)
             .order_by(HeldSale.held_at, HeldSale.id)
         )
-        return [_view(held, op.login, op.name) for held, op in rows.tuples()]
+        found = [(_view(held, op.login, op.name), held.cart) for held, op in rows.tuples()]
+    return [replace(view, total_fen=_total_now(ctx, actor, cart)) for view, cart in found]
+
+
+def _total_now(ctx: StoreContext, actor: Actor, cart: str) -> int | None:
+    try:
+        return quote(ctx, actor, SaleRequest.from_dict(json.loads(cart))).total_fen
+    except DomainError:  # a product taken off sale, a card since lost: recalling says why
+        return None
 
 
 def _take(session: Session, held_id: str) -> HeldSale:

@@ -25,7 +25,7 @@ from pos_app.domain.entry_kinds import EntryKind
 from pos_app.domain.errors import InvalidInput, NotFound
 from pos_app.domain.permissions import Permission
 from pos_app.domain.report_figures import Figures, merge_figures
-from pos_app.services.auth import Actor, authorize
+from pos_app.services.auth import Actor, Approval, authorize
 from pos_app.services.context import StoreContext
 from pos_app.services.figures_query import (
     figures_between,
@@ -223,23 +223,28 @@ def _day_report(ctx: StoreContext, s: Session, day: date) -> DayReport:
     return DayReport(day, _live_day(ctx, s, day, shifts), views, closed=False)
 
 
-def day_report(ctx: StoreContext, actor: Actor, day: date) -> DayReport:
+def day_report(
+    ctx: StoreContext, actor: Actor, day: date, approval: Approval | None = None
+) -> DayReport:
     """A day's report: as recorded at its day-end, or as it stands if not closed yet."""
     with read_session(ctx.engine) as s:
-        authorize(s, actor, Permission.REPORT_STORE)
+        authorize(s, actor, Permission.REPORT_STORE, approval)
         return _day_report(ctx, s, day)
 
 
-def day_end(ctx: StoreContext, actor: Actor, day: date | None = None) -> DayReport:
+def day_end(
+    ctx: StoreContext, actor: Actor, day: date | None = None, approval: Approval | None = None
+) -> DayReport:
     """日结: record the day's figures. Refused while a shift that sells into the day is open;
-    a day closes once, and asking again shows what was recorded."""
+    a day closes once, and asking again shows what was recorded. A cashier closes the day
+    with a manager's approval (recorded as the entry's approver)."""
     day = day or ctx.business_day()
     if day > ctx.business_day():
         raise InvalidInput(
             f"不能日结未来的日期：{day.isoformat()}",
             f"Cannot close a future day: {day.isoformat()}",
         )
-    with use_case(ctx, actor, Permission.DAY_CLOSE, target=day.isoformat()) as uc:
+    with use_case(ctx, actor, Permission.DAY_CLOSE, approval, target=day.isoformat()) as uc:
         s = uc.session
         if s.get(DayClose, day.isoformat()) is not None:
             return _day_report(ctx, s, day)
@@ -326,12 +331,19 @@ def _day_line(day: date, f: Figures) -> DayLine:
     )
 
 
-def range_report(ctx: StoreContext, actor: Actor, date_from: date, date_to: date) -> RangeReport:
+def range_report(
+    ctx: StoreContext,
+    actor: Actor,
+    date_from: date,
+    date_to: date,
+    approval: Approval | None = None,
+) -> RangeReport:
     """Figures for the days date_from..date_to (inclusive): a day, a month, a year, any range,
-    with one line per day. Closed days and open ones are both counted as they stand."""
+    with one line per day. Closed days and open ones are both counted as they stand. A
+    cashier sees them with a manager's approval."""
     _check_range(date_from, date_to)
     with read_session(ctx.engine) as s:
-        authorize(s, actor, Permission.REPORT_STORE)
+        authorize(s, actor, Permission.REPORT_STORE, approval)
         now = ctx.now_iso()
         shifts = shifts_of_days(s, date_from.isoformat(), date_to.isoformat())
         by_day: dict[str, list[Shift]] = {}
@@ -355,13 +367,20 @@ def range_report(ctx: StoreContext, actor: Actor, date_from: date, date_to: date
     return RangeReport(date_from, date_to, total, tuple(lines))
 
 
-def staff_report(ctx: StoreContext, actor: Actor, date_from: date, date_to: date) -> StaffReport:
+def staff_report(
+    ctx: StoreContext,
+    actor: Actor,
+    date_from: date,
+    date_to: date,
+    approval: Approval | None = None,
+) -> StaffReport:
     """Per operator over the days: sales and refunds rung up, members registered, top-ups
-    sold. Operators with nothing in the period are left out."""
+    sold. Operators with nothing in the period are left out. A cashier sees it with a
+    manager's approval."""
     _check_range(date_from, date_to)
     start, end = _day_bounds(ctx, date_from, date_to)
     with read_session(ctx.engine) as s:
-        authorize(s, actor, Permission.REPORT_STORE)
+        authorize(s, actor, Permission.REPORT_STORE, approval)
         figures: dict[str, dict[str, int]] = {}
         for operator_id, kind, count, total in s.execute(
             select(Sale.operator_id, Sale.kind, func.count(), func.sum(Sale.total_fen))

@@ -267,6 +267,16 @@ class DeskDialog(QDialog):
         for widget in widgets:
             target = widget.number_field if isinstance(widget, CardNumberField) else widget
             target.installEventFilter(self)
+            # A refusal is about what was typed: once that changes, the red line would be
+            # stale (saying "below the minimum" over an amount that is not), so it goes.
+            if isinstance(target, QLineEdit):
+                target.textEdited.connect(self._input_changed)
+            elif isinstance(target, QComboBox):
+                target.currentIndexChanged.connect(self._input_changed)
+
+    def _input_changed(self, *_args: object) -> None:
+        if not self.busy:
+            self.show_problem("")
 
     def advance(self, widget: QWidget) -> None:
         """Enter in `widget`: on to the next field that takes input, or confirm on the last."""
@@ -473,6 +483,10 @@ class TopUpDialog(DeskDialog):
         self.tender_box = QComboBox(self)
         for tender in TOPUP_TENDERS:
             self.tender_box.addItem(tender_text(tender), tender)
+        # No tender until the cashier picks one: money taken by card or WeChat must never
+        # be booked as cash because Enter came first.
+        self.tender_box.setPlaceholderText(self.tr("Choose how it was paid (↑/↓)"))
+        self.tender_box.setCurrentIndex(-1)
         self.reference_field = QLineEdit(self)
         self.reference_field.setPlaceholderText(self.tr("Payment reference (optional)"))
         disable_input_method(self.reference_field)
@@ -494,18 +508,28 @@ class TopUpDialog(DeskDialog):
         self._tender_changed()
 
     def advance(self, widget: QWidget) -> None:
-        # Enter in the amount tops up at once (cash is preselected): the common case.
-        if widget is self.amount_field or (
-            widget is self.tender_box and not self.reference_field.isEnabled()
-        ):
+        # Enter in the amount goes on to the tender (once one is picked, Enter there tops up
+        # unless a reference can be typed); Enter on no tender asks for one.
+        if widget is self.tender_box and self.tender() is None:
+            self._ask_tender()
+        elif widget is self.tender_box and not self.reference_field.isEnabled():
             self.confirm()
         else:
             super().advance(widget)
 
+    def tender(self) -> str | None:
+        """The tender picked, or None while none is."""
+        data = self.tender_box.currentData()
+        return None if self.tender_box.currentIndex() < 0 or data is None else str(data)
+
+    def _ask_tender(self) -> None:
+        self.show_problem(self.tr("Choose how the customer paid: cash, bank card, WeChat…"))
+        self.tender_box.setFocus()
+
     def _tender_changed(self) -> None:
-        cash = self.tender_box.currentData() == "cash"
-        self.reference_field.setEnabled(not cash)
-        if cash:
+        tender = self.tender()
+        self.reference_field.setEnabled(tender not in (None, "cash"))
+        if tender in (None, "cash"):
             self.reference_field.clear()
 
     def _amount_changed(self) -> None:
@@ -546,7 +570,10 @@ class TopUpDialog(DeskDialog):
             self.show_error(exc)
             self.amount_field.setFocus()
             return
-        tender = str(self.tender_box.currentData())
+        tender = self.tender()
+        if tender is None:
+            self._ask_tender()
+            return
         reference = self.reference_field.text().strip() or None if tender != "cash" else None
         ctx, actor, card_no = self.ctx, self.actor, self.card.card_no
         self.run(
@@ -672,6 +699,10 @@ class CancelCardDialog(DeskDialog):
         self.tender_box = QComboBox(self)
         for tender in TOPUP_TENDERS:
             self.tender_box.addItem(tender_text(tender), tender)
+        # No tender until the cashier picks one: money taken by card or WeChat must never
+        # be booked as cash because Enter came first.
+        self.tender_box.setPlaceholderText(self.tr("Choose how it was paid (↑/↓)"))
+        self.tender_box.setCurrentIndex(-1)
         self.form.addRow(self.tr("Principal refunded"), self.refund_label)
         self.form.addRow(self.tr("Cancellation fee"), self.fee_label)
         self.form.addRow(self.tr("Bonus forfeited"), self.bonus_label)

@@ -66,9 +66,12 @@ from pos_app.ui.wedge_filter import disable_input_method
 log = logging.getLogger(__name__)
 
 # "3*V001": three of V001. ASCII or fullwidth digits only ([0-9], not \d, which would take
-# Arabic-Indic and other scripts' digits too); the number itself is read by parse_quantity.
-QTY_FORM = re.compile(r"^\s*([0-9０-９]{1,5})\s*[*×＊]\s*(\S.*?)\s*$")
+# Arabic-Indic and other scripts' digits too), with a sign or too many digits still taken as
+# a quantity so that parse_quantity says what is wrong with it ("-3*V001", "100000*V001").
+QTY_FORM = re.compile(r"^\s*([-－−+＋]?[0-9０-９]+)\s*[*×＊]\s*(\S.*?)\s*$")
 SCANNED_KINDS = ("barcode", "qr")  # scanner input on the card sources: like typed text
+# A "-" on its own acts after this pause (a person typing "-3" is quicker than that).
+MINUS_SETTLE_MS = 600
 
 
 # -- What a scan or a typed text is (runs on the database worker) ---------------------------
@@ -209,6 +212,10 @@ class CheckoutScreen(QWidget):
         disable_input_method(self.scan_field)
         self.scan_field.returnPressed.connect(self._on_enter)
         self.scan_field.installEventFilter(self)
+        self._minus_timer = QTimer(self)
+        self._minus_timer.setSingleShot(True)
+        self._minus_timer.setInterval(MINUS_SETTLE_MS)
+        self._minus_timer.timeout.connect(self._minus_settled)
 
         self.cart_view = CartView(self.lang, self)
         self.cart_view.clicked.connect(self._on_row_clicked)
@@ -398,11 +405,57 @@ class CheckoutScreen(QWidget):
     # -- the scan field ----------------------------------------------------------------------
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
-        if watched is self.scan_field and event.type() == QEvent.Type.KeyPress:
+        if event.type() == QEvent.Type.KeyPress:
             assert isinstance(event, QKeyEvent)
-            if self._scan_key(event):
+            if watched is self.scan_field and self._scan_key(event):
+                return True
+            if watched is self.tender_dialog and self._key_after_sale(event):
                 return True
         return super().eventFilter(watched, event)
+
+    def _sale_done_showing(self) -> bool:
+        """The tender dialog is still up on its "Sale complete" page (the change to hand)."""
+        dialog = self.tender_dialog
+        return (
+            dialog is not None
+            and isValid(dialog)
+            and dialog.isVisible()
+            and dialog.sale_result is not None
+        )
+
+    def _end_shown_sale(self) -> None:
+        """The next customer is here: put the finished sale's page away."""
+        if self._sale_done_showing():
+            self.tender_dialog.accept()
+            self.window().activateWindow()
+            self.scan_field.setFocus()
+
+    def _key_after_sale(self, event: QKeyEvent) -> bool:
+        """Keys typed on the "Sale complete" page (a scanner typing as a keyboard, or the
+        cashier) go into the scan field behind it instead of being lost there; Enter then
+        puts the page away and scans them, so the next customer's first item starts the next
+        sale. The page stays up while they come, so no key falls between two windows."""
+        if not self._sale_done_showing():
+            return False
+        key, text = event.key(), event.text()
+        typed = self.scan_field.text()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and typed:
+            self._end_shown_sale()
+            self._on_enter()
+            return True
+        if key == Qt.Key.Key_Backspace and typed:
+            self.scan_field.backspace()
+            return True
+        if key == Qt.Key.Key_Escape and typed:
+            self.scan_field.clear()
+            return True
+        shortcut = event.modifiers() & (
+            Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+        )
+        if len(text) != 1 or not text.isprintable() or shortcut:
+            return False
+        self.scan_field.insert(text)
+        return True
 
     def _scan_key(self, event: QKeyEvent) -> bool:
         """The keys the scan field lends to the cart; True when one was used."""
@@ -421,12 +474,17 @@ class CheckoutScreen(QWidget):
             return True
         if not empty:
             return False
+        if event.text() in ("+", "-") and self.cart_view.selected_row() is None:
+            return False  # nothing to change: the sign starts typed text ("-3*V001", refused)
         if event.text() == "+":
             self.change_selected_qty(1)
             return True
         if event.text() == "-":
-            self.change_selected_qty(-1)
-            return True
+            # "-" alone takes one off the selected line, but it may also begin "-3*V001" (a
+            # return typed as a sale, which must be refused, not become "one off, three on"):
+            # it shows in the field and acts once nothing follows it, or on Enter.
+            self._minus_timer.start()
+            return False
         if key == Qt.Key.Key_Delete:
             self.void_selected_line()
             return True
@@ -439,7 +497,17 @@ class CheckoutScreen(QWidget):
         if not text:
             self.open_payment()
             return
+        if text == "-" and self._minus_timer.isActive():
+            self._minus_timer.stop()
+            self.change_selected_qty(-1)
+            return
         self._scan(text, typed=True)
+
+    def _minus_settled(self) -> None:
+        """Nothing followed the "-": it was the key that takes one off the selected line."""
+        if self.scan_field.text() == "-":
+            self.scan_field.clear()
+            self.change_selected_qty(-1)
 
     def add_code(self, code: str, qty: int = 1) -> None:
         """Add a product by SKU or barcode, as if it had been scanned."""
@@ -449,6 +517,7 @@ class CheckoutScreen(QWidget):
         actor = self.session.actor
         if actor is None:
             return
+        self._end_shown_sale()
         ctx, cart = self.session.ctx, self.current_request()
         (
             ServiceOp(self, lambda: resolve_scan(ctx, actor, text, cart, typed=typed))
@@ -903,6 +972,7 @@ class CheckoutScreen(QWidget):
             self, self.session, request, q, self._panel, on_sold=self._on_sold
         )
         self._follow(self.tender_dialog)
+        self.tender_dialog.installEventFilter(self)
 
     def _on_sold(self, result: SaleResult) -> None:
         """The sale is recorded: a fresh cart for the next customer."""

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pos_app.domain.money import format_fen
 from pos_app.domain.sale_request import SaleRequest
 from pos_app.services.held_sales import HeldView, discard_held, held_sales, recall_sale
 from pos_app.ui.error_text import describe_error
@@ -33,10 +34,13 @@ from pos_app.ui.translations import fill
 
 
 class HeldSalesDialog(QDialog):
-    """The held carts: label, when, by whom, how many lines. Enter recalls, Delete discards."""
+    """The held carts: label, when, by whom, how many items, what they come to today, and
+    whether a member is on them. Enter recalls, Delete discards."""
 
     sig_recalled = Signal(object)
     """A held cart was recalled (its SaleRequest, without PIN); the dialog has closed."""
+
+    ITEMS, TOTAL = 3, 4  # the columns of the cart's size and what it comes to
 
     def __init__(self, session: TillSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -51,13 +55,14 @@ class HeldSalesDialog(QDialog):
 
         title = QLabel(self.tr("Held sales"), self)
         title.setProperty("role", "title")
-        self.table = QTableWidget(0, 5, self)
+        self.table = QTableWidget(0, 6, self)
         self.table.setHorizontalHeaderLabels(
             [
                 self.tr("Label"),
                 self.tr("Held at"),
                 self.tr("Operator"),
-                self.tr("Lines"),
+                self.tr("Items"),
+                self.tr("Total"),
                 self.tr("Member"),
             ]
         )
@@ -139,11 +144,17 @@ class HeldSalesDialog(QDialog):
                 view.label,
                 at,
                 view.operator_name,
-                fill(self.tr("%1 lines, %2 items"), view.line_count, view.item_count),
+                fill(self.tr("%1 items (%2 lines)"), view.item_count, view.line_count),
+                format_fen(view.total_fen) if view.total_fen is not None else "—",
                 self.tr("yes") if view.has_member else "",
             ]
             for column, text in enumerate(cells):
-                self.table.setItem(row, column, QTableWidgetItem(text))
+                item = QTableWidgetItem(text)
+                if column in (self.ITEMS, self.TOTAL):
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                self.table.setItem(row, column, item)
         self.table.setVisible(bool(held))
         self.empty_label.setVisible(not held)
         self.recall_button.setEnabled(bool(held))

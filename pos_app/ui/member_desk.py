@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from PySide6.QtCore import QEvent, QObject, Qt, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -39,6 +39,7 @@ from shiboken6 import isValid
 
 from hardware.events import CardPresented, CardReadFailed
 from pos_app.domain.card_lifecycle import mask_card_no
+from pos_app.domain.permissions import Permission
 from pos_app.services.auth import Actor
 from pos_app.services.cards import (
     CancelResult,
@@ -61,6 +62,7 @@ from pos_app.services.members import (
 from pos_app.services.passes import PassView, member_passes
 from pos_app.services.rules import show_rules
 from pos_app.services.stored_value import TopUpResult
+from pos_app.ui.approval_dialog import run_with_approval
 from pos_app.ui.card_dialogs import (
     CancelCardDialog,
     ConfirmCardDialog,
@@ -679,22 +681,43 @@ class MemberDeskScreen(QWidget):
         self._open(dialog)
 
     def freeze_or_unfreeze(self) -> None:
-        """F9: freeze or unfreeze the selected card (managers)."""
+        """F9: freeze or unfreeze the selected card (a cashier with a manager's approval)."""
         card = self.selected_card()
         if card is None:
             return
         ctx, actor, card_no = self.session.ctx, self.session.require_actor(), card.card_no
         masked = mask_card_no(card_no)
-        if card.state == "frozen":
-            self._run_card_op(
-                lambda: unfreeze_card(ctx, actor, card_no),
-                fill(self.tr("Card %1 unfrozen."), masked),
-            )
-        else:
-            self._run_card_op(
-                lambda: freeze_card(ctx, actor, card_no),
-                fill(self.tr("Card %1 frozen."), masked),
-            )
+        change = unfreeze_card if card.state == "frozen" else freeze_card
+        note = (
+            self.tr("Card %1 unfrozen.") if change is unfreeze_card else self.tr("Card %1 frozen.")
+        )
+        window = self.window()
+        if hasattr(window, "clear_alert"):
+            window.clear_alert()
+        self.note_label.setText("")
+
+        def changed(_view: CardView) -> None:
+            self._changed(fill(note, masked))
+            self._keys_back()
+
+        run_with_approval(
+            self,
+            self.session,
+            Permission.CARD_FREEZE,
+            lambda approval: change(ctx, actor, card_no, approval),
+            changed,
+            busy_text=self.tr("Changing the card…"),
+            on_cancel=self._keys_back,
+        )
+
+    def _keys_back(self) -> None:
+        """The manager's approval closed: the desk takes the keys (F5–F12) again, once the
+        dialog is gone (so the activation is not handed back to it)."""
+        QTimer.singleShot(0, self._activate_window)
+
+    def _activate_window(self) -> None:
+        if self.isVisible():
+            self.window().activateWindow()
 
     def _run_card_op(self, work: Callable[[], CardView], note: str) -> None:
         window = self.window()

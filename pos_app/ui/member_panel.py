@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -29,6 +30,7 @@ from pos_app.services.member_panel import DANGER, INFO, MemberPanel
 from pos_app.services.members import MemberHit
 from pos_app.ui.translations import fill
 
+COUPON_ROWS = 3  # coupons the panel lists before its list scrolls
 ALERT_STYLES = {
     DANGER: "background: #fde2e1; color: #a61b1b; border: 1px solid #d64545;",
     "warning": "background: #fff4d6; color: #7a5200; border: 1px solid #d69e2e;",
@@ -85,28 +87,41 @@ class MemberPanelView(QFrame):
         self.coupons_title = QLabel(self.details)
         self.coupon_list = QListWidget(self.details)
         self.coupon_list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.coupon_list.setMaximumHeight(110)
+        self.coupon_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.coupon_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.coupon_list.itemChanged.connect(self._on_coupon_ticked)
         self.passes_title = QLabel(self.tr("Service cards"), self.details)
         self.passes_label = QLabel(self.details)
         self.passes_label.setWordWrap(True)
 
+        # The principal/bonus split wraps under the balance on a narrow (1024 px) screen
+        # rather than running into the panel's edge.
+        self.balance_detail_label.setWordWrap(True)
+        for label in (self.mobile_label, self.member_no_label, self.card_label):
+            label.setWordWrap(True)
+
         head = QHBoxLayout()
         head.addWidget(self.name_label)
         head.addWidget(self.tier_label)
         head.addStretch(1)
+        ids = QHBoxLayout()  # one line for both: the panel shares 768 px with the buttons
+        ids.addWidget(self.mobile_label)
+        ids.addWidget(self.member_no_label, 1)
         money = QGridLayout()
-        money.addWidget(QLabel(self.tr("Stored value"), self.details), 0, 0)
+        money.setVerticalSpacing(2)
+        stored_title = QLabel(self.tr("Stored value"), self.details)
+        points_title = QLabel(self.tr("Points"), self.details)
+        money.addWidget(stored_title, 0, 0, Qt.AlignmentFlag.AlignVCenter)
         money.addWidget(self.stored_value_label, 0, 1)
         money.addWidget(self.balance_detail_label, 1, 1)
-        money.addWidget(QLabel(self.tr("Points"), self.details), 2, 0)
+        money.addWidget(points_title, 2, 0, Qt.AlignmentFlag.AlignVCenter)
         money.addWidget(self.points_label, 2, 1)
         money.setColumnStretch(1, 1)
         inner = QVBoxLayout(self.details)
         inner.setContentsMargins(0, 0, 0, 0)
+        inner.setSpacing(4)
         inner.addLayout(head)
-        inner.addWidget(self.mobile_label)
-        inner.addWidget(self.member_no_label)
+        inner.addLayout(ids)
         inner.addWidget(self.card_label)
         inner.addLayout(self.alerts_box)
         inner.addWidget(self.cannot_pay_label)
@@ -117,9 +132,19 @@ class MemberPanelView(QFrame):
         inner.addWidget(self.passes_label)
         inner.addStretch(1)
 
+        # A member with alerts, coupons and service cards can need more height than a 768 px
+        # screen leaves the panel: it scrolls then, instead of squeezing the labels into
+        # each other (the balance over its principal/bonus line, one coupon row).
+        self.scroll = QScrollArea(self)
+        self.scroll.setWidget(self.details)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.viewport().setAutoFillBackground(False)
+        self.details.setAutoFillBackground(False)
         layout = QVBoxLayout(self)
         layout.addWidget(self.empty_label, 1)
-        layout.addWidget(self.details, 1)
+        layout.addWidget(self.scroll, 1)
         self.clear()
 
     # -- showing -----------------------------------------------------------------------------
@@ -130,7 +155,7 @@ class MemberPanelView(QFrame):
         self.coupon_list.blockSignals(True)
         self.coupon_list.clear()
         self.coupon_list.blockSignals(False)
-        self.details.hide()
+        self.scroll.hide()
         self.empty_label.show()
 
     def show_panel(self, panel: MemberPanel, ticked: tuple[str, ...] = ()) -> None:
@@ -171,7 +196,7 @@ class MemberPanelView(QFrame):
         self.passes_label.setVisible(bool(passes))
         self.passes_label.setText("\n".join(passes))
         self.empty_label.hide()
-        self.details.show()
+        self.scroll.show()
 
     def _show_alerts(self, panel: MemberPanel) -> None:
         for label in self.alert_labels:
@@ -215,6 +240,12 @@ class MemberPanelView(QFrame):
         title = self.tr("Coupons: %1 (tick, or Ctrl+number)")
         self.coupons_title.setText(fill(title, count) if count else self.tr("No coupons"))
         self.coupon_list.setVisible(bool(count))
+        # Up to COUPON_ROWS rows show without scrolling the list; more scroll inside it.
+        rows = min(count, COUPON_ROWS)
+        if rows:
+            frame = 2 * self.coupon_list.frameWidth()
+            height = sum(self.coupon_list.sizeHintForRow(i) for i in range(rows)) + frame
+            self.coupon_list.setFixedHeight(height)
 
     # -- coupons -----------------------------------------------------------------------------
 

@@ -636,13 +636,40 @@ class SettingsScreen(QWidget):
     # -- language and the installation -------------------------------------------------------
 
     def _language_chosen(self, index: int) -> None:
+        """A language was picked: all or nothing. With a sale open (the window cannot be
+        rebuilt under it) or the file not written, nothing changes: not the file, not the
+        session and its device texts, not the box."""
         language = str(self.language_combo.itemData(index))
         if language == self.session.language:
+            return
+        if self._sale_open():
+            self._show_current_language()
+            _say(
+                self.language_result,
+                self.tr(
+                    "A sale is open on the checkout: finish, hold (F6) or cancel it first. "
+                    "The language was not changed."
+                ),
+                ERROR_STYLE,
+            )
             return
         data_dir = self.session.data_dir
         ServiceOp(self, lambda: update_settings(data_dir, "app", {"language": language})).success(
             lambda _path: self._language_saved(language)
-        ).failure(self._failed(self.language_result)).run()
+        ).failure(self._language_not_saved).run()
+
+    def _sale_open(self) -> bool:
+        checkout = getattr(self.window(), "checkout_screen", None)
+        return checkout is not None and not checkout.cart_is_empty()
+
+    def _show_current_language(self) -> None:
+        self.language_combo.setCurrentIndex(
+            max(0, self.language_combo.findData(self.session.language))
+        )
+
+    def _language_not_saved(self, exc: BaseException) -> None:
+        self._show_current_language()
+        self._failed(self.language_result)(exc)
 
     def _language_saved(self, language: str) -> None:
         _say(

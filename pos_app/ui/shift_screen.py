@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QTabWidget,
     QVBoxLayout,
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from pos_app.domain.errors import DomainError
 from pos_app.domain.money import MAX_DRAWER_FEN, format_fen, parse_yuan
+from pos_app.domain.permissions import Permission
 from pos_app.domain.report_text import ReportHeading
 from pos_app.services import reports, shifts
 from pos_app.services.context import StoreContext
@@ -42,6 +44,7 @@ from pos_app.services.report_printing import (
     report_print_document,
 )
 from pos_app.services.shifts import CashMove, ShiftReport, ShiftView
+from pos_app.ui.approval_dialog import run_with_approval
 from pos_app.ui.backup_schedule import run_backup
 from pos_app.ui.error_text import describe_error
 from pos_app.ui.money_input import MoneyInput
@@ -202,6 +205,11 @@ class CashCountDialog(QDialog):
 
     def _make_grid(self) -> QWidget:
         page = QWidget(self)
+        # Under the till's style sheet a spin box without buttons still keeps their room in
+        # its padding box, which leaves its text field 1 px wide: nothing typed shows.
+        page.setStyleSheet(
+            "QSpinBox::up-button, QSpinBox::down-button { subcontrol-origin: border; width: 0; }"
+        )
         grid = QGridLayout(page)
         self.count_boxes: dict[int, QSpinBox] = {}
         self.subtotal_labels: dict[int, QLabel] = {}
@@ -413,6 +421,8 @@ class ShiftScreen(QWidget):
         self.shift_label = QLabel(self)
         self.shift_label.setWordWrap(True)
         self.shift_label.setMinimumWidth(300)
+        # Never squeezed below its three lines (the buttons below are fixed-height).
+        self.shift_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         side.addWidget(self.shift_label)
         side.addSpacing(8)
 
@@ -422,14 +432,14 @@ class ShiftScreen(QWidget):
         self.close_button = self._action(self.tr("Close shift"), "F8", self.start_close_shift)
         self.open_button = self._action(self.tr("Open shift"), "F9", self.start_open_shift)
         self.open_button.setProperty("primary", True)
-        for button in (
-            self.x_button,
-            self.paid_in_button,
-            self.paid_out_button,
-            self.close_button,
-            self.open_button,
-        ):
-            side.addWidget(button)
+        # Paid in and out share a row: on a 768 px screen the column has no height to spare.
+        cash_moves = QHBoxLayout()
+        cash_moves.addWidget(self.paid_in_button)
+        cash_moves.addWidget(self.paid_out_button)
+        side.addWidget(self.x_button)
+        side.addLayout(cash_moves)
+        side.addWidget(self.close_button)
+        side.addWidget(self.open_button)
         side.addSpacing(12)
         store_title = QLabel(self.tr("Store reports"), self)
         store_title.setProperty("role", "muted")
@@ -764,7 +774,7 @@ class ShiftScreen(QWidget):
     # -- the store's reports -----------------------------------------------------------------
 
     def start_day_end(self) -> None:
-        """F10: 日结, once the day's shifts are closed (managers)."""
+        """F10: 日结, once the day's shifts are closed (a cashier with a manager's approval)."""
         day = self.session.ctx.business_day()
         dialog = ConfirmDialog(
             self,
@@ -790,14 +800,17 @@ class ShiftScreen(QWidget):
             # Every day end is followed by a backup, in the background.
             run_backup(self, ctx, actor, "day_close", self.session.lang)
 
-        ServiceOp(
+        run_with_approval(
             self,
-            lambda: _with_heading(ctx, reports.day_end(ctx, actor)),
+            self.session,
+            Permission.DAY_CLOSE,
+            lambda approval: _with_heading(ctx, reports.day_end(ctx, actor, None, approval)),
+            closed,
             busy_text=self.tr("Closing the day…"),
-        ).success(closed).run()
+        )
 
     def start_range(self) -> None:
-        """F11: figures for any days (managers)."""
+        """F11: figures for any days (a cashier with a manager's approval)."""
         dialog = RangeDialog(self, self.session.ctx.business_day())
         dialog.sig_chosen.connect(self._range_report)
         self.range_dialog = dialog
@@ -805,11 +818,16 @@ class ShiftScreen(QWidget):
 
     def _range_report(self, first: date, last: date) -> None:
         ctx, actor = self.session.ctx, self.session.require_actor()
-        ServiceOp(
+        run_with_approval(
             self,
-            lambda: _with_heading(ctx, reports.range_report(ctx, actor, first, last)),
+            self.session,
+            Permission.REPORT_STORE,
+            lambda approval: _with_heading(
+                ctx, reports.range_report(ctx, actor, first, last, approval)
+            ),
+            self.show_report,
             busy_text=self.tr("Adding up the figures…"),
-        ).success(self.show_report).run()
+        )
 
 
 def _local_time(session: TillSession, moment_iso: str) -> str:

@@ -331,18 +331,25 @@ def test_store_name_and_kind_are_centred():
 
 
 @pytest.mark.parametrize("width", [32, 48])
-def test_refund_shows_kind_original_receipt_and_negative_amounts(width):
+def test_refund_says_what_goes_back_under_refund_labels(width):
     doc = refund()
     zh = lines_of(doc, width, "zh")
     assert any(line.strip() == "退货单" for line in zh)
     assert "原单号：SH0120260302000017" in zh
     assert "审批：李店长" in zh
-    assert row("-1 x ¥3.50", "-¥3.50", width, "  ") in zh
-    assert row("合计", "-¥3.50", width) in zh
-    assert row("【应收】", "-¥3.15", width) in zh
-    assert row("现金", "-¥3.15", width) in zh
-    en = render_text(doc, width, "en")
-    assert "REFUND" in en and "Original no: SH0120260302000017" in en
+    # What goes back, as positive amounts: goods returned − discount taken back = refund due.
+    assert row("1 x ¥3.50", "¥3.50", width, "  ") in zh
+    assert row("退货金额", "¥3.50", width) in zh
+    assert row("扣回优惠", "-¥0.35", width) in zh
+    assert row("【应退】", "¥3.15", width) in zh
+    assert "退款方式" in zh and row("现金", "¥3.15", width) in zh
+    assert not any(label in "\n".join(zh) for label in ("应收", "合计", "-¥3."))
+    en = lines_of(doc, width, "en")
+    assert "REFUND" in "\n".join(en) and "Original no: SH0120260302000017" in en
+    assert row("Goods returned", "¥3.50", width) in en
+    assert row("Discount taken back", "-¥0.35", width) in en
+    assert row("REFUND DUE", "¥3.15", width) in en
+    assert "Refunded to" in en and "TOTAL" not in "\n".join(en)
 
 
 def test_rounding_row_only_when_there_is_rounding():
@@ -370,9 +377,9 @@ def test_no_cash_given_means_no_change_rows():
 
 def test_reprint_is_marked():
     doc = replace(cash_sale(), reprint=True)
-    assert "重打" in render_text(doc, 32, "zh")
+    assert "补打" in render_text(doc, 32, "zh")
     assert "REPRINT" in render_text(doc, 48, "en")
-    assert "重打" not in render_text(cash_sale(), 32, "zh")
+    assert "补打" not in render_text(cash_sale(), 32, "zh")
 
 
 @pytest.mark.parametrize("width", [0, 31, 40, 58, 80])

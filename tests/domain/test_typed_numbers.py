@@ -64,3 +64,20 @@ def test_any_text_is_a_quantity_or_invalid_input(text):
         return
     assert 1 <= qty <= MAX_QTY
     assert parse_quantity(str(qty)) == qty
+
+
+@pytest.mark.parametrize("text", ["-3", "－３", " -1 ", "−2"])
+def test_a_negative_quantity_is_refused_and_points_to_returns(text):
+    with pytest.raises(InvalidInput) as info:
+        parse_quantity(text)
+    assert "正数" in info.value.zh and "F9" in info.value.zh
+    assert "positive" in info.value.en and "F9" in info.value.en
+
+
+@pytest.mark.parametrize("text", ["10000", "100000", "１００００", "9" * 5000])
+def test_a_quantity_above_the_limit_is_called_too_large_with_the_limit(text):
+    with pytest.raises(InvalidInput) as info:
+        parse_quantity(text)
+    assert info.value.zh.startswith("数量太大") and f"最多 {MAX_QTY}" in info.value.zh
+    assert "too large" in info.value.en and f"at most {MAX_QTY}" in info.value.en
+    assert len(info.value.en) < 120  # the typed digits are cut, not echoed in full

@@ -144,13 +144,13 @@ def test_lost_then_found_by_a_manager_only(store):
         cards.mark_card_found(store.ctx, store.manager, "88880001")  # not lost any more
 
 
-def test_freeze_and_unfreeze_by_a_manager_only(store):
+def test_freeze_and_unfreeze_by_a_manager_or_with_one_s_approval(store):
     member_with_card(store, "88880001", topup_fen=10000)
     for action in (cards.freeze_card, cards.unfreeze_card):
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(ApprovalRequired):
             action(store.ctx, store.cashier, "88880001")
     assert cards.freeze_card(store.ctx, store.manager, "88880001").state == "frozen"
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ApprovalRequired):
         cards.unfreeze_card(store.ctx, store.cashier, "88880001")
     assert cards.unfreeze_card(store.ctx, store.manager, "88880001").state == "active"
     assert [e.kind for e in entries(store)][-2:] == ["card_frozen", "card_unfrozen"]

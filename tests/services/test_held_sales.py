@@ -20,6 +20,7 @@ from pos_app.domain.errors import (
 )
 from pos_app.domain.sale_request import LineRequest, SaleRequest, TenderRequest
 from pos_app.services.auth import Actor
+from pos_app.services.catalogue import load_demo_catalogue
 from pos_app.services.held_sales import (
     MAX_HELD,
     discard_held,
@@ -232,3 +233,13 @@ def _audit_rows(store):
         rows = list(s.scalars(select(AuditEvent).order_by(AuditEvent.id)))
         s.expunge_all()
         return rows
+
+
+def test_the_list_says_what_each_cart_comes_to_at_todays_prices(store) -> None:
+    load_demo_catalogue(store.ctx, store.admin)
+    cart = SaleRequest(lines=(LineRequest("V001", 2), LineRequest("D002")))
+    hold_sale(store.ctx, store.cashier, cart)
+    hold_sale(store.ctx, store.cashier, CART)  # its products are not in this catalogue
+    priced, unpriced = held_sales(store.ctx, store.cashier)
+    assert priced.item_count == 3 and priced.total_fen == 2 * 6_80 + 3_50
+    assert unpriced.item_count == 6 and unpriced.total_fen is None

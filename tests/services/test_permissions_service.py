@@ -23,6 +23,7 @@ from tests.services.support import (
     EXAMPLE_TEXT,
     audit_count,
     card_row,
+    entries,
     last_entry,
     member_with_card,
     snapshot,
@@ -42,7 +43,6 @@ def member(store):
 def manager_only_calls(store, member):
     actor = store.cashier
     return {
-        Permission.CARD_FREEZE: lambda: cards.freeze_card(store.ctx, actor, CARD),
         Permission.POINTS_ADJUST: lambda: points.adjust_points(
             store.ctx, actor, member.member_no, 10, "补录"
         ),
@@ -260,3 +260,31 @@ def test_an_actor_made_up_in_code_is_refused(store, member):
     assert snapshot(store)[:4] == before[:4]
     refusal = list_audit(store.ctx, store.manager, limit=1)[0]
     assert (refusal.action, refusal.outcome) == ("card.freeze", "refused")
+
+
+def test_a_cashier_freezes_closes_the_day_and_sees_store_figures_only_with_a_manager(store, member):
+    from datetime import date
+
+    from pos_app.services import reports
+
+    cashier = store.cashier
+    day = store.ctx.business_day()
+    calls = {
+        Permission.CARD_FREEZE: lambda approval: cards.freeze_card(
+            store.ctx, cashier, CARD, approval
+        ),
+        Permission.REPORT_STORE: lambda approval: reports.range_report(
+            store.ctx, cashier, date(day.year, day.month, 1), day, approval
+        ),
+        Permission.DAY_CLOSE: lambda approval: reports.day_end(store.ctx, cashier, day, approval),
+    }
+    for permission, call in calls.items():
+        with pytest.raises(ApprovalRequired):
+            call(None)
+        with pytest.raises(ApprovalRequired):  # a cashier cannot approve for themselves
+            approve(store.ctx, "cashier", PASSWORD, permission)
+        call(store.approval(permission))
+    assert card_row(store, CARD).state == "frozen"
+    assert reports.day_report(store.ctx, store.manager, day).closed
+    frozen = entries(store, "card_frozen")
+    assert [e.approved_by_id for e in frozen] == [store.manager.operator_id]

@@ -14,7 +14,7 @@ from db.engine import read_session
 from db.models import DayClose
 from pos_app.domain.coupons import TemplateSpec
 from pos_app.domain.entry_kinds import EntryKind
-from pos_app.domain.errors import InvalidInput, PermissionDenied, ShiftRequired
+from pos_app.domain.errors import ApprovalRequired, InvalidInput, ShiftRequired
 from pos_app.domain.permissions import Permission
 from pos_app.domain.report_figures import Figures
 from pos_app.domain.sale_request import LineRequest, SaleRequest, TenderRequest
@@ -246,13 +246,13 @@ def test_day_end_is_refused_while_the_days_shift_is_open(shop: StoreFixture) -> 
 
 def test_day_end_needs_a_manager_and_no_future_day(shop: StoreFixture) -> None:
     shifts.close_shift(shop.ctx, shop.cashier, 20_000)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ApprovalRequired):  # a cashier: with a manager's approval only
         day_end(shop.ctx, shop.cashier, DAY)
     with pytest.raises(InvalidInput, match="future"):
         day_end(shop.ctx, shop.manager, DAY + timedelta(days=1))
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ApprovalRequired):
         range_report(shop.ctx, shop.cashier, DAY, DAY)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ApprovalRequired):
         z_report(shop.ctx, shop.cashier, day=DAY)
     assert entries(shop, EntryKind.DAY_CLOSED) == []
 
@@ -386,7 +386,7 @@ def test_staff_report_per_operator(shop: StoreFixture) -> None:
     assert (m.sales_count, m.sales_fen, m.refunds_count, m.refunds_fen) == (1, 3_990, 1, 750)
     assert (m.members_registered, m.topups_count, m.topups_fen) == (0, 2, 60_000)
     assert m.name == "李店长" and m.net_fen == 3_240
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ApprovalRequired):
         staff_report(store.ctx, store.cashier, DAY, DAY)
 
 

@@ -263,3 +263,26 @@ def test_direct_refunds_of_a_till_sale_point_to_the_return(shop):
         with pytest.raises(InvalidInput) as info:
             call(shop.ctx, shop.manager, entry_id, shop.approval(permission))
         assert sale.receipt_no in info.value.zh
+
+
+def test_a_partial_refund_receipt_reads_as_a_refund(shop):
+    """应退, not 应收 −¥…: the goods back, the member discount taken back, what is refunded."""
+    from pos_app.domain.money import format_fen
+    from pos_app.domain.receipt_text import render_text
+
+    member_with_card(shop, CARD, topup_fen=50000)
+    sale = sell(
+        shop.ctx, shop.cashier, req(("F001", 3), ("H001", 1), pay=[("cash", None)], card=CARD)
+    )
+    back = refund_sale(shop.ctx, shop.cashier, sale.receipt_no, (LineRequest("F001", 2),))
+    doc = back.receipt
+    goods, due = -doc.gross_fen, -back.total_fen
+    assert goods > due > 0  # the member paid less than the shelf price: not all goes back
+    text = render_text(doc, 32, "zh")
+    lines = [line.split() for line in text.splitlines()]
+    assert ["退货金额", format_fen(goods)] in lines
+    assert ["扣回优惠", format_fen(due - goods)] in lines  # a minus: it was never paid
+    assert ["【应退】", format_fen(due)] in lines
+    assert ["现金", format_fen(due)] in lines
+    assert "应收" not in text and "-¥" not in text.replace(format_fen(due - goods), "")
+    assert "REFUND DUE" in render_text(doc, 48, "en")

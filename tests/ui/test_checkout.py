@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QWidget
 from shiboken6 import isValid
 
 from hardware.events import CardPresented, CardReadFailed
@@ -18,7 +19,7 @@ from pos_app.services.members import register_member
 from pos_app.services.sale_records import reprint
 from pos_app.services.stored_value import top_up
 from pos_app.ui.approval_dialog import current_approval_dialog
-from pos_app.ui.checkout_screen import CheckoutScreen
+from pos_app.ui.checkout_screen import MINUS_SETTLE_MS, CheckoutScreen
 from pos_app.ui.tender_dialog import current_tender_dialog
 from tests.conftest import PASSWORD
 from tests.ui.conftest import LOST_CARD, MEMBER_CARD, Till
@@ -301,10 +302,12 @@ def test_plus_and_minus_change_the_selected_quantity(till_zh: Till) -> None:
     till.qtbot.keyClicks(screen.scan_field, "+")
     till.wait_idle()
     assert line_rows(till)[0][2] == "3" and screen.scan_field.text() == ""
-    till.qtbot.keyClicks(screen.scan_field, "-")
+    till.qtbot.keyClicks(screen.scan_field, "-")  # acts once nothing follows it ...
+    till.qtbot.waitUntil(lambda: line_rows(till)[0][2] == "2")
     till.wait_idle()
-    assert line_rows(till)[0][2] == "2"
-    assert screen.current_quote.total_fen == 2 * 6_80
+    assert screen.current_quote.total_fen == 2 * 6_80 and screen.scan_field.text() == ""
+    type_in(till, "-")  # ... or at once with Enter
+    assert line_rows(till)[0][2] == "1"
 
 
 def test_esc_cancels_the_sale_after_a_confirmation(till_zh: Till) -> None:
@@ -526,3 +529,107 @@ def test_f9_opens_returns_and_the_scan_field_gets_the_keys_back(till_zh: Till) -
     till.qtbot.waitUntil(lambda: shown(screen.returns_dialog))
     screen.returns_dialog.reject()
     till.qtbot.waitUntil(lambda: screen.scan_field.hasFocus())
+
+
+def focused(till: Till) -> QWidget:
+    """Where a keyboard (or a scanner typing as one) sends its keys now. With no window
+    active (offscreen, a dialog just closed), a window manager would activate the till's
+    window, whose focus widget then takes the keys."""
+    widget = QApplication.focusWidget() or till.window.focusWidget()
+    assert widget is not None
+    return widget
+
+
+def _pay_cash_and_show_done(till: Till) -> object:
+    """Sell the cart for cash; the tender dialog stays on its "Sale complete" page."""
+    screen = screen_of(till)
+    type_in(till, "")
+    till.qtbot.waitUntil(lambda: current_tender_dialog() is not None)
+    dialog = current_tender_dialog()
+    dialog.select_tender("cash")
+    dialog.add_current()
+    with till.qtbot.waitSignal(screen.sig_sale_completed, timeout=5000):
+        dialog.complete()
+    till.wait_idle()
+    assert dialog.isVisible() and dialog.sale_result is not None
+    return dialog
+
+
+def test_the_first_scan_after_a_sale_starts_the_next_one(till_zh: Till) -> None:
+    till = till_zh
+    screen = screen_of(till)
+    type_in(till, "V001")
+    dialog = _pay_cash_and_show_done(till)
+    # A scanner without wedge detection types into whatever has the focus: the dialog's
+    # "Next sale" page. Its code must land in the next sale, not be dropped.
+    for char in "6921168509256":
+        till.qtbot.keyClick(focused(till), char)
+    # The change stays on screen while the code comes; it waits in the scan field.
+    assert dialog.isVisible() and screen.scan_field.text() == "6921168509256"
+    till.qtbot.keyClick(focused(till), Qt.Key.Key_Return)
+    till.wait_idle()
+    assert not isValid(dialog) or not dialog.isVisible()
+    assert [(r[1], r[2]) for r in line_rows(till)] == [("农夫山泉550ml", "1")]
+    assert screen.scan_field.text() == ""
+
+
+def test_a_barcode_scanned_on_the_done_page_goes_into_the_next_sale(till_zh: Till) -> None:
+    till = till_zh
+    type_in(till, "V001")
+    dialog = _pay_cash_and_show_done(till)
+    till.session.devices.sig_card.emit(
+        CardPresented("barcode", "6921168509256", "6921168509256", "sim:card", 0.0)
+    )
+    till.wait_idle()
+    assert not isValid(dialog) or not dialog.isVisible()
+    assert [(r[1], r[2]) for r in line_rows(till)] == [("农夫山泉550ml", "1")]
+
+
+def test_a_negative_or_huge_quantity_is_refused_with_its_reason(till_zh: Till) -> None:
+    till = till_zh
+    screen = screen_of(till)
+    type_in(till, "-3*V001")  # on an empty cart the "-" is text, not the quantity key
+    assert screen.cart_is_empty()
+    alert = till.window.alert_bar.text
+    assert "数量必须是正数" in alert and "F9" in alert
+    type_in(till, "2*V001")
+    type_in(till, "-3*V001")  # with a line selected the "-" still begins the text
+    assert [(r[1], r[2]) for r in line_rows(till)] == [("有机菠菜500g", "2")]
+    assert "数量必须是正数" in till.window.alert_bar.text
+    till.qtbot.wait(MINUS_SETTLE_MS + 100)  # nothing is taken off afterwards either
+    till.wait_idle()
+    assert [(r[1], r[2]) for r in line_rows(till)] == [("有机菠菜500g", "2")]
+    type_in(till, "100000*V001")
+    assert [(r[1], r[2]) for r in line_rows(till)] == [("有机菠菜500g", "2")]
+    alert = till.window.alert_bar.text
+    assert "数量太大" in alert and "9999" in alert and "没有这个商品" not in alert
+
+
+def test_the_held_sales_list_shows_each_carts_items_and_total(till_zh: Till) -> None:
+    till = till_zh
+    screen = screen_of(till)
+    totals = []
+    for codes in (["2*V001", "D002"], ["3*6921168509256"]):
+        for code in codes:
+            type_in(till, code)
+        totals.append(screen.current_quote.total_fen)
+        till.qtbot.keyClick(screen.scan_field, Qt.Key.Key_F6)
+        till.wait_idle()
+    assert totals == [2 * 6_80 + 3_50, 3 * 2_00]
+    till.qtbot.keyClick(screen.scan_field, Qt.Key.Key_F7)
+    till.qtbot.waitUntil(lambda: shown(screen.held_dialog))
+    dialog = screen.held_dialog
+    till.wait_idle()
+    rows = [
+        [dialog.table.item(r, c).text() for c in range(dialog.table.columnCount())]
+        for r in range(dialog.table.rowCount())
+    ]
+    headers = [
+        dialog.table.horizontalHeaderItem(c).text() for c in range(dialog.table.columnCount())
+    ]
+    assert "件数" in headers and "金额" in headers
+    items, total = headers.index("件数"), headers.index("金额")
+    assert [(row[0], row[items], row[total]) for row in rows] == [
+        ("挂单 1", "3 件（2 行）", format_fen(totals[0])),
+        ("挂单 2", "3 件（1 行）", format_fen(totals[1])),
+    ]

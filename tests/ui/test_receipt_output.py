@@ -82,8 +82,8 @@ def test_paper_out_keeps_the_sale_and_f10_reprints_once_paper_is_back(cashier: T
     sink.mode = "normal"
     reprint_last(till.window, till.session)
     till.wait_idle()
-    till.qtbot.waitUntil(lambda: any("重打" in text for text in texts(sink, 1)), timeout=5000)
-    copy = next(text for text in texts(sink, 1) if "重打" in text)
+    till.qtbot.waitUntil(lambda: any("补打" in text for text in texts(sink, 1)), timeout=5000)
+    copy = next(text for text in texts(sink, 1) if "补打" in text)
     assert result.receipt_no in copy
     till.qtbot.waitUntil(lambda: "已补打" in till.window.alert_bar.text)
 
@@ -105,7 +105,7 @@ def test_f10_without_a_last_receipt_asks_for_the_number(cashier: Till) -> None:
     till.qtbot.keyClick(dialog.number_field, Qt.Key.Key_Return)
     till.qtbot.waitUntil(lambda: closed(dialog))
     till.wait_idle()
-    assert any("重打" in text and result.receipt_no in text for text in texts(sink, 1))
+    assert any("补打" in text and result.receipt_no in text for text in texts(sink, 1))
     assert last_receipt_no(till.session) == result.receipt_no
 
 

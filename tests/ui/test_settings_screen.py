@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from hardware.errors import DeviceError
 from hardware.printing.escpos_decoder import decode
 from pos_app.device_settings import load_device_settings, settings_from_mapping
+from pos_app.services import shifts
 from pos_app.services.audit import list_audit
 from pos_app.services.backups import back_up, list_backups
 from pos_app.services.context import DB_FILENAME
@@ -208,3 +209,30 @@ def test_backups_box_warns_when_the_last_backup_is_older_than_a_day(till: Till) 
     till.qtbot.waitUntil(lambda: box.last_label.text() != "")
     assert "已超过一天" in box.last_label.text()
     assert "（26 小时前）" in box.last_label.text()
+
+
+def test_a_refused_language_switch_changes_nothing(till: Till) -> None:
+    shifts.open_shift(till.store.ctx, till.store.cashier, 50_000)
+    till.sign_in_as("cashier")
+    checkout = till.window.checkout_screen
+    till.qtbot.keyClicks(checkout.scan_field, "V001")
+    till.qtbot.keyClick(checkout.scan_field, Qt.Key.Key_Return)
+    till.wait_idle()
+    assert not checkout.cart_is_empty()  # a sale is open: the window cannot be rebuilt
+    before = _settings_text(till)
+    window = till.window
+    statuses = (window.printer_label.text(), window.reader_label.text())
+    till.qtbot.keyClick(window, Qt.Key.Key_F4)
+    screen = window.settings_screen
+    changed: list[str] = []
+    till.session.sig_language_changed.connect(changed.append)
+    screen.language_combo.setFocus()
+    till.qtbot.keyClick(screen.language_combo, Qt.Key.Key_Down)  # 简体中文 → English
+    till.wait_idle()
+    assert "语言未更改" in screen.language_result.text()
+    assert _settings_text(till) == before  # not saved
+    assert changed == [] and till.session.language == "zh_CN" and till.session.lang == "zh"
+    assert screen.language_combo.currentData() == "zh_CN"  # the box shows what applies
+    assert till.window is window and not checkout.cart_is_empty()
+    assert till.session.devices.lang == "zh"  # receipts and device texts stay Chinese
+    assert (window.printer_label.text(), window.reader_label.text()) == statuses

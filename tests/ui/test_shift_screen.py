@@ -171,19 +171,6 @@ def test_open_shift_with_a_float(till: Till) -> None:
     assert screen.x_button.isEnabled() and not screen.open_button.isEnabled()
 
 
-def test_a_cashier_gets_the_permission_message_for_day_end(till: Till) -> None:
-    screen = _screen(till, "cashier")
-    _key(till, Qt.Key.Key_F10)
-    dialog = screen.confirm_dialog
-    assert dialog is not None and dialog.isVisible()
-    till.qtbot.keyClick(dialog.ok_button, Qt.Key.Key_Return)
-    till.wait_idle()
-    assert till.window.alert_bar.text == "收银员无权日结"
-    day = reports.day_report(till.store.ctx, till.store.manager, date(2026, 3, 2))
-    assert not day.closed
-    assert screen.report_view.text() == ""
-
-
 def test_a_manager_closes_the_day_and_prints_it(till: Till) -> None:
     _open_and_sell(till)
     shifts.close_shift(till.store.ctx, till.store.cashier, 60_000)
@@ -216,11 +203,3 @@ def test_a_manager_sees_a_period_report(till: Till) -> None:
     text = screen.report_view.text()
     assert "营业报表" in text and "每日净销售额" in text
     assert any(line.startswith("  2026-03-02 1 笔") for line in text.splitlines())
-
-
-def test_a_cashier_is_refused_the_period_report(till: Till) -> None:
-    screen = _screen(till, "cashier")
-    _key(till, Qt.Key.Key_F11)
-    till.qtbot.keyClick(screen.range_dialog.ok_button, Qt.Key.Key_Return)
-    till.wait_idle()
-    assert till.window.alert_bar.text == "收银员无权查看门店报表"

@@ -18,6 +18,10 @@ A cancelled card can never be used again.</source>
 注销后此卡永久作废。</translation>
     </message>
     <message>
+        <source>Choose how it was paid (↑/↓)</source>
+        <translation>请选择付款方式（↑/↓）</translation>
+    </message>
+    <message>
         <source>Principal refunded</source>
         <translation>退还本金</translation>
     </message>
@@ -235,6 +239,10 @@ The member types the new PIN on the keyboard or PIN pad.</source>
         <translation>金额（元），如 500</translation>
     </message>
     <message>
+        <source>Choose how it was paid (↑/↓)</source>
+        <translation>请选择付款方式（↑/↓）</translation>
+    </message>
+    <message>
         <source>Payment reference (optional)</source>
         <translation>支付流水号（选填）</translation>
     </message>
@@ -249,6 +257,10 @@ The member types the new PIN on the keyboard or PIN pad.</source>
     <message>
         <source>Reference</source>
         <translation>流水号</translation>
+    </message>
+    <message>
+        <source>Choose how the customer paid: cash, bank card, WeChat…</source>
+        <translation>请先选择顾客的付款方式：现金、银行卡、微信……</translation>
     </message>
     <message>
         <source>Top up %1, bonus %2: balance after %3</source>

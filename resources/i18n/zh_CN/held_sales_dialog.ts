@@ -24,8 +24,12 @@
         <translation>收银员</translation>
     </message>
     <message>
-        <source>Lines</source>
-        <translation>商品</translation>
+        <source>Items</source>
+        <translation>件数</translation>
+    </message>
+    <message>
+        <source>Total</source>
+        <translation>金额</translation>
     </message>
     <message>
         <source>Member</source>
@@ -52,8 +56,8 @@
         <translation>正在读取挂单…</translation>
     </message>
     <message>
-        <source>%1 lines, %2 items</source>
-        <translation>%1 行，共 %2 件</translation>
+        <source>%1 items (%2 lines)</source>
+        <translation>%1 件（%2 行）</translation>
     </message>
     <message>
         <source>yes</source>

@@ -221,6 +221,10 @@ Reader: %3</source>
         <translation>已发送到客显：%1</translation>
     </message>
     <message>
+        <source>A sale is open on the checkout: finish, hold (F6) or cancel it first. The language was not changed.</source>
+        <translation>收银台上有未完成的销售：请先结账、挂单（F6）或取消。语言未更改。</translation>
+    </message>
+    <message>
         <source>Saved: %1. The whole screen changes at the latest on the next start.</source>
         <translation>已保存：%1。界面最迟在下次启动时切换语言。</translation>
     </message>
