@@ -13,7 +13,11 @@ from typing import Any
 from pos_app.domain.errors import InvalidInput
 from pos_app.domain.money import MAX_PRICE_FEN
 from pos_app.domain.typed_numbers import ascii_numerals, parse_whole_number
-from pos_app.domain.weighed_goods import MAX_WEIGHT_MILLI
+from pos_app.domain.weighed_goods import (
+    MAX_WEIGHT_MILLI,
+    parse_weight,
+    refuse_decimal_for_pieces,
+)
 
 TENDERS = ("cash", "bank", "wechat", "alipay", "stored_value", "points", "count_card")
 TENDER_NAMES = {
@@ -187,3 +191,27 @@ def parse_quantity(text: str | int, *, maximum: int = MAX_QTY) -> int:
     """A line's quantity as typed ("3", "３"): a whole number from 1 to `maximum`, strictly
     (no sign, decimals, exponent, "_", or digits like "²" that int() would choke on)."""
     return parse_whole_number(text, minimum=1, maximum=maximum, what_zh="数量", what_en="quantity")
+
+
+def typed_line(
+    code: str,
+    quantity: str | None,
+    *,
+    name: str,
+    unit: str,
+    sold_by_weight: bool,
+    price_fen: int | None = None,
+) -> LineRequest:
+    """A line as a cashier types it ("0.5*F005", "3*D001"): for goods sold by weight the
+    quantity is the weight in the product's unit (kg or 斤); for the others a whole count,
+    and a decimal is refused. A weighed product with no weight typed must be weighed."""
+    if sold_by_weight:
+        if quantity is None:
+            raise InvalidInput(
+                f"{name} 是称重商品：请称重或输入重量（如 0.5*{code}）",
+                f"{name} is sold by weight: weigh it or type the weight (e.g. 0.5*{code})",
+            )
+        return LineRequest(code, 1, weight_milli=parse_weight(quantity, unit), price_fen=price_fen)
+    if quantity is not None and is_decimal(quantity):
+        raise refuse_decimal_for_pieces(name, unit, quantity)
+    return LineRequest(code, parse_quantity(quantity) if quantity else 1, price_fen=price_fen)
