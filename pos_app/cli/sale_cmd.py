@@ -29,13 +29,12 @@ from pos_app.domain.receipt_text import render_text
 from pos_app.domain.sale_request import (
     TENDERS,
     LineRequest,
-    ManualRounding,
-    OrderDiscount,
     SaleRequest,
     TenderRequest,
+    parse_manual_rounding,
+    parse_order_discount,
     typed_line,
 )
-from pos_app.domain.typed_numbers import parse_whole_number
 from pos_app.services.auth import Actor
 from pos_app.services.catalogue import show_product
 from pos_app.services.checkout import SaleResult, sell
@@ -95,25 +94,6 @@ def resolve_line(
             f"{exc.zh}（商品写作 编码:数量，例如 D001:3 或 F005:0.5）",
             f"{exc.en} (an item is CODE:QTY, for example D001:3 or F005:0.5)",
         ) from None
-
-
-def parse_order_discount(text: str) -> OrderDiscount:
-    """整单折扣: "10%" off, or an amount in yuan ("5.00")."""
-    value = text.strip()
-    if value.endswith(("%", "％")):
-        pct = parse_whole_number(
-            value[:-1], minimum=1, maximum=99, what_zh="整单折扣", what_en="order discount"
-        )
-        return OrderDiscount(percent_off=pct)
-    return OrderDiscount(amount_fen=parse_yuan(value))
-
-
-def parse_rounding(text: str) -> ManualRounding:
-    """手工抹零: "jiao", "yuan", or an amount in yuan ("0.80")."""
-    value = text.strip().lower()
-    if value in ("jiao", "yuan"):
-        return ManualRounding(value)
-    return ManualRounding("amount", parse_yuan(value))
 
 
 def parse_tender(text: str) -> TenderRequest:
@@ -237,7 +217,7 @@ def sale(
     typed = [parse_line(x) for x in lines]
     tender_requests = tuple(parse_tender(x) for x in tenders)
     discount = parse_order_discount(order_discount) if order_discount else None
-    manual_rounding = parse_rounding(rounding) if rounding else None
+    manual_rounding = parse_manual_rounding(rounding) if rounding else None
     actor = signed_in(inv, creds)
     ctx = inv.store()
     request = SaleRequest(

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from pos_app.domain.errors import InvalidInput
-from pos_app.domain.money import MAX_PRICE_FEN
+from pos_app.domain.money import MAX_PRICE_FEN, parse_yuan
 from pos_app.domain.typed_numbers import ascii_numerals, parse_whole_number
 from pos_app.domain.weighed_goods import (
     MAX_WEIGHT_MILLI,
@@ -215,3 +215,24 @@ def typed_line(
     if quantity is not None and is_decimal(quantity):
         raise refuse_decimal_for_pieces(name, unit, quantity)
     return LineRequest(code, parse_quantity(quantity) if quantity else 1, price_fen=price_fen)
+
+
+def parse_order_discount(text: str) -> OrderDiscount:
+    """整单折扣 as typed: "10%" off (also "10％"), or an amount in yuan ("5.00")."""
+    value = ascii_numerals(text.strip())
+    if value.endswith(("%", "％")):
+        pct = parse_whole_number(
+            value[:-1], minimum=1, maximum=99, what_zh="整单折扣", what_en="order discount"
+        )
+        return OrderDiscount(percent_off=pct)
+    return OrderDiscount(amount_fen=parse_yuan(value))
+
+
+def parse_manual_rounding(text: str) -> ManualRounding:
+    """手工抹零 as typed: "jiao" (角), "yuan" (元), or an amount in yuan ("0.80")."""
+    value = text.strip().lower()
+    if value in ("jiao", "角"):
+        return ManualRounding("jiao")
+    if value in ("yuan", "元"):
+        return ManualRounding("yuan")
+    return ManualRounding("amount", parse_yuan(value))

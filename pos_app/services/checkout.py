@@ -728,6 +728,36 @@ def _member_block(
     )
 
 
+def read_scale_label(ctx: StoreContext, actor: Actor, code: str) -> LineRequest | None:
+    """The weighed line a scanned label scale's barcode stands for (see `scale_label_line`),
+    or None when the code is no scale label."""
+    with read_session(ctx.engine) as s:
+        authorize(s, actor, Permission.SALE)
+        _, rules = current_rules(s)
+        return scale_label_line(s, rules, code)
+
+
+def approve_manual_changes(
+    ctx: StoreContext, actor: Actor, request: SaleRequest, approval: Approval | None = None
+) -> Quote:
+    """Before a manual change (改价, 整单折扣, 抹零) goes on the cart: within the cashier's
+    limits it is only priced; beyond, a manager approves now (ApprovalRequired without an
+    approval) and the approval is audited. `sell` checks the same limits again."""
+    priced = quote(ctx, actor, request)
+    if priced.approval_needed:
+        reasons = "; ".join(en for _, en in priced.approval_needed)
+        with use_case(ctx, actor, Permission.SALE_OVER_LIMIT, approval, target=reasons) as uc:
+            audit(
+                uc.session,
+                uc.now_iso,
+                actor.operator_id,
+                "sale.manual_change",
+                target=reasons,
+                detail={"approved_by": uc.approver_id} if uc.approver_id else None,
+            )
+    return priced
+
+
 def check_void(
     ctx: StoreContext, actor: Actor, amount_fen: int, approval: Approval | None = None
 ) -> None:

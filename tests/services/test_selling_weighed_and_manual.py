@@ -36,7 +36,7 @@ def label(body: str) -> str:
 
 
 def sale_of(*lines: LineRequest, **kw: object) -> SaleRequest:
-    return SaleRequest(lines=lines, tenders=CASH, **kw)  # type: ignore[arg-type]
+    return SaleRequest(lines=lines, tenders=CASH, **kw)  # type: ignore[arg-type]  # kw: fields
 
 
 def sale_lines(shop, sale_id: str) -> list[SaleLine]:
