@@ -127,11 +127,12 @@ class PricedSale:
 
     def manual_limit_breaches(self, limits: ManualLimits) -> list[tuple[str, str]]:
         """Each manual change beyond what a cashier may do alone (zh, en): a manager must
-        approve the sale. Empty when nothing needs approval."""
+        approve the sale. Empty when nothing needs approval. A percentage limit allows what
+        that percentage comes to, rounded half up to the fen as discounts are."""
         out: list[tuple[str, str]] = []
         for line in self.lines:
             off = sum(a.amount_fen for a in line.adjustments if a.kind == "manual_price")
-            if off and off * 100 > line.gross_fen * limits.price_max_drop_pct:
+            if off > _percent_of(line.gross_fen, limits.price_max_drop_pct):
                 out.append(
                     (
                         f"{line.product.name} 改价降幅超过 {limits.price_max_drop_pct}%",
@@ -140,7 +141,7 @@ class PricedSale:
                     )
                 )
         od, base = self.order_discount_fen, self.order_discount_base_fen
-        if od and od * 100 > base * limits.order_discount_max_pct:
+        if od > _percent_of(base, limits.order_discount_max_pct):
             out.append(
                 (
                     f"整单折扣超过 {limits.order_discount_max_pct}%",

@@ -397,4 +397,4 @@ def test_the_example_sets_the_manual_limits_and_the_scale_label_layouts():
         ("FFPPPPP$$$$$WWWWWC", ("27", "28", "29")),
     ]
     # None unless the store has label scales.
-    assert parse_rules("[checkout]\nrounding = \"jiao\"").checkout.scale_barcodes == ()
+    assert parse_rules('[checkout]\nrounding = "jiao"').checkout.scale_barcodes == ()
