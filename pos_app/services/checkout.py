@@ -172,16 +172,21 @@ def scale_label_line(s: Session, rules: Rules, code: str) -> LineRequest | None:
     A price-embedded label fixes the line's price (the customer pays what the label says);
     its weight is derived from the unit price, for the receipt and for returns."""
     formats = rules.checkout.scale_barcodes
-    if not formats:
-        return None
+    misread: InvalidInput | None = None
+    try:
+        label = read_scale_barcode(code, formats)
+    except InvalidInput as exc:
+        label, misread = None, exc
+    if label is None and misread is None:
+        return None  # no label's length and prefix: an ordinary code (no query spent)
     try:
         products_by_codes(s, [code], include_inactive=True)
         return None
     except NotFound:
         pass
-    label = read_scale_barcode(code, formats)
     if label is None:
-        return None
+        assert misread is not None
+        raise misread
     try:
         (product,) = products_by_codes(s, [label.plu])
     except NotFound:
