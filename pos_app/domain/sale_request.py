@@ -172,6 +172,8 @@ class SaleRequest:
 
 
 # "3*V001" or "0.5*F005": a quantity (a weight for weighed goods), "*" (or × ＊), the code.
+# ASCII or fullwidth digits only ([0-9], not \d, which would take Arabic-Indic and other
+# scripts' digits too); the number itself is read by parse_quantity or parse_weight.
 _QTY_FORM = re.compile(r"^\s*([0-9０-９]{1,5}(?:[.．][0-9０-９]{1,3})?)\s*[*×＊]\s*(\S.*?)\s*$")
 
 
@@ -214,7 +216,8 @@ def typed_line(
         return LineRequest(code, 1, weight_milli=parse_weight(quantity, unit), price_fen=price_fen)
     if quantity is not None and is_decimal(quantity):
         raise refuse_decimal_for_pieces(name, unit, quantity)
-    return LineRequest(code, parse_quantity(quantity) if quantity else 1, price_fen=price_fen)
+    count = parse_quantity(quantity) if quantity is not None else 1  # "" is no count
+    return LineRequest(code, count, price_fen=price_fen)
 
 
 def parse_order_discount(text: str) -> OrderDiscount:

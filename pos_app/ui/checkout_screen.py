@@ -23,7 +23,6 @@ adds no business rule of its own: prices, discounts, limits and refusals are the
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -91,9 +90,6 @@ from pos_app.ui.weight_dialog import WeightDialog
 
 log = logging.getLogger(__name__)
 
-# "3*V001": three of V001. ASCII or fullwidth digits only ([0-9], not \d, which would take
-# Arabic-Indic and other scripts' digits too); the number itself is read by parse_quantity.
-QTY_FORM = re.compile(r"^\s*([0-9０-９]{1,5})\s*[*×＊]\s*(\S.*?)\s*$")
 SCANNED_KINDS = ("barcode", "qr")  # scanner input on the card sources: like typed text
 
 
@@ -121,8 +117,8 @@ def resolve_scan(
     """Find what `text` names, asking the services in the order a till expects: a product,
     a member by mobile (11 digits) or by its last 4 digits, a coupon for this cart, a member
     card, and (typed text only) a product search. Nothing found: the product's NotFound."""
+    # "3*V001", "0.5*F005": the number is read once the product is known (domain/sale_request).
     quantity, code = split_quantity(text)
-    match = quantity is not None
     qty = parse_quantity(quantity) if quantity and not is_decimal(quantity) else 1
     LineRequest(code, qty)  # the services' limits on a quantity, before anything else
     try:
@@ -145,7 +141,7 @@ def resolve_scan(
             probe = line or LineRequest(product.sku, weight_milli=1000)
             quote(ctx, actor, SaleRequest((probe,)))
         return ScanResult("product", text, qty, product=product, line=line)
-    if match:
+    if quantity is not None:
         raise missing
     label_line = read_scale_label(ctx, actor, code)
     if label_line is not None:
