@@ -301,8 +301,9 @@ def _manual_prices(lines: list[PricedLine], items: Sequence[CartItem]) -> None:
             Adjustment(
                 "manual_price",
                 "manual",
-                f"改价 原价{format_fen(was)} 现价{format_fen(item.price_fen)}",
-                f"Price changed from {format_fen(was)} to {format_fen(item.price_fen)}",
+                # Short enough for a 58 mm receipt; what the line costs now is its net.
+                f"改价 原价{format_fen(was)}",
+                f"Price changed, was {format_fen(was)}",
                 off,
             )
         )
