@@ -225,6 +225,8 @@ class Product(Base):
     pass_spec: Mapped[str | None] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(default=True)
     updated_at: Mapped[str] = mapped_column(String(32))
+    # Sold by weight (散称): priced per `unit`, which is then "kg" or "斤"; lines carry weights.
+    sold_by_weight: Mapped[bool] = mapped_column(default=False, server_default="0")
 
 
 class ProductBarcode(Base):
@@ -355,6 +357,10 @@ class SaleLine(Base):
     name: Mapped[str] = mapped_column(String(80))
     category: Mapped[str] = mapped_column(String(40))
     qty: Mapped[int]  # negative on a refund
+    # Weighed goods: the weight in thousandths of the product's unit (grams for a product
+    # priced per kg; see pos_app/domain/weighed_goods.py), negative on a refund; qty is then 1
+    # on the sale. None for goods sold by the piece.
+    weight_milli: Mapped[int | None]
     unit_price_fen: Mapped[int]
     gross_fen: Mapped[int]
     net_fen: Mapped[int]  # after every discount and the share of rounding

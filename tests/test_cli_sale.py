@@ -149,3 +149,38 @@ def test_bad_input_is_refused_clearly(c: Cli) -> None:
         assert text in result.stderr, (args, result.stderr)
     english = c.run("sale --line D001 --pay stored_value", as_="cashier", lang="en")
     assert english.exit_code == 2 and "member card" in english.stderr
+
+
+def test_weighed_goods_take_a_weight_and_pieces_a_whole_number(c: Cli) -> None:
+    sale = c.json("sale --line F005:0.5 --line F006:1.5 --line D001:2 --pay cash", as_="cashier")
+    lines = sale["receipt"]["lines"]
+    assert [(x["sku"], x["weight_milli"], x["unit"], x["gross_fen"]) for x in lines] == [
+        ("F005", 500, "kg", 640),
+        ("F006", 1500, "斤", 524),
+        ("D001", None, "", 400),
+    ]
+    refused = c.run("sale --line D001:1.5 --pay cash", as_="cashier", json=True)
+    assert refused.exit_code != 0 and "数量必须是整数" in refused.stdout
+    back = c.json(f"refund {sale['receipt_no']} --line F005:0.2", as_="cashier")
+    assert back["total_fen"] == -256  # 0.2 of the 0.5 kg line's ¥6.40
+    rest = c.json(f"refund {sale['receipt_no']} --line F005", as_="cashier")
+    assert rest["total_fen"] == -384
+
+
+def test_price_change_order_discount_and_rounding_options(c: Cli) -> None:
+    refused = c.json("sale --line H002@10 --pay cash", as_="cashier", code=1)
+    assert refused["error"] == "approval_required" and "改价" in refused["message"]
+    done = c.json(
+        "sale --line H002@10 --pay cash --approver manager --approver-password manager123",
+        as_="cashier",
+    )
+    assert done["total_fen"] == 1000 and done["receipt"]["approved_by_name"] == "李店长"
+    both = c.json(
+        "sale --line H002 --line D001:2 --order-discount 5% --round yuan --pay cash",
+        as_="cashier",
+    )
+    assert both["total_fen"] == 1600
+    kinds = [a["kind"] for a in both["receipt"]["sale_adjustments"]]
+    assert kinds == ["order_discount", "rounding"]
+    text = c.ok("sale --line H002 --order-discount 0.50 --pay cash", as_="cashier").stdout
+    assert "整单折扣 减¥0.50" in text

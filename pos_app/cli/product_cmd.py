@@ -77,7 +77,8 @@ def product_import(inv: Invocation, file: Path, good_rows_only: bool, creds: Cre
     """导入商品 Import products from a .csv or .xlsx file (managers); progress on stderr.
 
     Columns: sku, name, category, price (required); barcodes, name_en, unit, kind,
-    member_price, earns_points, takes_discounts, pass_services, pass_valid_days, active.
+    member_price, earns_points, takes_discounts, pass_services, pass_valid_days, active,
+    sold_by_weight (yes: 称重/散称, priced per unit kg or 斤).
     Existing SKUs are updated. A file with any problem imports nothing unless --good-rows-only.
     """
     actor = signed_in(inv, creds)
@@ -181,6 +182,7 @@ def product_list(
                     "分类 Category",
                     "售价 Price",
                     "会员价 Member",
+                    "单位 Unit",
                     "条码 Barcodes",
                 ],
                 [
@@ -190,6 +192,7 @@ def product_list(
                         v.category,
                         yuan(v.price_fen),
                         yuan(v.member_price_fen) if v.member_price_fen is not None else "",
+                        v.unit + (" 称重 weighed" if v.sold_by_weight else ""),
                         " ".join(v.barcodes),
                     ]
                     for v in views
@@ -213,8 +216,9 @@ def product_show(inv: Invocation, code: str, creds: Credentials) -> None:
         ("英文名 English name", view.name_en or ""),
         ("分类 Category", view.category),
         ("单位 Unit", view.unit),
+        ("称重 Sold by weight", yes_no(view.sold_by_weight)),
         ("类型 Kind", kind_text(view.kind)),
-        ("售价 Price", yuan(view.price_fen)),
+        ("售价 Price", yuan(view.price_fen) + (f" / {view.unit}" if view.sold_by_weight else "")),
         (
             "会员价 Member price",
             yuan(view.member_price_fen) if view.member_price_fen is not None else "",

@@ -6,6 +6,7 @@ prints the receipt document (amounts in fen) with the sale's figures on top.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import click
@@ -20,7 +21,7 @@ from pos_app.cli.operator_options import (
     signed_in,
 )
 from pos_app.cli.till_printer import PRINT, print_on_till
-from pos_app.domain.errors import InvalidInput
+from pos_app.domain.errors import InvalidInput, NotFound
 from pos_app.domain.money import parse_yuan
 from pos_app.domain.permissions import Permission
 from pos_app.domain.receipt import ReceiptDocument
@@ -30,24 +31,68 @@ from pos_app.domain.sale_request import (
     LineRequest,
     SaleRequest,
     TenderRequest,
-    parse_quantity,
+    parse_manual_rounding,
+    parse_order_discount,
+    typed_line,
 )
+from pos_app.services.auth import Actor
+from pos_app.services.catalogue import show_product
 from pos_app.services.checkout import SaleResult, sell
+from pos_app.services.context import StoreContext
 from pos_app.services.sale_records import reprint as reprint_receipt
 from pos_app.services.sale_refund import refund_sale
 
 
-def parse_line(text: str) -> LineRequest:
-    """SKU_OR_BARCODE[:QTY]"""
-    code, colon, qty = text.strip().partition(":")
-    if not colon:
-        return LineRequest(code)
+@dataclass(frozen=True)
+class TypedLine:
+    """A --line as written, read once its product is known (a weight or a count)."""
+
+    code: str
+    quantity: str | None
+    price_fen: int | None
+
+
+def parse_line(text: str) -> TypedLine:
+    """SKU_OR_BARCODE[:QTY_OR_WEIGHT][@PRICE]: D001:3, F005:0.5 (kg or 斤, as the product is
+    priced), D001:2@1.50 (a changed unit price, 改价)."""
+    line, at, price = text.strip().partition("@")
+    code, colon, qty = line.strip().partition(":")
     try:
-        return LineRequest(code, parse_quantity(qty))
+        return TypedLine(
+            code.strip(), qty.strip() if colon else None, parse_yuan(price) if at else None
+        )
     except InvalidInput as exc:
         raise InvalidInput(
-            f"{exc.zh}（商品写作 编码:数量，例如 D001:3）",
-            f"{exc.en} (an item is CODE:QTY, for example D001:3)",
+            f"{exc.zh}（商品写作 编码:数量@改价，例如 D001:3 或 F005:0.5@10.00）",
+            f"{exc.en} (an item is CODE:QTY@PRICE, for example D001:3 or F005:0.5@10.00)",
+        ) from None
+
+
+def resolve_line(
+    ctx: StoreContext, actor: Actor, typed: TypedLine, *, returning: bool
+) -> LineRequest:
+    """The line a --line means: a weight for goods sold by weight, a count otherwise. A code
+    the catalogue does not know goes to checkout as it is (a scale label, or its refusal);
+    a return of a weighed product without a weight returns the whole line."""
+    try:
+        product = show_product(ctx, actor, typed.code)
+    except NotFound:
+        return LineRequest(typed.code, price_fen=typed.price_fen)
+    if returning and product.sold_by_weight and typed.quantity is None:
+        return LineRequest(typed.code)
+    try:
+        return typed_line(
+            typed.code,
+            typed.quantity,
+            name=product.name,
+            unit=product.unit,
+            sold_by_weight=product.sold_by_weight,
+            price_fen=typed.price_fen,
+        )
+    except InvalidInput as exc:
+        raise InvalidInput(
+            f"{exc.zh}（商品写作 编码:数量，例如 D001:3 或 F005:0.5）",
+            f"{exc.en} (an item is CODE:QTY, for example D001:3 or F005:0.5)",
         ) from None
 
 
@@ -121,8 +166,20 @@ WIDTH = click.option(
     "lines",
     multiple=True,
     required=True,
-    metavar="SKU_OR_BARCODE[:QTY]",
-    help="商品（可重复） An item; repeat for more",
+    metavar="SKU_OR_BARCODE[:QTY][@PRICE]",
+    help="商品（可重复）；称重商品写重量 F005:0.5；@ 后为改价 "
+    "An item; repeat for more. Weighed goods take a weight (F005:0.5); @PRICE changes the price",
+)
+@click.option(
+    "--order-discount",
+    metavar="PCT%|AMOUNT",
+    help="整单折扣：10% 或金额 5.00 Whole-order discount: 10% or an amount",
+)
+@click.option(
+    "--round",
+    "rounding",
+    metavar="jiao|yuan|AMOUNT",
+    help="手工抹零 Round the total down by hand: to the jiao, the yuan, or by an amount",
 )
 @click.option(
     "--coupon", "coupon_codes", multiple=True, metavar="CODE", help="优惠券码 Coupon code"
@@ -138,7 +195,7 @@ WIDTH = click.option(
 )
 @WIDTH
 @PRINT
-@operator_options()
+@operator_options(approver=True)
 @click.pass_obj
 def sale(
     inv: Invocation,
@@ -148,21 +205,33 @@ def sale(
     lines: tuple[str, ...],
     coupon_codes: tuple[str, ...],
     tenders: tuple[str, ...],
+    order_discount: str | None,
+    rounding: str | None,
     width: str,
     to_printer: bool,
     creds: Credentials,
 ) -> None:
-    """收银 Sell: price the lines for the member (if any), take the tenders, print the receipt."""
+    """收银 Sell: price the lines for the member (if any), take the tenders, print the receipt.
+
+    A changed price, order discount or 抹零 beyond the rules' limits needs --approver."""
+    typed = [parse_line(x) for x in lines]
+    tender_requests = tuple(parse_tender(x) for x in tenders)
+    discount = parse_order_discount(order_discount) if order_discount else None
+    manual_rounding = parse_manual_rounding(rounding) if rounding else None
+    actor = signed_in(inv, creds)
+    ctx = inv.store()
     request = SaleRequest(
-        lines=tuple(parse_line(x) for x in lines),
-        tenders=tuple(parse_tender(x) for x in tenders),
+        lines=tuple(resolve_line(ctx, actor, t, returning=False) for t in typed),
+        tenders=tender_requests,
         card_no=card_no,
         member_no=member_no,
         pin=ask_secret_if_flagged(pin, "卡密码 Card PIN"),
         coupon_codes=tuple(c.strip() for c in coupon_codes if c.strip()),
+        order_discount=discount,
+        manual_rounding=manual_rounding,
     )
-    actor = signed_in(inv, creds)
-    result = sell(inv.store(), actor, request)
+    approval = approval_for(inv, creds, Permission.SALE_OVER_LIMIT)
+    result = sell(ctx, actor, request, approval)
     _show(inv, result, int(width), f"已收款 Sale done: {result.receipt_no}", to_printer)
 
 
@@ -172,8 +241,9 @@ def sale(
     "--line",
     "lines",
     multiple=True,
-    metavar="SKU:QTY",
-    help="只退这些商品（可重复）；不写则全退 Return only these; none returns everything left",
+    metavar="SKU[:QTY]",
+    help="只退这些商品（可重复；称重商品写重量，不写则退整行）；不写则全退 Return only these "
+    "(weighed goods: a weight, or the whole line); none returns everything left",
 )
 @WIDTH
 @PRINT
@@ -188,10 +258,12 @@ def refund(
     creds: Credentials,
 ) -> None:
     """退货 Return a sale by its receipt number, whole or some lines, back the way it was paid."""
-    wanted = tuple(parse_line(x) for x in lines) or None
+    typed = [parse_line(x) for x in lines]
     actor = signed_in(inv, creds)
+    ctx = inv.store()
+    wanted = tuple(resolve_line(ctx, actor, t, returning=True) for t in typed) or None
     approval = approval_for(inv, creds, Permission.SALE_OVER_LIMIT)
-    result = refund_sale(inv.store(), actor, receipt_no, wanted, approval)
+    result = refund_sale(ctx, actor, receipt_no, wanted, approval)
     _show(inv, result, int(width), f"已退货 Refund done: {result.receipt_no}", to_printer)
 
 

@@ -10,6 +10,8 @@ Columns (English or Chinese names, any order):
     sku, name, category, price              required
     barcodes                                several, separated by | or ;
     name_en, unit (件), kind (goods), member_price, earns_points (yes), takes_discounts (yes),
+    sold_by_weight (no)                     yes: sold by weight (散称), priced per unit, which
+                                            must then be kg (千克, 公斤) or 斤
     pass_services, pass_valid_days           for the card kinds
     active (yes)                            whether the product is on sale
 
@@ -36,6 +38,7 @@ from pos_app.domain.control_chars import has_control_chars, refuse_control_chars
 from pos_app.domain.errors import InvalidInput
 from pos_app.domain.money import MAX_PRICE_FEN, parse_yuan
 from pos_app.domain.typed_numbers import parse_whole_number
+from pos_app.domain.weighed_goods import weight_unit
 
 # What a reader hands over for one cell: text from a CSV; numbers or booleans from XLSX.
 Cell = str | int | float | bool | None
@@ -86,6 +89,7 @@ COLUMNS = (
     "pass_services",
     "pass_valid_days",
     "active",
+    "sold_by_weight",
 )
 REQUIRED = ("sku", "name", "category", "price")
 # Header names as people write them; English names are matched ignoring case, spaces and "-".
@@ -121,6 +125,9 @@ ALIASES = {
     "有效期天数": "pass_valid_days",
     "在售": "active",
     "启用": "active",
+    "称重": "sold_by_weight",
+    "散称": "sold_by_weight",
+    "计重": "sold_by_weight",
 }
 COLUMN_NAMES_ZH = {
     "sku": "编码",
@@ -137,6 +144,7 @@ COLUMN_NAMES_ZH = {
     "pass_services": "次卡服务",
     "pass_valid_days": "有效天数",
     "active": "在售",
+    "sold_by_weight": "称重",
 }
 DEFAULT_UNIT = "件"
 MAX_LENGTHS = {"sku": 32, "name": 80, "name_en": 80, "category": 40, "unit": 8, "barcode": 32}
@@ -190,6 +198,7 @@ class CatalogueProduct:
     takes_discounts: bool = True
     pass_spec: str | None = None
     active: bool = True
+    sold_by_weight: bool = False
 
 
 @dataclass(frozen=True)
@@ -600,12 +609,14 @@ class _RowReader:
             )
 
         flags: dict[str, bool] = {}
-        for column in ("earns_points", "takes_discounts", "active"):
+        for column in ("earns_points", "takes_discounts", "active", "sold_by_weight"):
             if column in keep and old is not None:
                 flags[column] = bool(getattr(old, column))
             else:
                 flag = self._flag(n, column, text(column), out)
-                flags[column] = True if flag is None else flag
+                flags[column] = (column != "sold_by_weight") if flag is None else flag
+        if flags["sold_by_weight"]:
+            unit = self._weight_unit(n, unit, kind, out)
 
         spec = None
         if kind is not None:
@@ -627,7 +638,35 @@ class _RowReader:
             takes_discounts=flags["takes_discounts"],
             pass_spec=spec,
             active=flags["active"],
+            sold_by_weight=flags["sold_by_weight"],
         )
+
+    @staticmethod
+    def _weight_unit(n: int, unit: str, kind: ProductKind | None, out: list[RowProblem]) -> str:
+        """A weighed product's unit, as stored ("kg" or "斤"); a problem when it is none."""
+        if kind is not None and kind is not ProductKind.GOODS:
+            out.append(
+                RowProblem(
+                    n,
+                    "sold_by_weight",
+                    "只有商品可以称重销售",
+                    "only goods can be sold by weight",
+                    kind.value,
+                )
+            )
+        weighed = weight_unit(unit)
+        if weighed is None:
+            out.append(
+                RowProblem(
+                    n,
+                    "unit",
+                    f"称重商品的单位必须是 kg（千克、公斤）或 斤：{unit}",
+                    f"a product sold by weight has the unit kg or 斤: {unit}",
+                    unit,
+                )
+            )
+            return unit
+        return weighed
 
     def _pass_spec(
         self, n: int, kind: ProductKind, old: CatalogueProduct | None, out: list[RowProblem]

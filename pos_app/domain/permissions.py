@@ -189,7 +189,10 @@ PERMISSION_NAMES: dict[Permission, tuple[str, str]] = {
     Permission.COUPON_BATCH: ("批量生成券码", "make batches of coupon codes"),
     Permission.COUPON_VOID: ("作废优惠券", "void coupons"),
     Permission.SALE_REFUND: ("退货", "refund sales"),
-    Permission.SALE_OVER_LIMIT: ("超限额退货/删除商品", "refund or void above the cashier's limit"),
+    Permission.SALE_OVER_LIMIT: (
+        "超限额退货/删除商品/改价/折扣/抹零",
+        "refund, void, price change, discount or rounding above the cashier's limit",
+    ),
     Permission.REPORT_STORE: ("查看门店报表", "view store reports"),
     Permission.DAY_CLOSE: ("日结", "close the day"),
     Permission.INTEGRITY_ACKNOWLEDGE: ("确认账本校验问题", "acknowledge a failed verify"),

@@ -16,6 +16,8 @@ from pos_app.domain.coupons import CouponTerms
 from pos_app.domain.errors import InvalidInput
 from pos_app.domain.money import format_fen
 from pos_app.domain.rules import Promotion
+from pos_app.domain.sale_request import ManualRounding, OrderDiscount
+from pos_app.domain.weighed_goods import weighed_gross
 
 CARD_KINDS = frozenset({"count_card", "time_card", "package", "trial_card"})
 
@@ -33,12 +35,29 @@ class PricedProduct:
     member_price_fen: int | None = None
     earns_points: bool = True
     takes_discounts: bool = True
+    weight_unit: str | None = None  # "kg" or "斤" for goods sold by weight; None: by the piece
 
 
 @dataclass(frozen=True)
 class CartItem:
+    """A cart line: `qty` pieces, or (weighed goods) `weight_milli` thousandths of the unit
+    with qty 1. `label_fen`: the price a price-embedded scale label fixed for the line.
+    `price_fen`: a unit price the cashier typed instead of the catalogue's (改价)."""
+
     product: PricedProduct
     qty: int
+    weight_milli: int | None = None
+    label_fen: int | None = None
+    price_fen: int | None = None
+
+
+@dataclass(frozen=True)
+class ManualLimits:
+    """How far a cashier may go alone (the rules' checkout limits); beyond, a manager."""
+
+    price_max_drop_pct: int
+    order_discount_max_pct: int
+    rounding_max_fen: int
 
 
 @dataclass(frozen=True)
@@ -73,10 +92,24 @@ class PricedLine:
     tier_discounted: bool = False
     coupon_share_fen: int = 0
     rounding_share_fen: int = 0
+    order_discount_share_fen: int = 0
+    weight_milli: int | None = None  # weighed goods: thousandths of the product's unit
+    manual_price_fen: int | None = None  # 改价: the unit price the cashier set
 
     @property
     def unit_price_fen(self) -> int:
         return self.product.price_fen
+
+    def gross_at(self, unit_price_fen: int) -> int:
+        """What the line would cost at `unit_price_fen` a piece (or a unit of weight)."""
+        if self.weight_milli is not None:
+            return weighed_gross(unit_price_fen, self.weight_milli)
+        return unit_price_fen * self.qty
+
+    @property
+    def payable_fen(self) -> int:
+        """What is left to pay on the line before sale-level discounts are shared out."""
+        return self.amount_fen - self.coupon_share_fen - self.order_discount_share_fen
 
 
 @dataclass
@@ -88,6 +121,41 @@ class PricedSale:
     discount_fen: int  # everything but rounding
     rounding_fen: int
     total_fen: int
+    order_discount_fen: int = 0  # 整单折扣 (part of discount_fen)
+    order_discount_base_fen: int = 0  # what the order discount was taken from
+    manual_rounding_fen: int = 0  # 手工抹零 (then rounding_fen is this)
+
+    def manual_limit_breaches(self, limits: ManualLimits) -> list[tuple[str, str]]:
+        """Each manual change beyond what a cashier may do alone (zh, en): a manager must
+        approve the sale. Empty when nothing needs approval. A percentage limit allows what
+        that percentage comes to, rounded half up to the fen as discounts are."""
+        out: list[tuple[str, str]] = []
+        for line in self.lines:
+            off = sum(a.amount_fen for a in line.adjustments if a.kind == "manual_price")
+            if off > _percent_of(line.gross_fen, limits.price_max_drop_pct):
+                out.append(
+                    (
+                        f"{line.product.name} 改价降幅超过 {limits.price_max_drop_pct}%",
+                        f"{line.product.name_en}: price cut by more than "
+                        f"{limits.price_max_drop_pct}%",
+                    )
+                )
+        od, base = self.order_discount_fen, self.order_discount_base_fen
+        if od > _percent_of(base, limits.order_discount_max_pct):
+            out.append(
+                (
+                    f"整单折扣超过 {limits.order_discount_max_pct}%",
+                    f"Order discount above {limits.order_discount_max_pct}%",
+                )
+            )
+        if self.manual_rounding_fen > limits.rounding_max_fen:
+            out.append(
+                (
+                    f"抹零超过 {format_fen(limits.rounding_max_fen)}",
+                    f"Rounding off more than {format_fen(limits.rounding_max_fen)}",
+                )
+            )
+        return out
 
     def points_groups(self) -> dict[int, int]:
         """Eligible amount per promotion multiplier (permille): the base of points earned."""
@@ -146,49 +214,110 @@ def price_sale(
     rounding: str,
     today: date,
     gifts: dict[str, PricedProduct] | None = None,
+    order_discount: OrderDiscount | None = None,
+    manual_rounding: ManualRounding | None = None,
 ) -> PricedSale:
-    """Price a cart. `gifts` are the products promotions and coupons may give away, by SKU."""
+    """Price a cart. `gifts` are the products promotions and coupons may give away, by SKU.
+
+    Manual changes come in order: a line's changed price (改价) replaces its member price,
+    tier discount and promotions (it is the price agreed at the till; coupons still apply);
+    the order discount (整单折扣) comes after coupons, over everything still to pay; a manual
+    抹零 replaces the rules' rounding."""
     if not items:
         raise InvalidInput("购物车是空的", "The cart is empty")
     gifts = gifts or {}
-    lines = [
-        PricedLine(
-            line_no=i + 1,
-            product=item.product,
-            qty=item.qty,
-            gross_fen=item.product.price_fen * item.qty,
-            amount_fen=item.product.price_fen * item.qty,
-        )
-        for i, item in enumerate(items)
-    ]
+    lines = [_line(i + 1, item) for i, item in enumerate(items)]
+    _manual_prices(lines, items)
     if member is not None:
         _member_prices(lines)
         _tier_discount(lines, member)
     active = [p for p in promotions if promotion_active(p, today)]
     _promotions(lines, active, gifts)
     coupon_discounts, coupon_adjustments = _coupons(lines, coupons, gifts)
-    rounding_adj = _rounding(lines, rounding)
+    order_adj, order_base = _order_discount(lines, order_discount)
+    if manual_rounding is not None:
+        rounding_adj = _manual_rounding(lines, manual_rounding)
+    else:
+        rounding_adj = _rounding(lines, rounding)
     for line in lines:
-        line.net_fen = line.amount_fen - line.coupon_share_fen - line.rounding_share_fen
+        line.net_fen = line.payable_fen - line.rounding_share_fen
     gross = sum(line.gross_fen for line in lines)
     total = sum(line.net_fen for line in lines)
     rounding_fen = rounding_adj.amount_fen if rounding_adj else 0
     return PricedSale(
         lines=lines,
-        sale_adjustments=coupon_adjustments + ([rounding_adj] if rounding_adj else []),
+        sale_adjustments=coupon_adjustments
+        + ([order_adj] if order_adj else [])
+        + ([rounding_adj] if rounding_adj else []),
         coupon_discounts=coupon_discounts,
         gross_fen=gross,
         discount_fen=gross - total - rounding_fen,
         rounding_fen=rounding_fen,
         total_fen=total,
+        order_discount_fen=order_adj.amount_fen if order_adj else 0,
+        order_discount_base_fen=order_base,
+        manual_rounding_fen=rounding_fen if manual_rounding is not None else 0,
     )
+
+
+def _line(line_no: int, item: CartItem) -> PricedLine:
+    product = item.product
+    if item.weight_milli is not None and product.weight_unit is None:
+        raise InvalidInput(
+            f"{product.name} 按件卖，不能称重",
+            f"{product.name_en} is sold by the piece, not weighed",
+        )
+    if item.weight_milli is None and product.weight_unit is not None:
+        raise InvalidInput(
+            f"{product.name} 是称重商品：请称重或输入重量（如 0.5*{product.sku}）",
+            f"{product.name_en} is sold by weight: weigh it or type the weight "
+            f"(e.g. 0.5*{product.sku})",
+        )
+    line = PricedLine(line_no=line_no, product=product, qty=item.qty, gross_fen=0, amount_fen=0)
+    line.weight_milli = item.weight_milli
+    # A price-embedded scale label fixes the line's price: the customer pays what the label
+    # says, not a recomputation from a rounded weight.
+    gross = item.label_fen if item.label_fen is not None else line.gross_at(product.price_fen)
+    line.gross_fen = line.amount_fen = gross
+    return line
+
+
+def _manual_prices(lines: list[PricedLine], items: Sequence[CartItem]) -> None:
+    for line, item in zip(lines, items, strict=True):
+        if item.price_fen is None:
+            continue
+        was = line.product.price_fen
+        if item.price_fen >= was:
+            raise InvalidInput(
+                f"{line.product.name} 改价只能低于原价 {format_fen(was)}",
+                f"{line.product.name_en}: a changed price must be below {format_fen(was)}",
+            )
+        off = line.gross_fen - line.gross_at(item.price_fen)
+        line.manual_price_fen = item.price_fen
+        if off <= 0:
+            continue
+        line.amount_fen -= off
+        line.adjustments.append(
+            Adjustment(
+                "manual_price",
+                "manual",
+                # Short enough for a 58 mm receipt; what the line costs now is its net.
+                f"改价 原价{format_fen(was)}",
+                f"Price changed, was {format_fen(was)}",
+                off,
+            )
+        )
 
 
 def _member_prices(lines: list[PricedLine]) -> None:
     for line in lines:
         mp = line.product.member_price_fen
+        if line.manual_price_fen is not None:
+            continue  # the changed price is the price
         if mp is not None and mp < line.product.price_fen:
-            off = (line.product.price_fen - mp) * line.qty
+            off = line.gross_fen - line.gross_at(mp)
+            if off <= 0:
+                continue
             line.amount_fen -= off
             line.adjustments.append(
                 Adjustment(
@@ -209,6 +338,8 @@ def _tier_discount(lines: list[PricedLine], member: MemberTerms) -> None:
     for line in lines:
         has_member_price = any(a.kind == "member_price" for a in line.adjustments)
         if not line.product.takes_discounts or has_member_price or line.amount_fen <= 0:
+            continue
+        if line.manual_price_fen is not None:
             continue
         off = line.amount_fen - _percent_of(line.amount_fen, member.discount_percent)
         if off <= 0:
@@ -247,6 +378,8 @@ def _promotions(
         if promo.kind == "category_discount":
             for line in lines:
                 if line.is_gift or not line.product.takes_discounts:
+                    continue
+                if line.manual_price_fen is not None:
                     continue
                 if line.product.category not in promo.categories or line.amount_fen <= 0:
                     continue
@@ -377,13 +510,76 @@ def _rounding(lines: list[PricedLine], mode: str) -> Adjustment | None:
     unit = {"jiao": 10, "yuan": 100}.get(mode)
     if unit is None:
         return None
-    payable = [line for line in lines if line.amount_fen - line.coupon_share_fen > 0]
-    total = sum(line.amount_fen - line.coupon_share_fen for line in payable)
+    payable = [line for line in lines if line.payable_fen > 0]
+    total = sum(line.payable_fen for line in payable)
     off = total % unit
     if off == 0:
         return None
-    shares = share_out(off, [line.amount_fen - line.coupon_share_fen for line in payable])
-    for line, share in zip(payable, shares, strict=True):
-        line.rounding_share_fen += share
+    _share_rounding(payable, off)
     label = ("抹零（角）", "Rounded to 0.1") if mode == "jiao" else ("抹零（元）", "Rounded to 1")
     return Adjustment("rounding", mode, label[0], label[1], off)
+
+
+def _share_rounding(payable: list[PricedLine], off: int) -> None:
+    shares = share_out(off, [line.payable_fen for line in payable])
+    for line, share in zip(payable, shares, strict=True):
+        line.rounding_share_fen += share
+
+
+def _order_discount(
+    lines: list[PricedLine], discount: OrderDiscount | None
+) -> tuple[Adjustment | None, int]:
+    """整单折扣 over every line still to pay, shared out like a coupon. Returns the
+    explained adjustment and the amount it was taken from (for the rules' limit)."""
+    if discount is None:
+        return None, 0
+    payable = [line for line in lines if line.payable_fen > 0]
+    base = sum(line.payable_fen for line in payable)
+    if discount.percent_off:
+        off = _percent_of(base, discount.percent_off)
+        label = (
+            f"整单折扣 {_zhe(100 - discount.percent_off)}",
+            f"Order {discount.percent_off}% off",
+        )
+        rule = f"{discount.percent_off}%"
+    else:
+        if discount.amount_fen >= base:
+            raise InvalidInput(
+                f"整单折扣 {format_fen(discount.amount_fen)} 不能达到应付 {format_fen(base)}",
+                f"An order discount of {format_fen(discount.amount_fen)} must be below what is "
+                f"due, {format_fen(base)}",
+            )
+        off = discount.amount_fen
+        label = (f"整单折扣 减{format_fen(off)}", f"Order discount {format_fen(off)}")
+        rule = "amount"
+    if off <= 0:
+        return None, base
+    shares = share_out(off, [line.payable_fen for line in payable])
+    for line, share in zip(payable, shares, strict=True):
+        line.order_discount_share_fen += share
+    return Adjustment("order_discount", rule, label[0], label[1], off), base
+
+
+def _manual_rounding(lines: list[PricedLine], rounding: ManualRounding) -> Adjustment | None:
+    """手工抹零: to the jiao or the yuan, or a given amount (less than what is due)."""
+    payable = [line for line in lines if line.payable_fen > 0]
+    total = sum(line.payable_fen for line in payable)
+    if rounding.mode == "amount":
+        off = rounding.amount_fen
+        if off >= total:
+            raise InvalidInput(
+                f"抹零 {format_fen(off)} 不能达到应付 {format_fen(total)}",
+                f"Rounding off {format_fen(off)} must be below what is due, {format_fen(total)}",
+            )
+        label = (f"手工抹零 {format_fen(off)}", f"Rounded off {format_fen(off)}")
+    else:
+        off = total % (10 if rounding.mode == "jiao" else 100)
+        label = (
+            ("手工抹零（角）", "Rounded to 0.1 by hand")
+            if rounding.mode == "jiao"
+            else ("手工抹零（元）", "Rounded to 1 by hand")
+        )
+    if off == 0:
+        return None
+    _share_rounding(payable, off)
+    return Adjustment("rounding", f"manual_{rounding.mode}", label[0], label[1], off)

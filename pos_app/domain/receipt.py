@@ -31,6 +31,8 @@ class ReceiptLine:
     gross_fen: int  # qty × unit price
     net_fen: int  # after the line's discounts and its share of the sale's discounts
     adjustments: tuple[ReceiptAdjustment, ...] = ()
+    weight_milli: int | None = None  # weighed goods: thousandths of `unit` (negative: refund)
+    unit: str = ""  # the weight's unit, "kg" or "斤"
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from pos_app.domain.receipt import (
     ReceiptTender,
 )
 from pos_app.domain.text_width import center, display_width, pad_left, wrap
+from pos_app.domain.weighed_goods import weight_text
 
 WIDTHS = (32, 48)
 INDENT = "  "
@@ -266,7 +267,11 @@ def _adjustment(page: _Page, adjustment: ReceiptAdjustment, en: bool) -> None:
 
 def _line(page: _Page, line: ReceiptLine, en: bool) -> None:
     page.text(line.name)
-    unit = f"{page.sign * line.qty} x {page.money(line.unit_price_fen)}"
+    if line.weight_milli is not None:  # weighed goods: the weight at the price per kg/斤
+        weight = weight_text(abs(line.weight_milli), line.unit)
+        unit = f"{weight} x {page.money(line.unit_price_fen)}/{line.unit}"
+    else:
+        unit = f"{page.sign * line.qty} x {page.money(line.unit_price_fen)}"
     page.amount(unit, page.money(page.sign * line.gross_fen), INDENT)
     for adjustment in line.adjustments:
         _adjustment(page, adjustment, en)

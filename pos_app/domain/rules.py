@@ -24,6 +24,7 @@ from pos_app.domain.money import (
     format_fen,
     parse_yuan,
 )
+from pos_app.domain.scale_barcode import ScaleBarcodeFormat, format_problem
 from pos_app.domain.toml_key_lines import key_lines, line_of
 
 SPEND_ORDERS = ("principal_first", "bonus_first", "pro_rata")
@@ -112,6 +113,13 @@ class CheckoutRules:
     # A cashier's refunds in one shift above this need a manager too (0 = no such limit).
     shift_refund_limit_fen: int = 0
     registration_coupon: str | None = None  # coupon template code given on registration (新人券)
+    # A cashier alone may cut a line's price (改价) by this share, give this much off the whole
+    # order (整单折扣) and round this much off (抹零); beyond, a manager approves the sale.
+    manual_price_max_drop_pct: int = 10
+    order_discount_max_pct: int = 5
+    manual_rounding_max_fen: int = 100
+    # The label layouts the store's label scales print (条码秤); none: no scale labels.
+    scale_barcodes: tuple[ScaleBarcodeFormat, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -379,7 +387,16 @@ class _Parser:
     def _checkout(self, co: dict[str, Any]) -> CheckoutRules:
         _reject_unknown(
             co,
-            {"rounding", "refund_limit", "shift_refund_limit", "registration_coupon"},
+            {
+                "rounding",
+                "refund_limit",
+                "shift_refund_limit",
+                "registration_coupon",
+                "manual_price_max_drop_pct",
+                "order_discount_max_pct",
+                "manual_rounding_max",
+                "scale_barcode",
+            },
             "checkout",
         )
         rounding = co.get("rounding", "none")
@@ -390,7 +407,44 @@ class _Parser:
             refund_limit_fen=self._yuan(co, "refund_limit", "checkout", default=20000),
             shift_refund_limit_fen=self._yuan(co, "shift_refund_limit", "checkout", default=0),
             registration_coupon=self._code(co, "registration_coupon", "checkout"),
+            manual_price_max_drop_pct=self._int(
+                co, "manual_price_max_drop_pct", "checkout", 10, minimum=0, maximum=100
+            ),
+            order_discount_max_pct=self._int(
+                co, "order_discount_max_pct", "checkout", 5, minimum=0, maximum=100
+            ),
+            manual_rounding_max_fen=self._yuan(
+                co, "manual_rounding_max", "checkout", default=100, max_fen=10_000
+            ),
+            scale_barcodes=self._scale_barcodes(co.get("scale_barcode", [])),
         )
+
+    def _scale_barcodes(self, rows: Any) -> tuple[ScaleBarcodeFormat, ...]:
+        where = "checkout.scale_barcode"
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise _err(
+                where,
+                "must be an array of tables: [[checkout.scale_barcode]]",
+                "必须写成表数组：[[checkout.scale_barcode]]",
+            )
+        formats = []
+        for i, row in enumerate(rows):
+            at = f"{where}[{i + 1}]"
+            _reject_unknown(row, {"layout", "prefixes", "price_decimals", "weight_decimals"}, at)
+            layout = row.get("layout")
+            if not isinstance(layout, str):
+                raise _err(f"{at}.layout", 'is required, e.g. "FFPPPPP$$$$$C"', "必须填写")
+            fmt = ScaleBarcodeFormat(
+                layout=layout,
+                prefixes=self._str_list(row, "prefixes", at) or ScaleBarcodeFormat().prefixes,
+                price_decimals=self._int(row, "price_decimals", at, 2, minimum=0, maximum=2),
+                weight_decimals=self._int(row, "weight_decimals", at, 3, minimum=0, maximum=3),
+            )
+            problem = format_problem(fmt)
+            if problem is not None:
+                raise _err(at, problem[1], problem[0])
+            formats.append(fmt)
+        return tuple(formats)
 
     def _promotions(self, rows: Any) -> tuple[Promotion, ...]:
         if not isinstance(rows, list):

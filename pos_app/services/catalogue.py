@@ -80,6 +80,7 @@ class ProductView:
     takes_discounts: bool
     pass_spec: dict[str, Any] | None
     active: bool = True
+    sold_by_weight: bool = False  # priced per `unit` (kg or 斤) and sold by weight
 
 
 @dataclass
@@ -213,9 +214,11 @@ def _load_catalogue(conn: Connection) -> tuple[dict[str, CatalogueProduct], dict
         Product.takes_discounts,
         Product.pass_spec,
         Product.active,
+        Product.sold_by_weight,
     )
     for row in conn.execute(select(*columns)):
-        (pid, sku, name, category, price, name_en, unit, kind, member, earns, takes, spec, on) = row
+        (pid, sku, name, category, price, name_en, unit, kind) = row[:8]
+        (member, earns, takes, spec, on, weighed) = row[8:]
         ids[sku] = pid
         products[sku] = CatalogueProduct(
             sku=sku,
@@ -231,6 +234,7 @@ def _load_catalogue(conn: Connection) -> tuple[dict[str, CatalogueProduct], dict
             takes_discounts=bool(takes),
             pass_spec=spec,
             active=bool(on),
+            sold_by_weight=bool(weighed),
         )
     return products, ids
 
@@ -303,6 +307,7 @@ _PRODUCT_FIELDS = (
     "takes_discounts",
     "pass_spec",
     "active",
+    "sold_by_weight",
 )
 _WRITTEN = (*_PRODUCT_FIELDS, "updated_at")
 _SQL_INSERT_PRODUCT = (
@@ -492,6 +497,7 @@ def _view(product: Product, barcodes: Iterable[str]) -> ProductView:
         takes_discounts=product.takes_discounts,
         pass_spec=json.loads(product.pass_spec) if product.pass_spec else None,
         active=product.active,
+        sold_by_weight=product.sold_by_weight,
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import select
@@ -24,7 +24,7 @@ from db.models import Card, Coupon, Member, Product
 from pos_app.domain.card_lifecycle import CardState, check_can_pay, mask_card_no
 from pos_app.domain.coupons import CouponTerms
 from pos_app.domain.entry_kinds import EntryKind
-from pos_app.domain.errors import InvalidInput
+from pos_app.domain.errors import ApprovalRequired, InvalidInput, NotFound
 from pos_app.domain.members import mask_mobile
 from pos_app.domain.money import format_fen
 from pos_app.domain.passes import HeldPass, PassUse, ServiceLine, plan_uses, uses_text
@@ -35,6 +35,7 @@ from pos_app.domain.pricing import (
     CARD_KINDS,
     Adjustment,
     CartItem,
+    ManualLimits,
     MemberTerms,
     PricedProduct,
     PricedSale,
@@ -48,7 +49,8 @@ from pos_app.domain.receipt import (
     ReceiptTender,
 )
 from pos_app.domain.rules import Rules
-from pos_app.domain.sale_request import TENDER_NAMES, SaleRequest
+from pos_app.domain.sale_request import TENDER_NAMES, LineRequest, SaleRequest
+from pos_app.domain.scale_barcode import read_scale_barcode
 from pos_app.domain.tenders import (
     TenderLimits,
     TenderPlan,
@@ -56,6 +58,7 @@ from pos_app.domain.tenders import (
     points_for,
     points_max_fen,
 )
+from pos_app.domain.weighed_goods import milli_from_grams, weight_from_price
 from pos_app.services import coupons as coupon_svc
 from pos_app.services import passes as pass_svc
 from pos_app.services.audit import record as audit
@@ -71,6 +74,7 @@ from pos_app.services.sale_records import (
     SaleRows,
     local_time_text,
     next_receipt_no,
+    operator_name,
     write_sale,
 )
 from pos_app.services.shifts import open_shift_row
@@ -88,6 +92,7 @@ class Cart:
     member: Member | None
     card: Card | None
     products: list[Product]  # per request line, then the gifts pricing added
+    lines: tuple[LineRequest, ...]  # the request's lines, scale labels read
     priced: PricedSale
     coupons: list[CouponTerms]
     pass_uses: list[PassUse]
@@ -105,6 +110,9 @@ class QuoteLine:
     net_fen: int
     adjustments: tuple[ReceiptAdjustment, ...]
     is_gift: bool
+    weight_milli: int | None = None  # weighed goods: thousandths of `unit`
+    unit: str = ""
+    unit_price_fen: int = 0
 
 
 @dataclass(frozen=True)
@@ -126,6 +134,9 @@ class Quote:
     # Wrong PINs locked the card: stored value, points, service cards and the member's own
     # coupons are refused until a manager resets the PIN (the till says so up front).
     member_tenders_locked: bool = False
+    # Manual changes (改价, 整单折扣, 抹零) beyond the cashier's limits, (zh, en): the sale
+    # needs a manager's approval.
+    approval_needed: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -149,6 +160,68 @@ def _priced_product(p: Product) -> PricedProduct:
         member_price_fen=p.member_price_fen,
         earns_points=p.earns_points,
         takes_discounts=p.takes_discounts,
+        weight_unit=p.unit if p.sold_by_weight else None,
+    )
+
+
+def scale_label_line(s: Session, rules: Rules, code: str) -> LineRequest | None:
+    """The weighed line a label scale's barcode stands for, or None when `code` is no scale
+    label (a code the catalogue knows is never read as one). A label fails its check digit:
+    InvalidInput; names a PLU the catalogue lacks: NotFound.
+
+    A price-embedded label fixes the line's price (the customer pays what the label says);
+    its weight is derived from the unit price, for the receipt and for returns."""
+    formats = rules.checkout.scale_barcodes
+    misread: InvalidInput | None = None
+    try:
+        label = read_scale_barcode(code, formats)
+    except InvalidInput as exc:
+        label, misread = None, exc
+    if label is None and misread is None:
+        return None  # no label's length and prefix: an ordinary code (no query spent)
+    try:
+        products_by_codes(s, [code], include_inactive=True)
+        return None
+    except NotFound:
+        pass
+    if label is None:
+        assert misread is not None
+        raise misread
+    try:
+        (product,) = products_by_codes(s, [label.plu])
+    except NotFound:
+        raise NotFound(
+            f"秤码 {code.strip()} 的商品号 {label.plu} 不在商品目录中",
+            f"The scale label {code.strip()} names PLU {label.plu}, which is not in the catalogue",
+        ) from None
+    if not product.sold_by_weight:
+        raise InvalidInput(
+            f"秤码的商品 {product.name}（{product.sku}）不是称重商品",
+            f"The scale label names {product.sku}, which is not sold by weight",
+        )
+    if label.grams is not None:
+        weight = milli_from_grams(label.grams, product.unit)
+    else:
+        assert label.price_fen is not None
+        weight = weight_from_price(label.price_fen, product.price_fen)
+    if weight <= 0:
+        raise InvalidInput(f"秤码 {code.strip()} 的重量为零", f"The scale label {code} weighs 0")
+    return LineRequest(product.sku, 1, weight_milli=weight, label_fen=label.price_fen)
+
+
+def _read_labels(s: Session, rules: Rules, lines: tuple[LineRequest, ...]) -> list[LineRequest]:
+    out = []
+    for line in lines:
+        label = scale_label_line(s, rules, line.code) if line.weight_milli is None else None
+        out.append(line if label is None else replace(label, price_fen=line.price_fen))
+    return out
+
+
+def manual_limits(rules: Rules) -> ManualLimits:
+    """The rules' limits on what a cashier changes by hand."""
+    co = rules.checkout
+    return ManualLimits(
+        co.manual_price_max_drop_pct, co.order_discount_max_pct, co.manual_rounding_max_fen
     )
 
 
@@ -178,7 +251,8 @@ def price_cart(s: Session, rules: Rules, request: SaleRequest, today: date) -> C
     if not request.lines:
         raise InvalidInput("购物车是空的", "The cart is empty")
     member, card = _identify(s, request)
-    products = products_by_codes(s, [line.code for line in request.lines])
+    lines = tuple(_read_labels(s, rules, request.lines))
+    products = products_by_codes(s, [line.code for line in lines])
     if member is None and any(p.kind in CARD_KINDS for p in products):
         raise InvalidInput(
             "次卡/时卡/套餐必须售给会员：请先刷会员卡",
@@ -201,8 +275,10 @@ def price_cart(s: Session, rules: Rules, request: SaleRequest, today: date) -> C
         )
     priced = price_sale(
         [
-            CartItem(_priced_product(p), line.qty)
-            for p, line in zip(products, request.lines, strict=True)
+            CartItem(
+                _priced_product(p), line.qty, line.weight_milli, line.label_fen, line.price_fen
+            )
+            for p, line in zip(products, lines, strict=True)
         ],
         member=terms,
         promotions=rules.promotions,
@@ -210,6 +286,8 @@ def price_cart(s: Session, rules: Rules, request: SaleRequest, today: date) -> C
         rounding=rules.checkout.rounding,
         today=today,
         gifts={sku: _priced_product(p) for sku, p in gifts.items()},
+        order_discount=request.order_discount,
+        manual_rounding=request.manual_rounding,
     )
     products += [gifts[line.product.sku] for line in priced.lines[len(products) :]]
     passes: list[HeldPass] = []
@@ -238,7 +316,7 @@ def price_cart(s: Session, rules: Rules, request: SaleRequest, today: date) -> C
         ),
         pass_cover_fen=sum(u.amount_fen for u in uses),
     )
-    return Cart(request, member, card, products, priced, coupons, uses, passes, limits)
+    return Cart(request, member, card, products, lines, priced, coupons, uses, passes, limits)
 
 
 MEMBER_TENDERS = frozenset({"stored_value", "points", "count_card"})
@@ -296,6 +374,9 @@ def quote(ctx: StoreContext, actor: Actor, request: SaleRequest) -> Quote:
                     line.net_fen,
                     _adjustments(list(line.adjustments)),
                     line.is_gift,
+                    line.weight_milli,
+                    line.product.weight_unit or "",
+                    line.unit_price_fen,
                 )
                 for line in p.lines
             ),
@@ -312,14 +393,19 @@ def quote(ctx: StoreContext, actor: Actor, request: SaleRequest) -> Quote:
             member_tenders_locked=(
                 cart.member is not None and member_tenders_locked(s, cart.member, cart.card)
             ),
+            approval_needed=tuple(p.manual_limit_breaches(manual_limits(rules))),
         )
 
 
-def sell(ctx: StoreContext, actor: Actor, request: SaleRequest) -> SaleResult:
-    """Complete a sale. A wrong PIN is refused and only the failed try is recorded."""
+def sell(
+    ctx: StoreContext, actor: Actor, request: SaleRequest, approval: Approval | None = None
+) -> SaleResult:
+    """Complete a sale. A wrong PIN is refused and only the failed try is recorded. Manual
+    price changes, an order discount or 抹零 beyond the rules' limits need `approval` from a
+    manager (a manager selling approves it themselves)."""
     target = mask_card_no(request.card_no) if request.card_no else request.member_no
     with use_case(ctx, actor, Permission.SALE, target=target) as uc:
-        result = sell_in_tx(uc, actor, request)
+        result = sell_in_tx(uc, actor, request, approval)
     assert result is not None  # a wrong PIN was raised by use_case after its commit
     log.info("sale %s total %s", result.receipt_no, format_fen(result.total_fen))
     return result
@@ -347,12 +433,57 @@ def _earn_groups(cart: Cart, plan: TenderPlan) -> dict[int, int]:
     return groups
 
 
-def sell_in_tx(uc: UseCase, actor: Actor, request: SaleRequest) -> SaleResult | None:
+def _approve_manual(uc: UseCase, actor: Actor, cart: Cart, approval: Approval | None) -> str | None:
+    """Above the cashier's limits for manual changes, a manager approves the whole sale; the
+    approver (returned) is recorded on the sale and on every entry it makes."""
+    breaches = cart.priced.manual_limit_breaches(manual_limits(uc.rules))
+    if not breaches:
+        return None
+    try:
+        approver = authorize(uc.session, actor, Permission.SALE_OVER_LIMIT, approval)
+    except ApprovalRequired:
+        raise ApprovalRequired(
+            "需要店长授权：" + "；".join(zh for zh, _ in breaches),
+            "A manager must approve: " + "; ".join(en for _, en in breaches),
+        ) from None
+    uc.approver_id = approver
+    uc.ledger.approved_by_id = approver
+    return approver
+
+
+def _manual_payload(priced: PricedSale) -> dict[str, object] | None:
+    """The manual changes of a sale, for the sealed purchase entry (None when there are none)."""
+    prices = [
+        {
+            "line_no": line.line_no,
+            "sku": line.product.sku,
+            "price_fen": line.product.price_fen,
+            "changed_to_fen": line.manual_price_fen,
+            "off_fen": sum(a.amount_fen for a in line.adjustments if a.kind == "manual_price"),
+        }
+        for line in priced.lines
+        if line.manual_price_fen is not None
+    ]
+    out: dict[str, object] = {}
+    if prices:
+        out["price_changes"] = prices
+    for a in priced.sale_adjustments:
+        if a.kind == "order_discount":
+            out["order_discount"] = {"rule": a.rule, "off_fen": a.amount_fen}
+        elif a.kind == "rounding" and priced.manual_rounding_fen:
+            out["rounding"] = {"rule": a.rule, "off_fen": a.amount_fen}
+    return out or None
+
+
+def sell_in_tx(
+    uc: UseCase, actor: Actor, request: SaleRequest, approval: Approval | None = None
+) -> SaleResult | None:
     s = uc.session
     ctx = uc.ctx
     shift = open_shift_row(s, actor)
     today = ctx.business_day()
     cart = price_cart(s, uc.rules, request, today)
+    approved_by = _approve_manual(uc, actor, cart, approval)
     plan = plan_tenders(cart.priced.total_fen, request.tenders, cart.limits)
     _check_member_tenders(s, cart, {t.tender for t in plan.tenders if t.amount_fen})
     member, card = cart.member, cart.card
@@ -371,11 +502,15 @@ def sell_in_tx(uc: UseCase, actor: Actor, request: SaleRequest) -> SaleResult | 
     paid: dict[str, int] = {}
     for t in plan.tenders:
         paid[t.tender] = paid.get(t.tender, 0) + t.amount_fen
+    payload: dict[str, object] = {"receipt_no": receipt_no, "sale_id": sale_id, "tenders": paid}
+    manual = _manual_payload(priced)
+    if manual is not None:
+        payload["manual"] = manual
     purchase = uc.ledger.append(
         EntryKind.PURCHASE,
         member_id=member.id if member else None,
         amount_fen=priced.total_fen,
-        payload={"receipt_no": receipt_no, "sale_id": sale_id, "tenders": paid},
+        payload=payload,
     )
     related = purchase.entry_id
     tender_entries: dict[str, str] = {}
@@ -455,6 +590,7 @@ def sell_in_tx(uc: UseCase, actor: Actor, request: SaleRequest) -> SaleResult | 
             "name": product.name,
             "category": product.category,
             "qty": line.qty,
+            "weight_milli": line.weight_milli,
             "unit_price_fen": line.unit_price_fen,
             "gross_fen": line.gross_fen,
             "net_fen": line.net_fen,
@@ -498,6 +634,8 @@ def sell_in_tx(uc: UseCase, actor: Actor, request: SaleRequest) -> SaleResult | 
                 line.gross_fen,
                 line.net_fen,
                 _adjustments(list(line.adjustments)),
+                line.weight_milli,
+                line.product.weight_unit or "",
             )
             for line in priced.lines
         ),
@@ -522,6 +660,7 @@ def sell_in_tx(uc: UseCase, actor: Actor, request: SaleRequest) -> SaleResult | 
         sale_adjustments=_adjustments(list(priced.sale_adjustments)),
         coupons_used=tuple(f"{c.code} {c.name}" for c, _ in priced.coupon_discounts),
         member=member_block,
+        approved_by_name=operator_name(s, approved_by) if approved_by else None,
     )
     write_sale(
         s,
@@ -533,7 +672,7 @@ def sell_in_tx(uc: UseCase, actor: Actor, request: SaleRequest) -> SaleResult | 
                 "original_sale_id": None,
                 "shift_id": shift.id,
                 "operator_id": actor.operator_id,
-                "approved_by_id": None,
+                "approved_by_id": approved_by,
                 "member_id": member.id if member else None,
                 "card_id": card.id if card else None,
                 "business_time": business_time,
@@ -592,6 +731,36 @@ def _member_block(
         tier_upgraded_to=tier.name if upgraded_to else None,
         passes=tuple(uses_text(p, "zh") for p in passes),
     )
+
+
+def read_scale_label(ctx: StoreContext, actor: Actor, code: str) -> LineRequest | None:
+    """The weighed line a scanned label scale's barcode stands for (see `scale_label_line`),
+    or None when the code is no scale label."""
+    with read_session(ctx.engine) as s:
+        authorize(s, actor, Permission.SALE)
+        _, rules = current_rules(s)
+        return scale_label_line(s, rules, code)
+
+
+def approve_manual_changes(
+    ctx: StoreContext, actor: Actor, request: SaleRequest, approval: Approval | None = None
+) -> Quote:
+    """Before a manual change (改价, 整单折扣, 抹零) goes on the cart: within the cashier's
+    limits it is only priced; beyond, a manager approves now (ApprovalRequired without an
+    approval) and the approval is audited. `sell` checks the same limits again."""
+    priced = quote(ctx, actor, request)
+    if priced.approval_needed:
+        reasons = "; ".join(en for _, en in priced.approval_needed)
+        with use_case(ctx, actor, Permission.SALE_OVER_LIMIT, approval, target=reasons) as uc:
+            audit(
+                uc.session,
+                uc.now_iso,
+                actor.operator_id,
+                "sale.manual_change",
+                target=reasons,
+                detail={"approved_by": uc.approver_id} if uc.approver_id else None,
+            )
+    return priced
 
 
 def check_void(

@@ -19,7 +19,7 @@ from pos_app.domain.receipt import ReceiptDocument
 from pos_app.services.auth import Actor, authorize
 from pos_app.services.context import StoreContext
 from pos_app.services.sale_records import receipt_document, sale_by_receipt_no
-from pos_app.services.sale_refund import returned_so_far
+from pos_app.services.sale_refund import measure, returned_so_far
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,10 @@ class ReturnableLine:
     returnable_qty: int  # sold less what earlier returns took back
     unit_price_fen: int
     net_fen: int  # what the whole line cost after its discounts
+    # Weighed goods: the weight sold and still returnable, in thousandths of the unit; the
+    # line counts as one item (returnable_qty 1 while any of its weight is left).
+    weight_milli: int | None = None
+    returnable_weight_milli: int | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,7 @@ def sale_for_return(ctx: StoreContext, actor: Actor, receipt_no: str) -> SaleFor
             select(SaleLine).where(SaleLine.sale_id == sale.id).order_by(SaleLine.line_no)
         ).all()
         returned, refunded, _by_tender = returned_so_far(s, sale.id)
+        left = {row.line_no: measure(row) - returned[row.line_no] for row in rows}
         return SaleForReturn(
             receipt=receipt_document(s, sale.id),
             lines=tuple(
@@ -73,9 +78,17 @@ def sale_for_return(ctx: StoreContext, actor: Actor, receipt_no: str) -> SaleFor
                     sku=row.sku,
                     name=row.name,
                     qty=row.qty,
-                    returnable_qty=max(0, row.qty - returned[row.line_no]),
+                    returnable_qty=(
+                        max(0, left[row.line_no])
+                        if row.weight_milli is None
+                        else int(left[row.line_no] > 0)
+                    ),
                     unit_price_fen=row.unit_price_fen,
                     net_fen=row.net_fen,
+                    weight_milli=row.weight_milli,
+                    returnable_weight_milli=(
+                        max(0, left[row.line_no]) if row.weight_milli is not None else None
+                    ),
                 )
                 for row in rows
             ),

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.ledger import new_id
-from db.models import Card, LedgerEntry, Member, Sale, SaleLine, SaleTender
+from db.models import Card, LedgerEntry, Member, Product, Sale, SaleLine, SaleTender
 from pos_app.domain.card_lifecycle import CardState, check_can_pay, mask_card_no
 from pos_app.domain.entry_kinds import EntryKind
 from pos_app.domain.errors import InvalidInput, NotFound
@@ -65,8 +65,18 @@ def cumulative_share(amount: int, whole: int, before: int, after: int) -> int:
 @dataclass(frozen=True)
 class _Return:
     line: SaleLine
-    qty: int
+    measure: int  # pieces, or (weighed goods) thousandths of the unit
     net_fen: int
+    gross_fen: int
+    # Pieces on the refund row. A weighed line is one item: its refund rows count it back
+    # (1) with the return that completes it, 0 with partial returns of its weight.
+    qty: int
+
+
+def measure(line: SaleLine) -> int:
+    """How much of a sale line there is to return: its weight in thousandths of the unit
+    for weighed goods, its pieces otherwise (negative on a refund row)."""
+    return line.weight_milli if line.weight_milli is not None else line.qty
 
 
 def _payload(entry: LedgerEntry) -> dict[str, Any]:
@@ -74,8 +84,8 @@ def _payload(entry: LedgerEntry) -> dict[str, Any]:
 
 
 def returned_so_far(s: Session, sale_id: str) -> tuple[dict[int, int], int, dict[str, int]]:
-    """Per original line the quantity already returned, the amount already refunded, and per
-    tender what was already paid back."""
+    """Per original line the quantity (weighed goods: the weight, see `measure`) already
+    returned, the amount already refunded, and per tender what was already paid back."""
     qty: dict[int, int] = defaultdict(int)
     refunds = list(s.scalars(select(Sale).where(Sale.original_sale_id == sale_id)))
     refunded = -sum(r.total_fen for r in refunds)
@@ -83,7 +93,7 @@ def returned_so_far(s: Session, sale_id: str) -> tuple[dict[int, int], int, dict
     for r in refunds:
         for line in s.scalars(select(SaleLine).where(SaleLine.sale_id == r.id)):
             assert line.original_line_no is not None
-            qty[line.original_line_no] += -line.qty
+            qty[line.original_line_no] += -measure(line)
         for t in s.scalars(select(SaleTender).where(SaleTender.sale_id == r.id)):
             by_tender[t.tender] += -t.amount_fen
     return qty, refunded, by_tender
@@ -95,7 +105,7 @@ def _choose_returns(
     returned: dict[int, int],
     wanted: tuple[LineRequest, ...] | None,
 ) -> list[_Return]:
-    left = {line.line_no: line.qty - returned[line.line_no] for line in lines}
+    left = {line.line_no: measure(line) - returned[line.line_no] for line in lines}
     picks: dict[int, int] = defaultdict(int)
     if wanted is None:
         picks.update({no: q for no, q in left.items() if q > 0})
@@ -112,6 +122,13 @@ def _choose_returns(
             if not matching:
                 raise InvalidInput(
                     f"原小票上没有商品 {code}", f"The original receipt has no item {code}"
+                )
+            if matching[0].weight_milli is not None:
+                _pick_weight(code, req, matching, left, picks)
+                continue
+            if req.weight_milli is not None:
+                raise InvalidInput(
+                    f"商品 {code} 按件卖，请按件数退", f"{code} is sold by the piece: return pieces"
                 )
             need = req.qty
             for line in matching:
@@ -130,11 +147,51 @@ def _choose_returns(
     for line in lines:
         q = picks.get(line.line_no, 0)
         if q:
-            before = returned[line.line_no]
-            out.append(
-                _Return(line, q, cumulative_share(line.net_fen, line.qty, before, before + q))
-            )
+            before, whole = returned[line.line_no], measure(line)
+            net = cumulative_share(line.net_fen, whole, before, before + q)
+            if line.weight_milli is None:
+                out.append(_Return(line, q, net, line.unit_price_fen * q, q))
+            else:
+                gross = cumulative_share(line.gross_fen, whole, before, before + q)
+                out.append(_Return(line, q, net, gross, 1 if before + q == whole else 0))
     return out
+
+
+def _pick_weight(
+    code: str,
+    req: LineRequest,
+    matching: list[SaleLine],
+    left: dict[int, int],
+    picks: dict[int, int],
+) -> None:
+    """A return of weighed goods: a weight (`req.weight_milli`, taken from the lines in
+    order), or without one `req.qty` whole lines (what is left of each)."""
+    open_lines = [line for line in matching if left[line.line_no] - picks[line.line_no] > 0]
+    if req.weight_milli is None:
+        if len(open_lines) < req.qty:
+            raise InvalidInput(
+                f"商品 {code} 最多还可退 {len(open_lines)} 份",
+                f"At most {len(open_lines)} weighed lines of {code} can be returned",
+            )
+        for line in open_lines[: req.qty]:
+            picks[line.line_no] = left[line.line_no]
+        return
+    need = req.weight_milli
+    for line in open_lines:
+        take = min(need, left[line.line_no] - picks[line.line_no])
+        picks[line.line_no] += take
+        need -= take
+    if need:
+        can = sum(left[line.line_no] for line in matching)
+        raise InvalidInput(
+            f"商品 {code} 最多还可退 {can / 1000:.3f}",
+            f"At most {can / 1000:.3f} of {code} can be returned",
+        )
+
+
+def _weight_unit(s: Session, line: SaleLine) -> str:
+    product = s.get(Product, line.product_id)
+    return product.unit if product is not None else ""
 
 
 def refund_sale(
@@ -171,8 +228,8 @@ def _refund_in_tx(
     returns = _choose_returns(s, orig_lines, returned, wanted)
     total = sum(r.net_fen for r in returns)
     everything_back = all(
-        returned[line.line_no] + sum(r.qty for r in returns if r.line.line_no == line.line_no)
-        == line.qty
+        returned[line.line_no] + sum(r.measure for r in returns if r.line.line_no == line.line_no)
+        == measure(line)
         for line in orig_lines
     )
     if _over_cashier_limit(uc, actor, shift.id, refunded_before, total):
@@ -265,8 +322,9 @@ def _refund_in_tx(
             "name": r.line.name,
             "category": r.line.category,
             "qty": -r.qty,
+            "weight_milli": -r.measure if r.line.weight_milli is not None else None,
             "unit_price_fen": r.line.unit_price_fen,
-            "gross_fen": -r.line.unit_price_fen * r.qty,
+            "gross_fen": -r.gross_fen,
             "net_fen": -r.net_fen,
             "original_line_no": r.line.line_no,
             "adjustments": "[]",
@@ -285,7 +343,7 @@ def _refund_in_tx(
         }
         for i, (tender, amount) in enumerate(back.items())
     ]
-    gross = sum(r.line.unit_price_fen * r.qty for r in returns)
+    gross = sum(r.gross_fen for r in returns)
     card = s.get(Card, original.card_id) if original.card_id else None
     if card is not None:
         card = holder_card(s, card.id)
@@ -304,8 +362,10 @@ def _refund_in_tx(
                 r.line.name,
                 -r.qty,
                 r.line.unit_price_fen,
-                -r.line.unit_price_fen * r.qty,
+                -r.gross_fen,
                 -r.net_fen,
+                weight_milli=-r.measure if r.line.weight_milli is not None else None,
+                unit=_weight_unit(s, r.line) if r.line.weight_milli is not None else "",
             )
             for i, r in enumerate(returns)
         ),

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidge
 
 from pos_app.domain.money import format_fen
 from pos_app.domain.receipt import ReceiptAdjustment
+from pos_app.domain.weighed_goods import weight_text
 from pos_app.services.checkout import Quote
 from pos_app.ui.translations import fill
 
@@ -83,7 +84,11 @@ class CartModel(QAbstractTableModel):
         rows: list[CartRow] = []
         for line in quote.lines:
             discount = sum(a.amount_fen for a in line.adjustments)
-            unit = line.gross_fen // line.qty if line.qty else line.gross_fen
+            unit_text = format_fen(line.gross_fen // line.qty if line.qty else line.gross_fen)
+            qty_text = str(line.qty)
+            if line.weight_milli is not None:  # weighed goods: the weight at the price per kg/斤
+                qty_text = weight_text(line.weight_milli, line.unit)
+                unit_text = f"{format_fen(line.unit_price_fen)}/{line.unit}"
             name = (names or {}).get(line.sku, line.name)
             if line.is_gift:
                 name = fill(self.tr("%1 (free gift)"), name)
@@ -98,8 +103,8 @@ class CartModel(QAbstractTableModel):
                     cells=(
                         str(line.line_no),
                         name,
-                        str(line.qty),
-                        format_fen(unit),
+                        qty_text,
+                        unit_text,
                         format_fen(line.gross_fen),
                         format_fen(-discount) if discount else "",
                         format_fen(line.gross_fen - discount),

@@ -5,7 +5,9 @@ Left: the scan field (always focused), the cart table, the sale's own adjustment
 抹零) and the totals. Right: the member panel and the big action buttons with their keys.
 
 What the cashier types or scans into the field, on Enter:
-    a product code or barcode     adds one (``3*V001`` adds three)
+    a product code or barcode     adds one (``3*V001`` adds three); goods sold by weight
+                                  are weighed on the scale (``0.5*F005``: 0.5 kg typed)
+    a scale label (条码秤)         the weighed line it carries
     11 digits                     the member with that mobile
     4 digits (not a product)      the members whose mobile ends so (a list if several)
     a coupon code                 the coupon, if the services accept it for this cart
@@ -21,7 +23,6 @@ adds no business rule of its own: prices, discounts, limits and refusals are the
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -45,30 +46,50 @@ from hardware.events import CardPresented, CardReadFailed
 from pos_app.domain.errors import DomainError, InvalidInput, NotFound
 from pos_app.domain.money import format_fen
 from pos_app.domain.permissions import Permission
-from pos_app.domain.sale_request import LineRequest, SaleRequest, parse_quantity
+from pos_app.domain.sale_request import (
+    LineRequest,
+    ManualRounding,
+    OrderDiscount,
+    SaleRequest,
+    is_decimal,
+    parse_quantity,
+    split_quantity,
+    typed_line,
+)
+from pos_app.domain.weighed_goods import milli_from_grams
 from pos_app.services.auth import Actor, Approval
 from pos_app.services.catalogue import ProductView, search_products, show_product
-from pos_app.services.checkout import Quote, SaleResult, cancel_sale, check_void, quote
+from pos_app.services.checkout import (
+    Quote,
+    SaleResult,
+    approve_manual_changes,
+    cancel_sale,
+    check_void,
+    quote,
+    read_scale_label,
+)
 from pos_app.services.context import StoreContext
 from pos_app.services.held_sales import HeldView, hold_sale
 from pos_app.services.member_panel import MemberPanel, member_panel
 from pos_app.services.members import MemberHit, find_members
 from pos_app.ui.approval_dialog import run_with_approval
 from pos_app.ui.cart_view import CartView, PendingLine, adjustment_text
+from pos_app.ui.entry_dialog import EntryDialog
+from pos_app.ui.error_text import describe_error
 from pos_app.ui.held_sales_dialog import HeldSalesDialog
 from pos_app.ui.member_panel import MemberPanelView, MemberPickDialog
 from pos_app.ui.operations import ServiceOp
+from pos_app.ui.order_discount_dialog import OrderDiscountDialog
+from pos_app.ui.price_change_dialog import PriceChangeDialog
 from pos_app.ui.product_search_dialog import ProductSearchDialog
+from pos_app.ui.rounding_dialog import RoundingDialog
 from pos_app.ui.till_session import TillSession
 from pos_app.ui.translations import fill
 from pos_app.ui.wedge_filter import disable_input_method
+from pos_app.ui.weight_dialog import WeightDialog
 
 log = logging.getLogger(__name__)
 
-# "3*V001": three of V001. ASCII or fullwidth digits only ([0-9], not \d, which would take
-# Arabic-Indic and other scripts' digits too), with a sign or too many digits still taken as
-# a quantity so that parse_quantity says what is wrong with it ("-3*V001", "100000*V001").
-QTY_FORM = re.compile(r"^\s*([-－−+＋]?[0-9０-９]+)\s*[*×＊]\s*(\S.*?)\s*$")
 SCANNED_KINDS = ("barcode", "qr")  # scanner input on the card sources: like typed text
 # A "-" on its own acts after this pause (a person typing "-3" is quicker than that).
 MINUS_SETTLE_MS = 600
@@ -89,6 +110,7 @@ class ScanResult:
     hits: tuple[MemberHit, ...] = ()
     products: tuple[ProductView, ...] = ()
     code: str = ""
+    line: LineRequest | None = None  # the line to add; None for a product to weigh or count
 
 
 def resolve_scan(
@@ -97,19 +119,36 @@ def resolve_scan(
     """Find what `text` names, asking the services in the order a till expects: a product,
     a member by mobile (11 digits) or by its last 4 digits, a coupon for this cart, a member
     card, and (typed text only) a product search. Nothing found: the product's NotFound."""
-    match = QTY_FORM.match(text)
-    qty, code = (parse_quantity(match[1]), match[2]) if match else (1, text.strip())
+    # "3*V001", "0.5*F005": the number is read once the product is known (domain/sale_request).
+    quantity, code = split_quantity(text)
+    qty = parse_quantity(quantity) if quantity and not is_decimal(quantity) else 1
     LineRequest(code, qty)  # the services' limits on a quantity, before anything else
     try:
         product = show_product(ctx, actor, code)
     except NotFound as exc:
         missing = exc
     else:
+        # Goods sold by weight take the typed number as their weight (none: the scale);
+        # a decimal for goods sold by the piece is refused.
+        line = None
+        if quantity is not None or not product.sold_by_weight:
+            line = typed_line(
+                product.sku,
+                quantity,
+                name=product.name,
+                unit=product.unit,
+                sold_by_weight=product.sold_by_weight,
+            )
         if not product.active:  # let checkout say why it cannot be sold
-            quote(ctx, actor, SaleRequest((LineRequest(product.sku, qty),)))
-        return ScanResult("product", text, qty, product=product)
-    if match:
+            probe = line or LineRequest(product.sku, weight_milli=1000)
+            quote(ctx, actor, SaleRequest((probe,)))
+        return ScanResult("product", text, qty, product=product, line=line)
+    if quantity is not None:
         raise missing
+    label_line = read_scale_label(ctx, actor, code)
+    if label_line is not None:
+        labelled = show_product(ctx, actor, label_line.code)
+        return ScanResult("product", text, product=labelled, line=label_line)
     if code.isdigit() and len(code) == 11:
         return ScanResult("member", text, panel=member_panel(ctx, actor, mobile=code))
     if code.isdigit() and len(code) == 4:
@@ -184,6 +223,12 @@ class CheckoutScreen(QWidget):
         self.confirm_box: QMessageBox | None = None
         self.tender_dialog: Any = None
         self.returns_dialog: Any = None
+        self.entry_dialog: EntryDialog | None = None  # weight, 改价, 整单折扣, 抹零
+        self._order_discount: OrderDiscount | None = None
+        self._manual_rounding: ManualRounding | None = None
+        # A manager's approval of the manual changes beyond the cashier's limits, given when
+        # they were made; the sale is recorded with it.
+        self._manual_approval: Approval | None = None
 
         self._build()
         self._make_shortcuts()
@@ -262,6 +307,9 @@ class CheckoutScreen(QWidget):
             ("returns", self.tr("Returns (F9)"), self.open_returns),
             ("reprint", self.tr("Reprint (F10)"), self.reprint_last),
             ("clear_member", self.tr("Clear member (F11)"), self.clear_member),
+            ("price", self.tr("Change price (Ctrl+P)"), self.change_selected_price),
+            ("order_discount", self.tr("Order discount (Ctrl+T)"), self.ask_order_discount),
+            ("rounding", self.tr("Round off (Ctrl+R)"), self.ask_rounding),
             ("cancel", self.tr("Cancel sale (Esc)"), self.ask_cancel_sale),
         ]
         grid = QGridLayout()
@@ -299,6 +347,9 @@ class CheckoutScreen(QWidget):
             ("F9", self.open_returns),
             ("F10", self.reprint_last),
             ("F11", self.clear_member),
+            ("Ctrl+P", self.change_selected_price),
+            ("Ctrl+T", self.ask_order_discount),
+            ("Ctrl+R", self.ask_rounding),
         ]
         keys += [(f"Ctrl+{n}", lambda i=n - 1: self._toggle_coupon(i)) for n in range(1, 10)]
         for key, slot in keys:
@@ -373,6 +424,7 @@ class CheckoutScreen(QWidget):
                 self.confirm_box,
                 self.tender_dialog,
                 self.returns_dialog,
+                self.entry_dialog,
             )
         )
 
@@ -390,6 +442,8 @@ class CheckoutScreen(QWidget):
             card_no=panel.presented_card_no if panel else None,
             member_no=panel.member.member_no if panel and not panel.presented_card_no else None,
             coupon_codes=self._ticked + self._scanned_coupons,
+            order_discount=self._order_discount,
+            manual_rounding=self._manual_rounding,
         )
 
     def _clear_sale(self) -> None:
@@ -398,6 +452,9 @@ class CheckoutScreen(QWidget):
         self._scanned_coupons = ()
         self._panel = None
         self._selected_sku = None
+        self._order_discount = None
+        self._manual_rounding = None
+        self._manual_approval = None
         self.member_view.clear()
         self.scan_field.clear()
         self._requote()
@@ -529,7 +586,10 @@ class CheckoutScreen(QWidget):
     def _on_scanned(self, result: ScanResult) -> None:
         self._clear_alert()
         if result.kind == "product" and result.product is not None:
-            self._add_product(result.product, result.qty)
+            if result.line is None:
+                self._weigh(result.product)
+            else:
+                self._add_line(result.product, result.line)
         elif result.kind == "member" and result.panel is not None:
             self._show_member(result.panel)
         elif result.kind == "members":
@@ -547,16 +607,16 @@ class CheckoutScreen(QWidget):
         self._show_error(exc)
         self.scan_field.setFocus()
 
-    def _add_product(self, product: ProductView, qty: int) -> None:
+    def _add_line(self, product: ProductView, line: LineRequest) -> None:
         name = product.name_en if self.lang == "en" and product.name_en else product.name
         self._names[product.sku] = name
         lines = list(self._lines)
-        at = next((i for i, line in enumerate(lines) if line.code == product.sku), None)
+        at = next((i for i, old in enumerate(lines) if old.code == product.sku), None)
         try:
             if at is None:
-                lines.append(LineRequest(product.sku, qty))
+                lines.append(line)
             else:
-                lines[at] = LineRequest(product.sku, lines[at].qty + qty)
+                lines[at] = lines[at].merged(line)
         except DomainError as exc:  # the quantity would pass the services' limit
             self._show_error(exc)
             return
@@ -707,6 +767,9 @@ class CheckoutScreen(QWidget):
             return
         sku, amount = selected
         at = next(i for i, line in enumerate(self._lines) if line.code == sku)
+        if self._lines[at].weight_milli is not None:
+            self._message(self.tr("A weighed line: void it (F8) and weigh again."), "warning")
+            return
         qty = self._lines[at].qty
         if step > 0:
             self._set_qty(sku, qty + 1)
@@ -725,6 +788,118 @@ class CheckoutScreen(QWidget):
         self._lines = [changed if line.code == sku else line for line in self._lines]
         self._selected_sku = sku
         self._requote()
+
+    # -- goods sold by weight ----------------------------------------------------------------
+
+    def _weigh(self, product: ProductView) -> None:
+        """A product sold by weight with no weight typed: the scale's settled weight, read off
+        the GUI thread; no scale, or no settled weight, lets the cashier type it."""
+        hub = self.session.devices
+        if not hub.has_scale:
+            self._ask_weight(product, self.tr("No scale at this till: type the weight."))
+            return
+
+        def weighed(grams: int) -> None:
+            weight = milli_from_grams(grams, product.unit)
+            self._add_line(product, LineRequest(product.sku, weight_milli=weight))
+
+        (
+            ServiceOp(self, lambda: hub.read_weight().grams, kind="io")
+            .success(weighed)
+            .failure(lambda exc: self._ask_weight(product, describe_error(exc, self.lang)))
+            .run()
+        )
+
+    def _ask_weight(self, product: ProductView, reason: str) -> None:
+        name = product.name_en if self.lang == "en" and product.name_en else product.name
+        dialog = WeightDialog(self.lang, name, product.unit, reason, self)
+        dialog.sig_entered.connect(
+            lambda milli: self._add_line(product, LineRequest(product.sku, weight_milli=milli))
+        )
+        self._open_entry(dialog)
+
+    def _open_entry(self, dialog: EntryDialog) -> None:
+        dialog.finished.connect(self._back_from_dialog)
+        self.entry_dialog = dialog
+        dialog.open()
+
+    # -- manual changes: 改价, 整单折扣, 抹零 ------------------------------------------------
+
+    def change_selected_price(self) -> None:
+        """Ctrl+P (改价): a new unit price for the selected line."""
+        row = self.cart_view.selected_row()
+        q = self.current_quote
+        if row is None or row.sku is None or q is None:
+            self._message(self.tr("Select a line first (Up/Down)."), "warning")
+            return
+        line = next(x for x in q.lines if x.sku == row.sku and not x.is_gift)
+        at = next(i for i, x in enumerate(self._lines) if x.code == row.sku)
+        dialog = PriceChangeDialog(
+            self.lang,
+            self._names.get(row.sku, line.name),
+            line.unit_price_fen,
+            line.unit or self.tr("piece"),
+            self._lines[at].price_fen,
+            self,
+        )
+        sku = row.sku
+
+        def changed(price_fen: int) -> None:
+            lines = [replace(x, price_fen=price_fen) if x.code == sku else x for x in self._lines]
+            self._apply_manual(replace(self.current_request(), lines=tuple(lines)))
+
+        dialog.sig_entered.connect(changed)
+        self._open_entry(dialog)
+
+    def ask_order_discount(self) -> None:
+        """Ctrl+T (整单折扣): a percentage or an amount off the whole sale."""
+        if self.cart_is_empty():
+            self._message(self.tr("The cart is empty: scan an item first."), "warning")
+            return
+        dialog = OrderDiscountDialog(self.lang, parent=self)
+        dialog.sig_entered.connect(
+            lambda d: self._apply_manual(replace(self.current_request(), order_discount=d))
+        )
+        self._open_entry(dialog)
+
+    def ask_rounding(self) -> None:
+        """Ctrl+R (抹零): round the total down by hand."""
+        if self.cart_is_empty():
+            self._message(self.tr("The cart is empty: scan an item first."), "warning")
+            return
+        dialog = RoundingDialog(self.lang, self)
+        dialog.sig_entered.connect(
+            lambda r: self._apply_manual(replace(self.current_request(), manual_rounding=r))
+        )
+        self._open_entry(dialog)
+
+    def _apply_manual(self, request: SaleRequest) -> None:
+        """Price the cart with the change; beyond the cashier's limits a manager approves
+        first. Only then does the change go on the cart."""
+        ctx, actor = self.session.ctx, self.session.require_actor()
+
+        def work(approval: Approval | None) -> tuple[Quote, Approval | None]:
+            return approve_manual_changes(ctx, actor, request, approval), approval
+
+        def applied(result: tuple[Quote, Approval | None]) -> None:
+            _quote, approval = result
+            if approval is not None:
+                self._manual_approval = approval
+            self._lines = list(request.lines)
+            self._order_discount = request.order_discount
+            self._manual_rounding = request.manual_rounding
+            self._message(self.tr("Change applied."))
+            self._requote()
+
+        run_with_approval(
+            self,
+            self.session,
+            Permission.SALE_OVER_LIMIT,
+            work,
+            applied,
+            busy_text=self.tr("Checking…"),
+            on_failure=self._show_error,
+        )
 
     def void_selected_line(self) -> None:
         """F8 / Delete: take the selected line off; above the cashier's limit a manager
@@ -899,6 +1074,8 @@ class CheckoutScreen(QWidget):
     def _load_request(self, request: SaleRequest) -> None:
         """A recalled cart: its lines, its member and its coupons come back."""
         self._lines = list(request.lines)
+        self._order_discount = request.order_discount
+        self._manual_rounding = request.manual_rounding
         self._selected_sku = None
         self._panel = None
         self._ticked = ()
@@ -969,7 +1146,13 @@ class CheckoutScreen(QWidget):
             self._message(self.tr("Payment is not available in this version."), "warning")
             return
         self.tender_dialog = open_tender_dialog(
-            self, self.session, request, q, self._panel, on_sold=self._on_sold
+            self,
+            self.session,
+            request,
+            q,
+            self._panel,
+            on_sold=self._on_sold,
+            approval=self._manual_approval,
         )
         self._follow(self.tender_dialog)
         self.tender_dialog.installEventFilter(self)

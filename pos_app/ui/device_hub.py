@@ -21,7 +21,7 @@ from PySide6.QtCore import QObject, Signal, SignalInstance
 from PySide6.QtWidgets import QApplication, QWidget
 from shiboken6 import isValid
 
-from hardware.errors import DeviceError, DeviceUnavailable
+from hardware.errors import DeviceError, DeviceRefused, DeviceUnavailable
 from hardware.events import (
     CardEvent,
     CardPresented,
@@ -30,10 +30,10 @@ from hardware.events import (
     DeviceState,
     DeviceStatus,
 )
-from hardware.interfaces import CardSource, LineDisplay
+from hardware.interfaces import CardSource, LineDisplay, Scale, Weight
 from hardware.printing.document import PrintDocument
 from hardware.printing.jobs import PrintJobInfo
-from hardware.registry import open_card_source, open_display, open_printer, probe
+from hardware.registry import open_card_source, open_display, open_printer, open_scale, probe
 from pos_app.device_settings import SPOOL_FILE, DeviceSettings
 from pos_app.domain.receipt import ReceiptDocument
 from pos_app.services.receipt_printing import print_receipt, wait_for_outcome
@@ -87,6 +87,7 @@ class DeviceHub(QObject):
         self._wedge: WedgeKeyFilter | None = None
         self._printer: EscposPrinter | None = None
         self._display: LineDisplay | None = None
+        self._scale: Scale | None = None
         self._opened = False
         self._card_claims: list[QObject] = []
         gui_inbox()  # made here, on the GUI thread, before a device thread posts to it
@@ -165,9 +166,9 @@ class DeviceHub(QObject):
             self._wedge.uninstall()
             self._wedge = None
         with self._lock:
-            devices: list[CardSource | LineDisplay | EscposPrinter] = [*self._sources]
-            devices += [d for d in (self._printer, self._display) if d is not None]
-            self._sources, self._printer, self._display = [], None, None
+            devices: list[CardSource | LineDisplay | EscposPrinter | Scale] = [*self._sources]
+            devices += [d for d in (self._printer, self._display, self._scale) if d is not None]
+            self._sources, self._printer, self._display, self._scale = [], None, None, None
         for device in devices:
             try:
                 device.close()
@@ -255,6 +256,45 @@ class DeviceHub(QObject):
         """Show two lines on the pole display; no display configured: nothing to do."""
         if self._display is not None:
             self._display.show(line1, line2)
+
+    @property
+    def has_scale(self) -> bool:
+        return bool(self.settings.scale)
+
+    def read_weight(self, timeout: float = 2.0) -> Weight:
+        """A settled weight of something on the scale (io worker; up to `timeout` seconds).
+        Raises the driver's DeviceError with its message — not settled, overloaded, below
+        zero, silent — or DeviceUnavailable when no scale is configured."""
+        scale = self._require_scale()
+        weight = scale.read_weight(timeout)
+        if not weight.stable:
+            raise DeviceRefused(
+                "秤未稳定，请等物品放稳后再称",
+                "The scale has not settled; wait until the goods are still",
+            )
+        if weight.grams <= 0:
+            raise DeviceRefused("秤上没有东西", "Nothing is on the scale")
+        return weight
+
+    def _require_scale(self) -> Scale:
+        """The scale, opened on first use (a till without goods sold by weight never opens
+        its port)."""
+        if not self.settings.scale:
+            raise DeviceUnavailable(
+                "没有配置电子秤：在「设置 → 设备」中设置，或手工输入重量",
+                "No scale is configured: set one under Settings → Devices, or type the weight",
+            )
+        with self._lock:
+            if self._scale is None:
+                self._scale = open_scale(self.settings.scale)
+            return self._scale
+
+    def sim_scale(self) -> Scale | None:
+        """The `sim:scale` once opened, for tests and the demo (put something on it)."""
+        from hardware.sim.sim_devices import SimScale
+
+        scale = self._scale
+        return scale if isinstance(scale, SimScale) else None
 
     def printer_status(self) -> DeviceStatus | None:
         """The printer's state now (asks the printer; up to about a second)."""

@@ -45,6 +45,7 @@ from pos_app.domain.card_lifecycle import mask_card_no
 from pos_app.domain.errors import InvalidInput, PinLocked, PinRequired, WrongPin
 from pos_app.domain.money import format_fen
 from pos_app.domain.sale_request import TENDER_NAMES, SaleRequest, TenderRequest
+from pos_app.services.auth import Approval
 from pos_app.services.checkout import Quote, SaleResult, sell
 from pos_app.ui.error_text import describe_error
 from pos_app.ui.money_input import MoneyInput
@@ -127,10 +128,12 @@ class TenderDialog(QDialog):
         on_sold: Callable[[SaleResult], None],
         member: object | None = None,
         parent: QWidget | None = None,
+        approval: Approval | None = None,
     ) -> None:
         super().__init__(parent)
         self.session = session
         self.request = request
+        self.approval = approval  # a manager's approval of the cart's manual changes
         self.quote = quote
         self.total_fen = quote.total_fen
         self._on_sold_callback = on_sold
@@ -568,7 +571,9 @@ class TenderDialog(QDialog):
         self._set_busy(True)
         (
             ServiceOp(
-                self, lambda: sell(ctx, actor, request), busy_text=self.tr("Recording the sale…")
+                self,
+                lambda: sell(ctx, actor, request, self.approval),
+                busy_text=self.tr("Recording the sale…"),
             )
             .success(self._on_sold)
             .failure(self._on_sell_failed)
@@ -751,6 +756,7 @@ def open_tender_dialog(
     quote: Quote,
     member: object | None,
     on_sold: Callable[[SaleResult], None],
+    approval: Approval | None = None,
 ) -> TenderDialog:
     """Open the tender dialog for a priced cart (window-modal, returns at once).
 
@@ -759,6 +765,6 @@ def open_tender_dialog(
     dialog itself starts the drawer, the pole display and the receipt, and shows the change.
     `member` (the checkout's member panel, if any) is only read for the member's name.
     """
-    dialog = TenderDialog(session, request, quote, on_sold, member, parent)
+    dialog = TenderDialog(session, request, quote, on_sold, member, parent, approval)
     dialog.open()
     return dialog

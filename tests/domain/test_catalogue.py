@@ -478,3 +478,43 @@ def test_what_the_catalogue_stores_is_what_selling_a_card_reads() -> None:
         if product.pass_spec is not None:
             spec = parse_pass_spec(product.kind, product.pass_spec)
             assert spec.services == json.loads(product.pass_spec)["services"]
+
+
+# -- goods sold by weight --------------------------------------------------------------------
+
+WEIGHED_HEADER = ["sku", "barcodes", "name", "category", "price", "单位", "称重", "kind"]
+
+
+def test_goods_sold_by_weight_are_priced_per_kg_or_jin() -> None:
+    result = check(
+        [
+            ["F005", "10005", "苹果", "水果", "12.80", "公斤", "是", ""],
+            ["F006", "10006", "香蕉", "水果", "3.49", "斤", "yes", ""],
+            ["F001", "", "盒装苹果", "水果", "12.80", "kg", "", ""],
+        ],
+        WEIGHED_HEADER,
+    )
+    assert result.ok, result.problems
+    got = products(result)
+    assert (got["F005"].sold_by_weight, got["F005"].unit) == (True, "kg")
+    assert (got["F006"].sold_by_weight, got["F006"].unit) == (True, "斤")
+    # A unit of kg alone does not make a product weighed: a 1 kg bag is sold by the bag.
+    assert got["F001"].sold_by_weight is False
+
+
+def test_a_weighed_product_needs_a_weight_unit_and_to_be_goods() -> None:
+    result = check(
+        [
+            ["F007", "", "西瓜", "水果", "2.00", "个", "yes", ""],
+            ["SV09", "", "称重服务", "服务", "2.00", "kg", "yes", "service"],
+        ],
+        WEIGHED_HEADER,
+    )
+    assert where(result) == [(2, "unit"), (3, "sold_by_weight")]
+    assert "kg" in result.problems[0].reason_zh
+
+
+def test_a_file_without_the_column_keeps_a_weighed_product_weighed() -> None:
+    apples = CatalogueProduct("F005", "苹果", "水果", 1280, unit="kg", sold_by_weight=True)
+    result = check([["F005", "", "苹果", "水果", "11.80"]], HEADER[:5], existing=[apples])
+    assert products(result)["F005"].sold_by_weight is True

@@ -210,6 +210,26 @@ LEVELS = (
         ('[stored_value]\ncancel_fee = "1001"', "stored_value.cancel_fee", "too large"),
         ('[stored_value]\nmin_topup = "100001"', "stored_value.min_topup", "too large"),
         ('[checkout]\nrefund_limit = "1000001"', "checkout.refund_limit", "too large"),
+        ("[checkout]\nmanual_price_max_drop_pct = 101", "manual_price_max_drop_pct", "at most"),
+        ("[checkout]\norder_discount_max_pct = -1", "order_discount_max_pct", "at least 0"),
+        ('[checkout]\nmanual_rounding_max = "100.01"', "manual_rounding_max", "too large"),
+        ("[checkout]\nscale_barcode = 1", "checkout.scale_barcode", "array of tables"),
+        (
+            '[[checkout.scale_barcode]]\nlayout = "FFPPPP$$$$C"',
+            "checkout.scale_barcode[1]",
+            "13 or 18",
+        ),
+        (
+            '[[checkout.scale_barcode]]\nlayout = "FFPPPPP$$$$$C"\nprefixes = ["2"]',
+            "checkout.scale_barcode[1]",
+            "2 digits",
+        ),
+        ('[[checkout.scale_barcode]]\nprefixes = ["27"]', "scale_barcode[1].layout", "required"),
+        (
+            '[[checkout.scale_barcode]]\nlayout = "FFPPPPP$$$$$C"\nplu = 5',
+            "checkout.scale_barcode[1]",
+            "plu",
+        ),
         # a bonus above the money paid, too many coupons with it
         (
             '[[stored_value.bonus]]\nmin_topup = "500"\nbonus = "501"',
@@ -331,7 +351,8 @@ _SECTIONS = {
     "points": ["per_yuan", "expiry", "rolling_months", "yearly_clear_date", "referral_points",
                "redeem_points_per_yuan", "redeem_max_percent", "reset_on_upgrade"],
     "tiers": ["window_days", "review_date"],
-    "checkout": ["rounding", "refund_limit", "registration_coupon"],
+    "checkout": ["rounding", "refund_limit", "registration_coupon", "manual_price_max_drop_pct",
+                 "order_discount_max_pct", "manual_rounding_max", "scale_barcode"],
 }  # fmt: skip
 _ROWS = {
     "level": ["code", "name", "discount_percent", "points_multiplier", "upgrade_topup",
@@ -363,3 +384,17 @@ def test_any_rules_document_parses_or_is_a_rules_error(text):
         assert rules.points.referral_points <= MAX_REFERRAL_POINTS
         for level in rules.tiers.levels:
             assert level.points_multiplier_permille <= MAX_MULTIPLIER_PERMILLE
+
+
+def test_the_example_sets_the_manual_limits_and_the_scale_label_layouts():
+    co = parse_rules(EXAMPLE).checkout
+    assert (co.manual_price_max_drop_pct, co.order_discount_max_pct) == (10, 5)
+    assert co.manual_rounding_max_fen == 100
+    layouts = [(f.layout, f.prefixes) for f in co.scale_barcodes]
+    assert layouts == [
+        ("FFPPPPP$$$$$C", ("27", "28")),
+        ("FFPPPPPWWWWWC", ("29",)),
+        ("FFPPPPP$$$$$WWWWWC", ("27", "28", "29")),
+    ]
+    # None unless the store has label scales.
+    assert parse_rules('[checkout]\nrounding = "jiao"').checkout.scale_barcodes == ()

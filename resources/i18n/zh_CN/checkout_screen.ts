@@ -44,6 +44,18 @@
         <translation>取消会员 (F11)</translation>
     </message>
     <message>
+        <source>Change price (Ctrl+P)</source>
+        <translation>改价 (Ctrl+P)</translation>
+    </message>
+    <message>
+        <source>Order discount (Ctrl+T)</source>
+        <translation>整单折扣 (Ctrl+T)</translation>
+    </message>
+    <message>
+        <source>Round off (Ctrl+R)</source>
+        <translation>抹零 (Ctrl+R)</translation>
+    </message>
+    <message>
         <source>Cancel sale (Esc)</source>
         <translation>整单取消 (Esc)</translation>
     </message>
@@ -96,8 +108,28 @@
         <translation>正在计算价格，请稍后再试。</translation>
     </message>
     <message>
+        <source>A weighed line: void it (F8) and weigh again.</source>
+        <translation>称重商品：请删除该行（F8）后重新称重。</translation>
+    </message>
+    <message>
         <source>One left: void the line with F8 or Delete.</source>
         <translation>只剩 1 件：要删除整行请按 F8 或 Delete。</translation>
+    </message>
+    <message>
+        <source>No scale at this till: type the weight.</source>
+        <translation>本收银台没有电子秤：请输入重量。</translation>
+    </message>
+    <message>
+        <source>piece</source>
+        <translation>件</translation>
+    </message>
+    <message>
+        <source>Change applied.</source>
+        <translation>已修改。</translation>
+    </message>
+    <message>
+        <source>Checking…</source>
+        <translation>正在核对…</translation>
     </message>
     <message>
         <source>Voiding…</source>
