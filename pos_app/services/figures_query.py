@@ -16,9 +16,11 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session
 
-from db.models import LedgerEntry, Sale, SaleTender, Shift
+from db.models import LedgerEntry, Product, Sale, SaleLine, SaleTender, Shift
 from pos_app.domain.entry_kinds import EntryKind
+from pos_app.domain.passes import CARD_PRODUCT_KINDS
 from pos_app.domain.report_figures import (
+    CardCancelLine,
     CashFigures,
     Figures,
     TenderLine,
@@ -89,6 +91,25 @@ def _tenders_query(start: str, end: str) -> Select[Any]:
     )
 
 
+def _card_sales_query(start: str, end: str) -> Select[Any]:
+    # Cards sold are lines of sales whose product is a card: the sale's time range first
+    # (ix_sale_time), then its lines by primary key.
+    return (
+        select(
+            func.coalesce(func.sum(SaleLine.qty), 0),
+            func.coalesce(func.sum(SaleLine.net_fen), 0),
+        )
+        .select_from(Sale)
+        .join(SaleLine, SaleLine.sale_id == Sale.id)
+        .join(Product, Product.id == SaleLine.product_id)
+        .where(
+            Sale.business_time >= start,
+            Sale.business_time < end,
+            Product.kind.in_(sorted(CARD_PRODUCT_KINDS)),
+        )
+    )
+
+
 def _ledger_query(start: str, end: str) -> Select[Any]:
     e = LedgerEntry
     return (
@@ -117,6 +138,7 @@ def report_queries(start: str, end: str) -> dict[str, Select[Any]]:
         "sales": _sales_query(start, end),
         "tenders": _tenders_query(start, end),
         "ledger": _ledger_query(start, end),
+        "card_sales": _card_sales_query(start, end),
     }
 
 
@@ -157,6 +179,10 @@ def figures_between(s: Session, start: str, end: str) -> Figures:
     )
 
     led: dict[str, int] = defaultdict(int)
+    card_qty, card_fen = s.execute(_card_sales_query(start, end)).one()
+    led["card_sales_count"] = card_qty
+    led["card_sales_fen"] = card_fen
+    card_cancels: dict[str, CardCancelLine] = {}
     topups: dict[str, TopUpLine] = {}
     topup_refunds: dict[str, TopUpRefundLine] = {}
     cash = CashFigures()
@@ -201,13 +227,17 @@ def figures_between(s: Session, start: str, end: str) -> Figures:
             led["coupons_issued"] += count
         elif kind == EntryKind.COUPON_REDEEMED:
             led["coupons_redeemed"] += count
+            led["coupons_face_fen"] += amount
         elif kind == EntryKind.COUPON_RESTORED:
             led["coupons_redeemed"] -= count
             led["coupons_restored"] += count
         elif kind == EntryKind.MEMBER_REGISTERED:
             led["members_registered"] += count
         elif kind == EntryKind.CARD_CANCELLED:
-            if (tender or "cash") == "cash":
+            t = tender or "cash"
+            c = card_cancels.get(t, CardCancelLine(t))
+            card_cancels[t] = CardCancelLine(t, c.count + count, c.paid_back_fen + amount)
+            if t == "cash":
                 cash = replace(cash, card_cancel_fen=cash.card_cancel_fen + amount)
         elif kind == EntryKind.CASH_PAID_IN:
             cash = replace(
@@ -230,6 +260,7 @@ def figures_between(s: Session, start: str, end: str) -> Figures:
         tenders=tenders,
         topups=tuple(topups[t] for t in sorted(topups, key=tender_order)),
         topup_refunds=tuple(topup_refunds[t] for t in sorted(topup_refunds, key=tender_order)),
+        card_cancels=tuple(card_cancels[t] for t in sorted(card_cancels, key=tender_order)),
         cash=cash,
         **sales,
         **led,
