@@ -26,15 +26,6 @@ from pos_app.services.auth import Actor, authorize
 from pos_app.services.context import StoreContext
 from pos_app.services.rules_store import current_rules
 
-# Kinds that move stored value or points. Listing them lets SQLite read the kind/time index
-# range by range instead of the whole ledger.
-SV_KINDS = (
-    EntryKind.TOPUP,
-    EntryKind.TOPUP_REFUNDED,
-    EntryKind.SV_PAYMENT,
-    EntryKind.SV_PAYMENT_REFUNDED,
-    EntryKind.CARD_CANCELLED,
-)
 _PASS_MOVES = (EntryKind.PASS_USED, EntryKind.PASS_USE_REVERSED, EntryKind.PASS_REVOKED)
 _COUPON_MOVES = (EntryKind.COUPON_REDEEMED, EntryKind.COUPON_RESTORED, EntryKind.COUPON_VOIDED)
 
@@ -67,12 +58,15 @@ def liabilities(ctx: StoreContext, actor: Actor, day: date | None = None) -> Lia
 
 
 def _stored_value(s: Session, end: str) -> tuple[int, int]:
+    # Every kind that may move a card's money counts (top-ups, payments, refunds, card
+    # replacements, cancellations, opening balances), so no kind filter: one pass over the
+    # entries before the end, summing two narrow columns.
     e = LedgerEntry
     principal, bonus = s.execute(
         select(
             func.coalesce(func.sum(e.principal_delta), 0),
             func.coalesce(func.sum(e.bonus_delta), 0),
-        ).where(e.kind.in_([str(k) for k in SV_KINDS]), e.business_time < end)
+        ).where(e.business_time < end)
     ).one()
     return int(principal), int(bonus)
 
@@ -96,11 +90,14 @@ def _payload(text: str | None) -> dict[str, object]:
 
 def _passes(ctx: StoreContext, s: Session, end: str, day: date) -> tuple[PassLiability, ...]:
     e = LedgerEntry
-    granted = s.execute(
-        select(e.entry_id, e.business_time, e.payload)
-        .where(e.kind == EntryKind.PASS_GRANTED.value, e.business_time < end)
-        .order_by(e.store_seq)
-    ).all()
+    granted = [
+        (str(entry_id), str(at), payload)
+        for entry_id, at, payload in s.execute(
+            select(e.entry_id, e.business_time, e.payload)
+            .where(e.kind == EntryKind.PASS_GRANTED.value, e.business_time < end)
+            .order_by(e.store_seq)
+        )
+    ]
     used: dict[tuple[str, str], int] = defaultdict(int)
     revoked: set[str] = set()
     for kind, payload in s.execute(

@@ -256,7 +256,8 @@ def day_end(ctx: StoreContext, actor: Actor, day: date | None = None) -> DayRepo
 # -- Periods -------------------------------------------------------------------------------
 
 
-def _check_range(date_from: date, date_to: date) -> None:
+def check_range(date_from: date, date_to: date) -> None:
+    """Refuse a range that runs backwards or is longer than MAX_RANGE_DAYS."""
     if date_to < date_from:
         raise InvalidInput(
             f"结束日期早于开始日期：{date_from} – {date_to}",
@@ -288,7 +289,7 @@ def _day_line(day: date, f: Figures) -> DayLine:
 def range_report(ctx: StoreContext, actor: Actor, date_from: date, date_to: date) -> RangeReport:
     """Figures for the days date_from..date_to (inclusive): a day, a month, a year, any range,
     with one line per day. Closed days and open ones are both counted as they stand."""
-    _check_range(date_from, date_to)
+    check_range(date_from, date_to)
     with read_session(ctx.engine) as s:
         authorize(s, actor, Permission.REPORT_STORE)
         shifts = shifts_of_days(s, date_from.isoformat(), date_to.isoformat())
@@ -314,7 +315,7 @@ def range_report(ctx: StoreContext, actor: Actor, date_from: date, date_to: date
 def staff_report(ctx: StoreContext, actor: Actor, date_from: date, date_to: date) -> StaffReport:
     """Per operator over the days: sales and refunds rung up, members registered, top-ups
     sold. Operators with nothing in the period are left out."""
-    _check_range(date_from, date_to)
+    check_range(date_from, date_to)
     start, end = _day_bounds(ctx, date_from, date_to)
     with read_session(ctx.engine) as s:
         authorize(s, actor, Permission.REPORT_STORE)

@@ -36,8 +36,14 @@ def test_liabilities_today_and_on_a_past_day(shop: StoreFixture) -> None:
     add_template(
         store.ctx,
         store.manager,
-        TemplateSpec(code="T10", name="满50减10", kind="amount_off", threshold_fen=5_000,
-                     amount_off_fen=1_000, valid_days=30),
+        TemplateSpec(
+            code="T10",
+            name="满50减10",
+            kind="amount_off",
+            threshold_fen=5_000,
+            amount_off_fen=1_000,
+            valid_days=30,
+        ),
     )
     issue_coupons(store.ctx, store.manager, "T10", member.member_no, 2)
     first_day = liabilities(store.ctx, store.manager)

@@ -39,7 +39,9 @@ def test_a_count_card_sold_and_used_is_not_counted_twice(shop: StoreFixture) -> 
     washes = {t.tender: t.amount_fen for t in wash.receipt.tenders}
     water_fen = washes["cash"]
     # Laundry liquid paid from stored value.
-    laundry = sell(store.ctx, store.cashier, req(("H001", 1), card=CARD, pay=[("stored_value", None)]))
+    laundry = sell(
+        store.ctx, store.cashier, req(("H001", 1), card=CARD, pay=[("stored_value", None)])
+    )
 
     f = x_report(store.ctx, store.cashier).figures
 
@@ -69,9 +71,7 @@ def test_a_count_card_sold_and_used_is_not_counted_twice(shop: StoreFixture) -> 
 def test_a_refunded_count_card_takes_back_the_prepaid_and_the_money(shop: StoreFixture) -> None:
     store = shop
     member_with_card(store, CARD)
-    card = sell(
-        store.ctx, store.cashier, req(("C010", 1), card=CARD, pay=[("wechat", None)])
-    )
+    card = sell(store.ctx, store.cashier, req(("C010", 1), card=CARD, pay=[("wechat", None)]))
     refund_sale(store.ctx, store.manager, card.receipt_no, (LineRequest("C010", 1),))
     stored_value.top_up(store.ctx, store.cashier, CARD, 30_000, tender="alipay")
 
