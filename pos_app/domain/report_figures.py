@@ -250,9 +250,7 @@ class Figures:
     @property
     def prepaid_sold_fen(self) -> int:
         """预收: cards sold and top-ups' principal, less what was paid back on them."""
-        return (
-            self.card_sales_fen + self.topups_fen - self.topup_refunds_fen - self.card_cancel_fen
-        )
+        return self.card_sales_fen + self.topups_fen - self.topup_refunds_fen - self.card_cancel_fen
 
     @property
     def redeemed_sv_fen(self) -> int:

@@ -163,11 +163,17 @@ def test_received_prepaid_redeemed_and_delivered() -> None:
 
 
 def test_card_figures_survive_json_and_add_up() -> None:
-    f = figures(card_sales_count=1, card_sales_fen=2_000, coupons_face_fen=300,
-                card_cancels=(CardCancelLine("cash", 1, 1_900),))
+    f = figures(
+        card_sales_count=1,
+        card_sales_fen=2_000,
+        coupons_face_fen=300,
+        card_cancels=(CardCancelLine("cash", 1, 1_900),),
+    )
     back = Figures.from_dict(json.loads(json.dumps(f.to_dict())))
     assert back == f
     total = merge_figures([f, f], f.start, f.end)
     assert (total.card_sales_fen, total.coupons_face_fen, total.card_cancel_fen) == (
-        4_000, 600, 3_800
+        4_000,
+        600,
+        3_800,
     )
