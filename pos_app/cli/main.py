@@ -37,6 +37,7 @@ from pos_app.cli import (
     product_cmd,
     report_cmd,
     sale_cmd,
+    sale_journal_cmd,
     setup_cmd,
     shift_cmd,
 )
@@ -244,13 +245,14 @@ for _command in (
     product_cmd.product,
     shift_cmd.shift,
     report_cmd.report,
-    sale_cmd.sale,
+    sale_journal_cmd.sale_commands(sale_cmd.sale, sale_cmd.reprint),
     sale_cmd.refund,
     sale_cmd.reprint,
     hw_cmd.hw,
     backup_cmd.backup,
 ):
     cli.add_command(_command)
+members_cmd.member.add_command(sale_journal_cmd.member_history)
 
 
 def main() -> None:
