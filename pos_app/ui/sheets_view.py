@@ -92,12 +92,11 @@ class SheetsView(QTabWidget):
 
 def ask_export_path(parent: QWidget, suggested: str) -> Path | None:
     """Where to save: a save dialog offering XLSX and CSV (None: cancelled)."""
-    tr = QCoreApplication.translate
     name, chosen = QFileDialog.getSaveFileName(
         parent,
-        tr("SheetsView", "Export"),
+        QCoreApplication.translate("SheetsView", "Export"),
         suggested,
-        tr("SheetsView", "Excel workbook (*.xlsx);;CSV file (*.csv)"),
+        QCoreApplication.translate("SheetsView", "Excel workbook (*.xlsx);;CSV file (*.csv)"),
     )
     if not name:
         return None
@@ -118,12 +117,12 @@ def export_to_file(
     path = ask_export_path(parent, suggested)
     if path is None:
         return
-    tr = QCoreApplication.translate
 
     def done(written: Path) -> None:
         window = parent.window()
         if hasattr(window, "show_message"):
-            window.show_message(fill(tr("SheetsView", "Exported to %1"), str(written)), "info")
+            text = QCoreApplication.translate("SheetsView", "Exported to %1")
+            window.show_message(fill(text, str(written)), "info")
         if on_done is not None:
             on_done(written)
 
@@ -131,5 +130,5 @@ def export_to_file(
         parent,
         lambda: export_sheets(path, make_sheets()),
         kind="background",
-        busy_text=tr("SheetsView", "Exporting…"),
+        busy_text=QCoreApplication.translate("SheetsView", "Exporting…"),
     ).success(done).run()
