@@ -69,10 +69,12 @@ def sales_journal(
         stmt = select(Sale).order_by(Sale.business_time.desc(), Sale.receipt_no.desc())
         if query.receipt_no and query.receipt_no.strip():
             number = query.receipt_no.strip()
-            # The whole number, or its tail as the cashier reads it off a crumpled receipt.
-            stmt = stmt.where(
-                (Sale.receipt_no == number) | Sale.receipt_no.like(f"%-{_escape(number)}", "\\")
-            )
+            whole = s.scalar(select(Sale.id).where(Sale.receipt_no == number))
+            if whole is not None:
+                stmt = stmt.where(Sale.id == whole)
+            else:
+                # Its tail, as read off a crumpled receipt: a scan, narrowed by any dates.
+                stmt = stmt.where(Sale.receipt_no.like(f"%-{_escape(number)}", "\\"))
         if query.date_from or query.date_to:
             first = query.date_from or query.date_to
             last = query.date_to or query.date_from

@@ -6,6 +6,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import func, select
+
+from db.engine import read_session
+from db.models import LedgerEntry
 
 from pos_app.domain.coupons import TemplateSpec
 from pos_app.domain.errors import InvalidInput, PermissionDenied
@@ -67,6 +71,13 @@ def test_liabilities_today_and_on_a_past_day(shop: StoreFixture) -> None:
     ]
     assert (first_day.coupons, first_day.coupons_face_fen) == (2, 2_000)
 
+    with read_session(store.ctx.engine) as s:
+        e = LedgerEntry
+        by_ledger = s.execute(
+            select(func.sum(e.principal_delta), func.sum(e.bonus_delta), func.sum(e.points_delta))
+            .where(e.business_time < store.ctx.day_start_iso(DAY + timedelta(days=1)))
+        ).one()
+    assert tuple(by_ledger) == (again.sv_principal_fen, again.sv_bonus_fen, again.points)
     # Today: the projections agree, and 8 of 10 uses are left: 8/10 of ¥400.
     principal, bonus = card_row(store, CARD).principal_fen, card_row(store, CARD).bonus_fen
     assert (now.sv_principal_fen, now.sv_bonus_fen) == (principal, bonus)
