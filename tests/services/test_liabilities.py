@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 
 from db.engine import read_session
 from db.models import LedgerEntry
-
 from pos_app.domain.coupons import TemplateSpec
 from pos_app.domain.errors import InvalidInput, PermissionDenied
 from pos_app.services import shifts, stored_value
@@ -74,8 +73,9 @@ def test_liabilities_today_and_on_a_past_day(shop: StoreFixture) -> None:
     with read_session(store.ctx.engine) as s:
         e = LedgerEntry
         by_ledger = s.execute(
-            select(func.sum(e.principal_delta), func.sum(e.bonus_delta), func.sum(e.points_delta))
-            .where(e.business_time < store.ctx.day_start_iso(DAY + timedelta(days=1)))
+            select(
+                func.sum(e.principal_delta), func.sum(e.bonus_delta), func.sum(e.points_delta)
+            ).where(e.business_time < store.ctx.day_start_iso(DAY + timedelta(days=1)))
         ).one()
     assert tuple(by_ledger) == (again.sv_principal_fen, again.sv_bonus_fen, again.points)
     # Today: the projections agree, and 8 of 10 uses are left: 8/10 of ¥400.
