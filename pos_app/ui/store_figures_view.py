@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from pos_app.services.liabilities import liabilities
 from pos_app.services.report_export import Sheet
-from pos_app.services.report_printing import AnyReport
+from pos_app.services.report_printing import AnyReport, sheet_print_document
 from pos_app.services.report_sheets import (
     analysis_sheets,
     figures_sheet,
@@ -74,11 +74,16 @@ class _FiguresDialog(QDialog):
         self.export_button.setAutoDefault(False)
         self.export_button.setEnabled(False)
         self.export_button.clicked.connect(self.export)
+        self.print_button = QPushButton(self.tr("Print"), self)
+        self.print_button.setAutoDefault(False)
+        self.print_button.setEnabled(False)
+        self.print_button.clicked.connect(self.print_summary)
         close = QPushButton(self.tr("Close (Esc)"), self)
         close.setAutoDefault(False)
         close.clicked.connect(self.reject)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
+        buttons.addWidget(self.print_button)
         buttons.addWidget(self.export_button)
         buttons.addWidget(close)
         top = QHBoxLayout()
@@ -112,10 +117,31 @@ class _FiguresDialog(QDialog):
         self.error_label.hide()
         self.view.set_sheets(sheets)
         self.export_button.setEnabled(True)
+        self.print_button.setEnabled(bool(sheets))
 
     def _failed(self, exc: BaseException) -> None:
         self.error_label.setText(describe_error(exc, self.session.lang))
         self.error_label.show()
+
+    def print_summary(self) -> None:
+        """The first table (the figures) on the till's receipt printer."""
+        if not self.view.sheets:
+            return
+        hub, ctx, sheet = self.session.devices, self.session.ctx, self.view.sheets[0]
+        printed_at = ctx.now().astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M")
+
+        def work() -> str:
+            doc = sheet_print_document(ctx.store.name, printed_at, sheet, hub.settings.profile)
+            return hub.print_document(doc)
+
+        window = self.window()
+        ServiceOp(self, work, kind="io", busy_text=self.tr("Printing…")).success(
+            lambda _job: (
+                window.show_message(self.tr("The report is printing."), "info")
+                if hasattr(window, "show_message")
+                else None
+            )
+        ).run()
 
     def export(self) -> None:
         """The tables shown, to an XLSX or CSV file."""

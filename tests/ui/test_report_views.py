@@ -138,6 +138,13 @@ def test_liabilities_view_and_its_export_button_write_a_file(till: Till, saving_
     assert rows["储值本金 Stored value principal"] == 500
     assert not [p for p in saving_to.parent.iterdir() if p.name.endswith(".part")]
 
+    sink = till.printer_sink()
+    till.qtbot.mouseClick(dialog.print_button, Qt.MouseButton.LeftButton)
+    till.wait_idle()
+    (slip,) = [decode(data, "gb18030", columns=48).text for data in sink.wait_for_jobs(1, 5)]
+    line = next(x for x in slip.splitlines() if "储值本金" in x)
+    assert line.rstrip().endswith("500.00") and len(line.rstrip()) <= 48
+
 
 def test_the_x_report_exports_from_f3(till: Till, saving_to: Path) -> None:
     shifts.open_shift(till.store.ctx, till.store.cashier, 0)

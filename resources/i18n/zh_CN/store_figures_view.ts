@@ -46,12 +46,24 @@
         <translation>导出…</translation>
     </message>
     <message>
+        <source>Print</source>
+        <translation>打印</translation>
+    </message>
+    <message>
         <source>Close (Esc)</source>
         <translation>关闭（Esc）</translation>
     </message>
     <message>
         <source>Reading the figures…</source>
         <translation>正在统计…</translation>
+    </message>
+    <message>
+        <source>Printing…</source>
+        <translation>正在打印…</translation>
+    </message>
+    <message>
+        <source>The report is printing.</source>
+        <translation>报表正在打印。</translation>
     </message>
 </context>
 </TS>
