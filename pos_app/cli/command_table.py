@@ -113,7 +113,7 @@ COMMANDS: tuple[CommandEntry, ...] = (
     ),
     CommandEntry(
         "sale",
-        "sale_cmd",
+        "sale_journal_cmd",
         "收银 Sell: price the lines for the member (if any), take the tenders, print the receipt.",
     ),
     CommandEntry(

@@ -16,6 +16,7 @@ from pos_app.cli.optional_services import load_service
 from pos_app.cli.output import Row, card_state_text, local_time, yuan
 from pos_app.cli.path_params import FilePath
 from pos_app.cli.progress_display import StderrProgress
+from pos_app.cli.sale_journal_cmd import member_history
 from pos_app.domain.card_lifecycle import mask_card_no
 from pos_app.services.members import (
     GENDERS,
@@ -370,3 +371,7 @@ def _print_import(inv: Invocation, result: Any, only_valid: bool) -> None:
     if message is not None:  # the JSON object above already carries "error" and "message"
         inv.out.complain(message)
         raise click.exceptions.Exit(exit_codes.USAGE if refused else exit_codes.REFUSED)
+
+
+# 消费/充值明细 lives with the sales journal, which it shares its listing with.
+member.add_command(member_history)

@@ -1,17 +1,21 @@
-"""Settlement reports: `report x`, `report z`, `report range`, `report staff`, `report day-close`.
+"""Settlement reports: `report x`, `report z`, `report range`, `report staff`, `report day-close`,
+`report sales` (by category and product), `report liabilities` (负债).
 
 People get the report as it prints (48 columns unless --width 32); `--json` gives every
-figure in fen.
+figure in fen; `--xlsx FILE` / `--csv FILE` also write its tables to a file.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import click
 
+from pos_app.cli.export_options import export_if_asked, export_options
 from pos_app.cli.invocation import Invocation
 from pos_app.cli.number_params import WholeNumber
 from pos_app.cli.operator_options import Credentials, operator_options, signed_in
@@ -22,6 +26,14 @@ from pos_app.domain.report_text import ReportHeading, render_report
 from pos_app.services.auth import Actor
 from pos_app.services.backups import back_up
 from pos_app.services.context import StoreContext
+from pos_app.services.liabilities import liabilities
+from pos_app.services.report_sheets import (
+    analysis_sheets,
+    figures_sheet,
+    liabilities_sheet,
+    range_sheets,
+    staff_sheet,
+)
 from pos_app.services.reports import (
     DayReport,
     RangeReport,
@@ -33,6 +45,7 @@ from pos_app.services.reports import (
     x_report,
     z_report,
 )
+from pos_app.services.sales_analysis import DISCOUNT_KINDS, MAX_TOP, sales_analysis
 from pos_app.services.shifts import ShiftReport, ShiftView
 
 
@@ -157,12 +170,17 @@ def report() -> None:
 
 @report.command("x")
 @width_option
+@export_options
 @operator_options()
 @click.pass_obj
-def x_cmd(inv: Invocation, width: str, creds: Credentials) -> None:
+def x_cmd(
+    inv: Invocation, width: str, xlsx: Path | None, csv_path: Path | None, creds: Credentials
+) -> None:
     """X 报表 The open shift's figures so far (changes nothing)."""
     actor = signed_in(inv, creds)
-    print_shift_report(inv, x_report(inv.store(), actor), int(width))
+    r = x_report(inv.store(), actor)
+    print_shift_report(inv, r, int(width))
+    export_if_asked(inv, [figures_sheet(r.figures, "X 报表 X report")], xlsx, csv_path)
 
 
 @report.command("z")
@@ -175,10 +193,17 @@ def x_cmd(inv: Invocation, width: str, creds: Credentials) -> None:
     help="班次号 A closed shift",
 )
 @width_option
+@export_options
 @operator_options()
 @click.pass_obj
 def z_cmd(
-    inv: Invocation, day_text: str | None, shift_no: int | None, width: str, creds: Credentials
+    inv: Invocation,
+    day_text: str | None,
+    shift_no: int | None,
+    width: str,
+    xlsx: Path | None,
+    csv_path: Path | None,
+    creds: Credentials,
 ) -> None:
     """Z 报表 A closed shift (the last one by default) or a day, shown again."""
     actor = signed_in(inv, creds)
@@ -188,6 +213,7 @@ def z_cmd(
         print_day_report(inv, r, int(width))
     else:
         print_shift_report(inv, r, int(width))
+    export_if_asked(inv, [figures_sheet(r.figures, "Z 报表 Z report")], xlsx, csv_path)
 
 
 @report.command("day-close")
@@ -195,9 +221,17 @@ def z_cmd(
     "--day", "day_text", metavar="YYYY-MM-DD", help="营业日（默认今天） Day (default today)"
 )
 @width_option
+@export_options
 @operator_options()
 @click.pass_obj
-def day_close_cmd(inv: Invocation, day_text: str | None, width: str, creds: Credentials) -> None:
+def day_close_cmd(
+    inv: Invocation,
+    day_text: str | None,
+    width: str,
+    xlsx: Path | None,
+    csv_path: Path | None,
+    creds: Credentials,
+) -> None:
     """日结 Close the day: record its figures (once; again shows the record)."""
     actor = signed_in(inv, creds)
     day = parse_day(day_text, "--day") if day_text else None
@@ -205,6 +239,7 @@ def day_close_cmd(inv: Invocation, day_text: str | None, width: str, creds: Cred
     already_closed = day_report(ctx, actor, day or ctx.business_day()).closed
     report = day_end(ctx, actor, day)
     print_day_report(inv, report, int(width))
+    export_if_asked(inv, [figures_sheet(report.figures, "日结 Day-end")], xlsx, csv_path)
     if not already_closed:
         _back_up_after_day_close(inv, ctx, actor)
 
@@ -239,15 +274,23 @@ def range_report_data(r: RangeReport) -> dict[str, Any]:
 @click.option("--from", "date_from", required=True, metavar="YYYY-MM-DD", help="开始日期 First day")
 @click.option("--to", "date_to", required=True, metavar="YYYY-MM-DD", help="结束日期 Last day")
 @width_option
+@export_options
 @operator_options()
 @click.pass_obj
 def range_cmd(
-    inv: Invocation, date_from: str, date_to: str, width: str, creds: Credentials
+    inv: Invocation,
+    date_from: str,
+    date_to: str,
+    width: str,
+    xlsx: Path | None,
+    csv_path: Path | None,
+    creds: Credentials,
 ) -> None:
     """营业报表 Figures for a day, a month, a year or any range, with a line per day."""
     actor = signed_in(inv, creds)
     first, last = _range_days(date_from, date_to)
     r = range_report(inv.store(), actor, first, last)
+    export_if_asked(inv, range_sheets(r), xlsx, csv_path)
     if inv.as_json:
         inv.out.result(range_report_data(r))
         return
@@ -298,13 +341,22 @@ def staff_report_data(r: StaffReport) -> dict[str, Any]:
 @report.command("staff")
 @click.option("--from", "date_from", required=True, metavar="YYYY-MM-DD", help="开始日期 First day")
 @click.option("--to", "date_to", required=True, metavar="YYYY-MM-DD", help="结束日期 Last day")
+@export_options
 @operator_options()
 @click.pass_obj
-def staff_cmd(inv: Invocation, date_from: str, date_to: str, creds: Credentials) -> None:
+def staff_cmd(
+    inv: Invocation,
+    date_from: str,
+    date_to: str,
+    xlsx: Path | None,
+    csv_path: Path | None,
+    creds: Credentials,
+) -> None:
     """员工业绩 Per operator: sales, refunds, members registered, top-ups sold."""
     actor = signed_in(inv, creds)
     first, last = _range_days(date_from, date_to)
     r = staff_report(inv.store(), actor, first, last)
+    export_if_asked(inv, [staff_sheet(r)], xlsx, csv_path)
     body = [
         [
             f"{line.login} {line.name}".strip(),
@@ -334,4 +386,109 @@ def staff_cmd(inv: Invocation, date_from: str, date_to: str, creds: Credentials)
         staff_report_data(r),
         title=f"员工业绩 Staff performance {first.isoformat()} – {last.isoformat()}",
         tables=[("", header, body)],
+    )
+
+
+@report.command("sales")
+@click.option("--from", "date_from", required=True, metavar="YYYY-MM-DD", help="开始日期 First day")
+@click.option("--to", "date_to", required=True, metavar="YYYY-MM-DD", help="结束日期 Last day")
+@click.option(
+    "--top",
+    type=WholeNumber(1, MAX_TOP, "前几名", "top"),
+    metavar="N",
+    help="只列销量前 N 的商品 Only the N best-selling products",
+)
+@export_options
+@operator_options()
+@click.pass_obj
+def sales_cmd(
+    inv: Invocation,
+    date_from: str,
+    date_to: str,
+    top: int | None,
+    xlsx: Path | None,
+    csv_path: Path | None,
+    creds: Credentials,
+) -> None:
+    """销售分析 By category and product (best sellers first), discounts by kind, member share."""
+    actor = signed_in(inv, creds)
+    first, last = _range_days(date_from, date_to)
+    a = sales_analysis(inv.store(), actor, first, last, top)
+    export_if_asked(inv, analysis_sheets(a), xlsx, csv_path)
+    f = a.figures
+    rows = [
+        ("销售（商品与服务） Delivered", yuan(f.delivered_fen)),
+        ("净销售额 Net sales", yuan(f.net_fen)),
+        ("客单价 Average ticket", yuan(f.average_ticket_fen)),
+        ("会员占比 Member share", f"{f.member_share_percent}%"),
+    ]
+
+    def lines(key_header: str, items: Any) -> tuple[list[str], list[list[object]]]:
+        header = [key_header, "名称 Name", "数量 Qty", "净额 Net"]
+        return header, [[x.key, x.name, x.qty, yuan(x.net_fen)] for x in items]
+
+    cat_header, cat_body = lines("品类 Category", a.categories)
+    prod_header, prod_body = lines("编码 SKU", a.products)
+    discounts = [
+        [" ".join(DISCOUNT_KINDS.get(d.kind, (d.kind, d.kind))), yuan(d.amount_fen)]
+        for d in a.discounts
+    ]
+    inv.out.result(
+        {
+            "kind": "sales",
+            "from": first.isoformat(),
+            "to": last.isoformat(),
+            "figures": f.to_dict(),
+            "categories": [asdict(x) for x in a.categories],
+            "products": [asdict(x) for x in a.products],
+            "discounts": [asdict(d) for d in a.discounts],
+        },
+        rows,
+        title=f"销售分析 Sales analysis {first.isoformat()} – {last.isoformat()}",
+        tables=[
+            ("品类 By category", cat_header, cat_body),
+            ("商品 By product", prod_header, prod_body),
+            ("优惠 Discounts", ["类型 Kind", "金额 Amount"], discounts),
+        ],
+    )
+
+
+def _cell_text(value: object) -> object:
+    """A sheet's cell as the terminal shows it: yuan amounts as ¥, counts as they are."""
+    if isinstance(value, Decimal):
+        return yuan(int(value.scaleb(2)))
+    return value
+
+
+@report.command("liabilities")
+@click.option(
+    "--date", "day_text", metavar="YYYY-MM-DD", help="截至当日营业结束（默认今天） As of the end of"
+)
+@export_options
+@operator_options()
+@click.pass_obj
+def liabilities_cmd(
+    inv: Invocation,
+    day_text: str | None,
+    xlsx: Path | None,
+    csv_path: Path | None,
+    creds: Credentials,
+) -> None:
+    """负债 What the store owes members: stored value, points, cards' unused value, coupons."""
+    actor = signed_in(inv, creds)
+    day = parse_day(day_text, "--date") if day_text else None
+    x = liabilities(inv.store(), actor, day)
+    sheet = liabilities_sheet(x)
+    export_if_asked(inv, [sheet], xlsx, csv_path)
+    rows = [(str(label), _cell_text(value)) for label, value in sheet.rows]
+    inv.out.result(
+        {
+            **asdict(x),
+            "sv_fen": x.sv_fen,
+            "points_value_fen": x.points_value_fen,
+            "passes_value_fen": x.passes_value_fen,
+            "total_fen": x.total_fen,
+        },
+        rows,
+        title=f"负债 Liabilities {x.day}",
     )

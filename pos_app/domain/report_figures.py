@@ -4,6 +4,17 @@ The services fill them from SQL aggregates; here they are added up (a range is t
 days), turned into JSON for the day-close record and back, and checked for the identities a
 settlement must satisfy. Amounts are integer fen. Refund amounts are kept positive (what left
 the till) so that every "net" figure is `sales − refunds`.
+
+Money received (收款) and what was delivered (销售) are kept apart. Selling a count card or
+topping up a card takes money and a debt to the member (prepaid value, 预收), but hands over
+no goods; spending stored value, points or a card's uses hands over goods or services and
+takes no money. So, over any period:
+
+    收款 received − 预收 prepaid sold + 核销 prepaid redeemed = 销售 delivered
+
+where received is what came in by cash, bank card, WeChat and Alipay (sales, top-ups, cards
+sold) less what went back out the same ways (refunds, top-up refunds, cancelled cards), and
+delivered is net sales less the cards sold in them. `problems()` checks it.
 """
 
 from __future__ import annotations
@@ -47,6 +58,34 @@ class TopUpRefundLine:
     paid_back_fen: int = 0
     principal_fen: int = 0  # principal withdrawn from cards
     bonus_fen: int = 0  # unspent bonus withdrawn
+
+
+@dataclass(frozen=True)
+class CardCancelLine:
+    """Cards cancelled (注销) over the period, by the tender their principal went back by."""
+
+    tender: str
+    count: int = 0
+    paid_back_fen: int = 0
+
+
+# Tenders that spend value the member paid for earlier (or was given): they take no money.
+REDEMPTION_TENDERS = ("stored_value", "points", "count_card")
+
+
+@dataclass(frozen=True)
+class ReceivedLine:
+    """收款 by one money tender: what it took on sales and top-ups, less what it gave back."""
+
+    tender: str
+    sales_fen: int = 0  # sales less refunds (cards sold in them included)
+    topups_fen: int = 0
+    topup_refunds_fen: int = 0  # positive
+    card_cancel_fen: int = 0  # positive
+
+    @property
+    def net_fen(self) -> int:
+        return self.sales_fen + self.topups_fen - self.topup_refunds_fen - self.card_cancel_fen
 
 
 @dataclass(frozen=True)
@@ -125,6 +164,11 @@ class Figures:
     coupons_redeemed: int = 0  # used, less those a refund gave back
     coupons_restored: int = 0
     members_registered: int = 0
+    # Count, time, package and trial cards sold less refunded: prepaid value taken on.
+    card_sales_count: int = 0  # cards (units)
+    card_sales_fen: int = 0  # what they were sold for (their lines' net)
+    card_cancels: tuple[CardCancelLine, ...] = ()
+    coupons_face_fen: int = 0  # the discount the coupons redeemed gave (a part of discounts)
     cash: CashFigures = field(default_factory=CashFigures)
 
     @property
@@ -172,6 +216,65 @@ class Figures:
     def tender(self, name: str) -> TenderLine:
         return next((t for t in self.tenders if t.tender == name), TenderLine(name))
 
+    # -- 收款 / 预收 / 核销 / 销售 --------------------------------------------------------
+
+    @property
+    def received(self) -> tuple[ReceivedLine, ...]:
+        """收款 by money tender (every tender but the redemptions), in the till's order."""
+        parts: dict[str, dict[str, int]] = {}
+
+        def add(tender: str, name: str, fen: int) -> None:
+            if tender not in REDEMPTION_TENDERS:
+                part = parts.setdefault(tender, {})
+                part[name] = part.get(name, 0) + fen
+
+        for t in self.tenders:
+            add(t.tender, "sales_fen", t.net_fen)
+        for u in self.topups:
+            add(u.tender, "topups_fen", u.amount_fen)
+        for r in self.topup_refunds:
+            add(r.tender, "topup_refunds_fen", r.paid_back_fen)
+        for c in self.card_cancels:
+            add(c.tender, "card_cancel_fen", c.paid_back_fen)
+        return tuple(ReceivedLine(t, **parts[t]) for t in sorted(parts, key=tender_order))
+
+    @property
+    def received_fen(self) -> int:
+        """收款合计: money in less money out, over sales, top-ups and cards."""
+        return sum(line.net_fen for line in self.received)
+
+    @property
+    def card_cancel_fen(self) -> int:
+        return sum(c.paid_back_fen for c in self.card_cancels)
+
+    @property
+    def prepaid_sold_fen(self) -> int:
+        """预收: cards sold and top-ups' principal, less what was paid back on them."""
+        return self.card_sales_fen + self.topups_fen - self.topup_refunds_fen - self.card_cancel_fen
+
+    @property
+    def redeemed_sv_fen(self) -> int:
+        return self.tender("stored_value").net_fen
+
+    @property
+    def redeemed_points_fen(self) -> int:
+        return self.tender("points").net_fen
+
+    @property
+    def redeemed_passes_fen(self) -> int:
+        """The value of count/time card uses (the services they covered), less uses returned."""
+        return self.tender("count_card").net_fen
+
+    @property
+    def redeemed_fen(self) -> int:
+        """核销: prepaid value spent on goods and services (coupons are discounts, not here)."""
+        return self.redeemed_sv_fen + self.redeemed_points_fen + self.redeemed_passes_fen
+
+    @property
+    def delivered_fen(self) -> int:
+        """销售: goods and services handed over, at what the customers owed for them."""
+        return self.net_fen - self.card_sales_fen
+
     def problems(self) -> list[str]:
         """Identities the figures must satisfy; an empty list when they add up."""
         found = []
@@ -183,6 +286,11 @@ class Figures:
             found.append("member + non-member sale counts != sales count")
         if self.gross_fen - self.discount_fen - self.rounding_fen != self.sales_fen:
             found.append("gross - discount - rounding != sales")
+        if self.received_fen - self.prepaid_sold_fen + self.redeemed_fen != self.delivered_fen:
+            found.append(
+                f"received {self.received_fen} - prepaid sold {self.prepaid_sold_fen}"
+                f" + redeemed {self.redeemed_fen} != delivered {self.delivered_fen}"
+            )
         cash = self.tender("cash")
         if (cash.sales_fen, cash.refunds_fen) != (self.cash.sales_fen, self.cash.refunds_fen):
             found.append("cash tender != cash in the drawer figures")
@@ -197,7 +305,7 @@ class Figures:
             value = getattr(self, f.name)
             if f.name == "tenders":
                 value = [{**_plain(t), "net_fen": t.net_fen} for t in value]
-            elif f.name in ("topups", "topup_refunds"):
+            elif f.name in ("topups", "topup_refunds", "card_cancels"):
                 value = [_plain(t) for t in value]
             elif f.name == "cash":
                 value = {
@@ -217,6 +325,15 @@ class Figures:
             topup_refunds_fen=self.topup_refunds_fen,
             sv_used_fen=self.sv_used_fen,
             member_share_percent=self.member_share_percent,
+            received=[{**_plain(r), "net_fen": r.net_fen} for r in self.received],
+            received_fen=self.received_fen,
+            card_cancel_fen=self.card_cancel_fen,
+            prepaid_sold_fen=self.prepaid_sold_fen,
+            redeemed_sv_fen=self.redeemed_sv_fen,
+            redeemed_points_fen=self.redeemed_points_fen,
+            redeemed_passes_fen=self.redeemed_passes_fen,
+            redeemed_fen=self.redeemed_fen,
+            delivered_fen=self.delivered_fen,
             format=FIGURES_FORMAT,
         )
         return data
@@ -229,6 +346,9 @@ class Figures:
         plain["topups"] = tuple(_build(TopUpLine, t) for t in data.get("topups", ()))
         plain["topup_refunds"] = tuple(
             _build(TopUpRefundLine, t) for t in data.get("topup_refunds", ())
+        )
+        plain["card_cancels"] = tuple(
+            _build(CardCancelLine, t) for t in data.get("card_cancels", ())
         )
         plain["cash"] = _build(CashFigures, data.get("cash", {}))
         return cls(**plain)
@@ -295,7 +415,8 @@ def merge_figures(parts: list[Figures], start: str, end: str) -> Figures:
     scalar = {
         f.name: sum(getattr(p, f.name) for p in parts)
         for f in fields(Figures)
-        if f.name not in ("start", "end", "tenders", "topups", "topup_refunds", "cash")
+        if f.name
+        not in ("start", "end", "tenders", "topups", "topup_refunds", "card_cancels", "cash")
     }
     return Figures(
         start=start,
@@ -303,6 +424,7 @@ def merge_figures(parts: list[Figures], start: str, end: str) -> Figures:
         tenders=_merge_lines((p.tenders for p in parts), TenderLine),
         topups=_merge_lines((p.topups for p in parts), TopUpLine),
         topup_refunds=_merge_lines((p.topup_refunds for p in parts), TopUpRefundLine),
+        card_cancels=_merge_lines((p.card_cancels for p in parts), CardCancelLine),
         cash=merge_cash(p.cash for p in parts),
         **scalar,
     )

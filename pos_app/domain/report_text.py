@@ -46,13 +46,32 @@ _LABELS: dict[str, tuple[str, str]] = {
     "sales_fen": ("销售额", "Sales total"),
     "refunds": ("退货", "Refunds"),
     "net": ("净销售额", "Net sales"),
+    "less_cards": ("减：售卡（预收）", "less cards sold (prepaid)"),
+    "delivered": ("销售（商品与服务）", "Delivered (goods & services)"),
+    "received": ("收款", "Money received"),
+    "received_sales": ("销售收款", "on sales"),
+    "received_topups": ("充值", "top-ups"),
+    "received_out": ("退充值/注销", "top-ups paid back"),
+    "received_total": ("收款合计", "Received total"),
+    "prepaid": ("预收（负债增加）", "Prepaid sold (liability)"),
+    "prepaid_cards": ("售次卡/时卡", "Service cards sold"),
+    "prepaid_topups": ("充值本金", "Top-up principal"),
+    "prepaid_out": ("退充值/注销退款", "Paid back"),
+    "prepaid_total": ("预收合计", "Prepaid total"),
+    "redeemed": ("核销（预付消费）", "Prepaid redeemed"),
+    "redeemed_sv": ("储值消费", "Stored value"),
+    "redeemed_passes": ("次卡/时卡使用", "Service card uses"),
+    "redeemed_points": ("积分抵扣", "Points"),
+    "redeemed_total": ("核销合计", "Redeemed total"),
+    "redeemed_coupons": ("优惠券面值（已含在优惠）", "Coupons at face (in discounts)"),
+    "check": ("收款－预收＋核销＝销售", "Received - prepaid + redeemed = delivered"),
     "average": ("客单价", "Average ticket"),
     "member": ("会员", "Members"),
     "non_member": ("非会员", "Non-members"),
     "count_unit": ("笔", ""),
-    "tenders": ("收款方式", "Tenders"),
+    "tenders": ("销售按付款方式", "Sales by tender"),
     "tender_refund": ("退款", "refunded"),
-    "tenders_total": ("收款合计", "Tenders total"),
+    "tenders_total": ("付款合计（＝净销售额）", "Tenders total (= net sales)"),
     "topups": ("充值", "Top-ups"),
     "bonus": ("赠送", "bonus"),
     "topup_refunds": ("退充值", "Top-up refunds"),
@@ -174,6 +193,8 @@ def render_report(
     page.rule()
     _sales(page, figures)
     page.rule()
+    _received(page, figures)
+    page.rule()
     _tenders(page, figures)
     page.rule()
     _members_and_value(page, figures)
@@ -213,9 +234,46 @@ def _sales(page: _Page, f: Figures) -> None:
     page.amount(page.label("sales_fen"), _money(f.sales_fen))
     page.counted("refunds", f.refunds_count, _money(-f.refunds_fen))
     page.amount(page.label("net"), _money(f.net_fen))
+    if f.card_sales_fen:
+        page.amount(page.label("less_cards"), _money(-f.card_sales_fen))
+    page.amount(page.label("delivered"), _money(f.delivered_fen))
     page.amount(page.label("average"), _money(f.average_ticket_fen))
     page.counted("member", f.member_sales_count, _money(f.member_net_fen))
     page.counted("non_member", f.non_member_sales_count, _money(f.non_member_net_fen))
+
+
+def _received(page: _Page, f: Figures) -> None:
+    """收款, 预收 and 核销, ending on the line that ties them to 销售."""
+    page.text(page.label("received"))
+    for r in f.received:
+        zh, en = TENDER_NAMES.get(r.tender, (r.tender, r.tender))
+        page.amount(en if page.en else zh, _money(r.net_fen))
+        if r.topups_fen:
+            page.amount(page.label("received_topups"), _money(r.topups_fen), INDENT * 2)
+        paid_back = r.topup_refunds_fen + r.card_cancel_fen
+        if paid_back:
+            page.amount(page.label("received_out"), _money(-paid_back), INDENT * 2)
+    page.amount(page.label("received_total"), _money(f.received_fen))
+    page.text(page.label("prepaid"))
+    page.amount(page.label("prepaid_cards"), _money(f.card_sales_fen))
+    page.amount(page.label("prepaid_topups"), _money(f.topups_fen))
+    paid_back = f.topup_refunds_fen + f.card_cancel_fen
+    if paid_back:
+        page.amount(page.label("prepaid_out"), _money(-paid_back))
+    page.amount(page.label("prepaid_total"), _money(f.prepaid_sold_fen))
+    page.text(page.label("redeemed"))
+    page.amount(page.label("redeemed_sv"), _money(f.redeemed_sv_fen))
+    page.amount(page.label("redeemed_passes"), _money(f.redeemed_passes_fen))
+    page.amount(page.label("redeemed_points"), _money(f.redeemed_points_fen))
+    page.amount(page.label("redeemed_total"), _money(f.redeemed_fen))
+    if f.coupons_face_fen:
+        page.amount(page.label("redeemed_coupons"), _money(f.coupons_face_fen))
+    page.text(page.label("check"))
+    check = (
+        f"{_money(f.received_fen)} - {_money(f.prepaid_sold_fen)}"
+        f" + {_money(f.redeemed_fen)} = {_money(f.delivered_fen)}"
+    )
+    page.text(check, INDENT)
 
 
 def _tenders(page: _Page, f: Figures) -> None:

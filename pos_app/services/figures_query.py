@@ -16,9 +16,11 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session
 
-from db.models import LedgerEntry, Sale, SaleTender, Shift
+from db.models import LedgerEntry, Product, Sale, SaleLine, SaleTender, Shift
 from pos_app.domain.entry_kinds import EntryKind
+from pos_app.domain.passes import CARD_PRODUCT_KINDS
 from pos_app.domain.report_figures import (
+    CardCancelLine,
     CashFigures,
     Figures,
     TenderLine,
@@ -90,6 +92,43 @@ def _tenders_query(start: str, end: str) -> Select[Any]:
     )
 
 
+def _card_receipts_query(start: str, end: str) -> Select[Any]:
+    # Every card sold grants a pass and every card refunded revokes one, in the same
+    # transaction: these rare entries (an index range each) name the receipts to read, so a
+    # day of 50,000 sales is not walked line by line to find the few cards among them.
+    e = LedgerEntry
+    return select(func.json_extract(e.payload, "$.receipt_no")).where(
+        e.kind.in_([EntryKind.PASS_GRANTED.value, EntryKind.PASS_REVOKED.value]),
+        e.business_time >= start,
+        e.business_time < end,
+    )
+
+
+def _card_sales(s: Session, start: str, end: str) -> tuple[int, int]:
+    """Cards sold less cards refunded in [start, end): (units, fen)."""
+    receipts = sorted({r for (r,) in s.execute(_card_receipts_query(start, end)) if r})
+    qty = fen = 0
+    for i in range(0, len(receipts), 500):
+        part_qty, part_fen = s.execute(
+            select(
+                func.coalesce(func.sum(SaleLine.qty), 0),
+                func.coalesce(func.sum(SaleLine.net_fen), 0),
+            )
+            .select_from(Sale)
+            .join(SaleLine, SaleLine.sale_id == Sale.id)
+            .join(Product, Product.id == SaleLine.product_id)
+            .where(
+                Sale.receipt_no.in_(receipts[i : i + 500]),
+                Sale.business_time >= start,
+                Sale.business_time < end,
+                Product.kind.in_(sorted(CARD_PRODUCT_KINDS)),
+            )
+        ).one()
+        qty += part_qty
+        fen += part_fen
+    return qty, fen
+
+
 def _ledger_query(start: str, end: str) -> Select[Any]:
     e = LedgerEntry
     return (
@@ -118,6 +157,7 @@ def report_queries(start: str, end: str) -> dict[str, Select[Any]]:
         "sales": _sales_query(start, end),
         "tenders": _tenders_query(start, end),
         "ledger": _ledger_query(start, end),
+        "card_receipts": _card_receipts_query(start, end),
     }
 
 
@@ -158,6 +198,10 @@ def figures_between(s: Session, start: str, end: str) -> Figures:
     )
 
     led: dict[str, int] = defaultdict(int)
+    card_qty, card_fen = _card_sales(s, start, end)
+    led["card_sales_count"] = card_qty
+    led["card_sales_fen"] = card_fen
+    card_cancels: dict[str, CardCancelLine] = {}
     topups: dict[str, TopUpLine] = {}
     topup_refunds: dict[str, TopUpRefundLine] = {}
     cash = CashFigures()
@@ -202,13 +246,17 @@ def figures_between(s: Session, start: str, end: str) -> Figures:
             led["coupons_issued"] += count
         elif kind == EntryKind.COUPON_REDEEMED:
             led["coupons_redeemed"] += count
+            led["coupons_face_fen"] += amount
         elif kind == EntryKind.COUPON_RESTORED:
             led["coupons_redeemed"] -= count
             led["coupons_restored"] += count
         elif kind == EntryKind.MEMBER_REGISTERED:
             led["members_registered"] += count
         elif kind == EntryKind.CARD_CANCELLED:
-            if (tender or "cash") == "cash":
+            t = tender or "cash"
+            c = card_cancels.get(t, CardCancelLine(t))
+            card_cancels[t] = CardCancelLine(t, c.count + count, c.paid_back_fen + amount)
+            if t == "cash":
                 cash = replace(cash, card_cancel_fen=cash.card_cancel_fen + amount)
         elif kind == EntryKind.CASH_PAID_IN:
             cash = replace(
@@ -231,6 +279,7 @@ def figures_between(s: Session, start: str, end: str) -> Figures:
         tenders=tenders,
         topups=tuple(topups[t] for t in sorted(topups, key=tender_order)),
         topup_refunds=tuple(topup_refunds[t] for t in sorted(topup_refunds, key=tender_order)),
+        card_cancels=tuple(card_cancels[t] for t in sorted(card_cancels, key=tender_order)),
         cash=cash,
         **sales,
         **led,

@@ -9,6 +9,7 @@ printer that is off keeps the job queued, and the Z report or day-end stands.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from hardware.printing.document import Block, PrintDocument, PrinterProfile, Rule, TextLine
 from pos_app.domain.money import format_fen
@@ -16,6 +17,7 @@ from pos_app.domain.report_text import TITLES, ReportHeading, render_report
 from pos_app.domain.text_width import display_width, fit, pad_left, wrap
 from pos_app.services.context import StoreContext
 from pos_app.services.receipt_printing import PRINTER_CURRENCY
+from pos_app.services.report_export import ExportCell, Sheet
 from pos_app.services.reports import DayLine, DayReport, RangeReport
 from pos_app.services.shifts import ShiftReport, ShiftView
 
@@ -192,3 +194,35 @@ def report_print_document(
         else:
             blocks += [TextLine(part) for part in _printer_lines(line, columns)]
     return PrintDocument(blocks=tuple(blocks), title=_job_title(report))
+
+
+def _cell(value: ExportCell) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format_fen(int(value.scaleb(2)))
+    return str(value)
+
+
+def sheet_print_document(
+    store_name: str, printed_at: str, sheet: Sheet, profile: PrinterProfile
+) -> PrintDocument:
+    """A two-column figures table (liabilities, a sales summary) as a slip for the till's
+    printer: the store, the table's title, then each label with its value on the last
+    column (a long label wraps; nothing is cut)."""
+    columns = profile.columns
+    blocks: list[Block] = [
+        TextLine(store_name.strip(), align="center", bold=True),
+        TextLine(sheet.title, align="center", bold=True),
+        TextLine(printed_at),
+        Rule("-"),
+    ]
+    for row in sheet.rows:
+        label, value = _cell(row[0]), _cell(row[1] if len(row) > 1 else None)
+        room = max(6, columns - display_width(value) - 1)
+        parts = wrap(label, room) or [""]
+        lines = parts[:-1] + [parts[-1] + pad_left(value, columns - display_width(parts[-1]))]
+        for line in lines:
+            blocks += [TextLine(part) for part in _printer_lines(line, columns)]
+    blocks.append(Rule("="))
+    return PrintDocument(blocks=tuple(blocks), title=sheet.title)

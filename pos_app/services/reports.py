@@ -302,7 +302,8 @@ def day_end(
 # -- Periods -------------------------------------------------------------------------------
 
 
-def _check_range(date_from: date, date_to: date) -> None:
+def check_range(date_from: date, date_to: date) -> None:
+    """Refuse a range that runs backwards or is longer than MAX_RANGE_DAYS."""
     if date_to < date_from:
         raise InvalidInput(
             f"结束日期早于开始日期：{date_from} – {date_to}",
@@ -341,7 +342,7 @@ def range_report(
     """Figures for the days date_from..date_to (inclusive): a day, a month, a year, any range,
     with one line per day. Closed days and open ones are both counted as they stand. A
     cashier sees them with a manager's approval."""
-    _check_range(date_from, date_to)
+    check_range(date_from, date_to)
     with read_session(ctx.engine) as s:
         authorize(s, actor, Permission.REPORT_STORE, approval)
         now = ctx.now_iso()
@@ -377,7 +378,7 @@ def staff_report(
     """Per operator over the days: sales and refunds rung up, members registered, top-ups
     sold. Operators with nothing in the period are left out. A cashier sees it with a
     manager's approval."""
-    _check_range(date_from, date_to)
+    check_range(date_from, date_to)
     start, end = _day_bounds(ctx, date_from, date_to)
     with read_session(ctx.engine) as s:
         authorize(s, actor, Permission.REPORT_STORE, approval)

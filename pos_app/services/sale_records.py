@@ -12,12 +12,13 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from db.counters import next_value
-from db.engine import read_session
+from db.engine import write_session
 from db.models import Operator, Sale, SaleLine, SaleTender
 from db.models import ReceiptDocument as ReceiptRow
 from pos_app.domain.errors import NotFound
 from pos_app.domain.permissions import Permission
 from pos_app.domain.receipt import ReceiptDocument
+from pos_app.services.audit import record
 from pos_app.services.auth import Actor, authorize
 from pos_app.services.context import StoreContext
 
@@ -84,8 +85,10 @@ def receipt_document(session: Session, sale_id: str) -> ReceiptDocument:
 
 
 def reprint(ctx: StoreContext, actor: Actor, receipt_no: str) -> ReceiptDocument:
-    """The receipt as it was printed, marked as a reprint (补打)."""
-    with read_session(ctx.engine) as s:
+    """The receipt as it was printed, marked as a reprint (补打); every reprint is audited
+    (a second copy of a receipt is how a refund gets claimed twice)."""
+    with write_session(ctx.engine) as s:
         authorize(s, actor, Permission.SALE)
         sale = sale_by_receipt_no(s, receipt_no)
+        record(s, ctx.now_iso(), actor.operator_id, "sale.reprint", target=sale.receipt_no)
         return replace(receipt_document(s, sale.id), reprint=True)

@@ -82,6 +82,7 @@ from pos_app.ui.member_dialogs import (
     Registration,
     gender_text,
 )
+from pos_app.ui.member_history_view import open_member_history
 from pos_app.ui.operations import ServiceOp, report_failure
 from pos_app.ui.till_session import TillSession
 from pos_app.ui.translations import fill
@@ -258,6 +259,9 @@ class MemberDeskScreen(QWidget):
         self.cancel_button.setProperty("danger", True)
         self.pin_button = self._action(self.tr("Reset PIN (Ctrl+P)"), "Ctrl+P", self.reset_pin)
         self.issue_button = self._action(self.tr("Issue card (Ctrl+N)"), "Ctrl+N", self.issue)
+        self.history_button = self._action(
+            self.tr("Purchases & top-ups (Ctrl+H)"), "Ctrl+H", self.show_history
+        )
         for button in (
             self.register_button,
             self.edit_button,
@@ -268,6 +272,7 @@ class MemberDeskScreen(QWidget):
             self.cancel_button,
             self.pin_button,
             self.issue_button,
+            self.history_button,
         ):
             button.setMinimumWidth(190)
             column.addWidget(button)
@@ -545,6 +550,7 @@ class MemberDeskScreen(QWidget):
         live = card is not None and card.state not in DEAD_STATES
         self.edit_button.setEnabled(has_member)
         self.issue_button.setEnabled(has_member)
+        self.history_button.setEnabled(has_member)
         for button in (
             self.topup_button,
             self.lost_button,
@@ -574,6 +580,11 @@ class MemberDeskScreen(QWidget):
         if hasattr(window, "clear_alert"):
             window.clear_alert()
         dialog.open()
+
+    def show_history(self) -> None:
+        """Ctrl+H: the member's purchases and top-ups, newest first."""
+        if self.details is not None:
+            self.dialog = open_member_history(self, self.session, self.details.member.member_no)
 
     def _member_and_card(self) -> tuple[MemberView, CardView] | None:
         card = self.selected_card()

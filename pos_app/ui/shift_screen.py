@@ -47,9 +47,11 @@ from pos_app.services.shifts import CashMove, ShiftReport, ShiftView
 from pos_app.ui.approval_dialog import run_with_approval
 from pos_app.ui.backup_schedule import run_backup
 from pos_app.ui.error_text import describe_error
+from pos_app.ui.journal_view import open_journal
 from pos_app.ui.money_input import MoneyInput
 from pos_app.ui.operations import ServiceOp
 from pos_app.ui.report_view import ReportView
+from pos_app.ui.store_figures_view import export_report, open_liabilities, open_sales_analysis
 from pos_app.ui.till_session import TillSession
 from pos_app.ui.translations import fill
 from pos_app.ui.voucher_output import print_voucher
@@ -448,6 +450,17 @@ class ShiftScreen(QWidget):
         self.range_button = self._action(self.tr("Report by dates"), "F11", self.start_range)
         side.addWidget(self.day_end_button)
         side.addWidget(self.range_button)
+        self.journal_button = self._action(
+            self.tr("Sales journal"), "Ctrl+J", lambda: open_journal(self, self.session)
+        )
+        self.analysis_button = self._action(
+            self.tr("Sales analysis"), "Ctrl+G", lambda: open_sales_analysis(self, self.session)
+        )
+        self.liabilities_button = self._action(
+            self.tr("Liabilities"), "Ctrl+L", lambda: open_liabilities(self, self.session)
+        )
+        for button in (self.journal_button, self.analysis_button, self.liabilities_button):
+            side.addWidget(button)
         side.addStretch(1)
         outer.addLayout(side)
 
@@ -465,6 +478,9 @@ class ShiftScreen(QWidget):
         row.addStretch(1)
         self.print_button = self._action(self.tr("Print"), "Ctrl+P", self.print_report)
         self.print_button.setEnabled(False)
+        self.export_button = self._action(self.tr("Export"), "Ctrl+E", self.export_report)
+        self.export_button.setEnabled(False)
+        row.addWidget(self.export_button)
         row.addWidget(self.print_button)
         main.addLayout(row)
         outer.addLayout(main, 1)
@@ -529,6 +545,7 @@ class ShiftScreen(QWidget):
         self.report_title.setText(self.tr("Reports show here"))
         self.over_short_label.hide()
         self.print_button.setEnabled(False)
+        self.export_button.setEnabled(False)
 
     def _open_dialog(self, dialog: QDialog) -> None:
         dialog.finished.connect(self._back_from_dialog)
@@ -582,6 +599,7 @@ class ShiftScreen(QWidget):
         self.report_view.set_report(text, highlights)
         self.report_title.setText(self._report_title(report))
         self.print_button.setEnabled(True)
+        self.export_button.setEnabled(True)
 
     def _report_title(self, report: AnyReport) -> str:
         if isinstance(report, ShiftReport):
@@ -625,6 +643,12 @@ class ShiftScreen(QWidget):
             f"{style} font-size: 16pt; font-weight: bold; padding: 8px; border-radius: 4px;"
         )
         self.over_short_label.show()
+
+    def export_report(self) -> None:
+        """Ctrl+E: the report on screen to an XLSX or CSV file."""
+        if self.shown is not None:
+            report, heading = self.shown
+            export_report(self, report, f"report-{heading.kind}-{heading.day or 'period'}")
 
     def print_report(self) -> None:
         """Ctrl+P: print the report on screen."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from pos_app.domain.report_figures import (
+    CardCancelLine,
     CashFigures,
     Figures,
     TenderLine,
@@ -135,3 +136,44 @@ def test_tenders_sort_in_till_order() -> None:
         "points",
         "voucher",
     ]
+
+
+def test_received_prepaid_redeemed_and_delivered() -> None:
+    f = figures(
+        card_sales_count=1,
+        card_sales_fen=2_000,
+        card_cancels=(CardCancelLine("cash", 1, 1_900),),
+        tenders=(
+            TenderLine("cash", 2, 4_000, 1, 1_000),
+            TenderLine("stored_value", 1, 3_000),
+            TenderLine("count_card", 1, 2_000),
+        ),
+    )
+    # 收款: cash 3,000 net on sales − 9,000 top-up refund − 1,900 cancelled; WeChat 50,000.
+    assert [(r.tender, r.net_fen) for r in f.received] == [
+        ("cash", 3_000 - 9_000 - 1_900),
+        ("wechat", 50_000),
+    ]
+    assert f.received_fen == 3_000 - 9_000 - 1_900 + 50_000
+    assert f.prepaid_sold_fen == 2_000 + 50_000 - 9_000 - 1_900
+    assert f.redeemed_fen == 3_000 + 2_000
+    assert f.delivered_fen == 8_000 - 2_000
+    assert f.received_fen - f.prepaid_sold_fen + f.redeemed_fen == f.delivered_fen
+    assert f.problems() == []
+
+
+def test_card_figures_survive_json_and_add_up() -> None:
+    f = figures(
+        card_sales_count=1,
+        card_sales_fen=2_000,
+        coupons_face_fen=300,
+        card_cancels=(CardCancelLine("cash", 1, 1_900),),
+    )
+    back = Figures.from_dict(json.loads(json.dumps(f.to_dict())))
+    assert back == f
+    total = merge_figures([f, f], f.start, f.end)
+    assert (total.card_sales_fen, total.coupons_face_fen, total.card_cancel_fen) == (
+        4_000,
+        600,
+        3_800,
+    )

@@ -111,3 +111,31 @@ def test_english_labels_and_an_uncounted_drawer() -> None:
 def test_only_32_or_48_columns() -> None:
     with pytest.raises(InvalidInput):
         render_report(HEADING, FIGURES, 40)
+
+
+def test_money_received_is_kept_apart_from_what_was_delivered() -> None:
+    f = Figures(
+        start="s",
+        end="e",
+        sales_count=2,
+        gross_fen=50_200,
+        sales_fen=50_200,
+        member_sales_count=2,
+        member_net_fen=50_200,
+        card_sales_count=1,
+        card_sales_fen=40_000,
+        tenders=(TenderLine("cash", 2, 40_200), TenderLine("count_card", 1, 10_000)),
+        topups=(TopUpLine("cash", 1, 50_000),),
+    )
+    lines = render_report(HEADING, f, 48, "zh").splitlines()
+
+    def amount(label: str) -> str:
+        return next(x for x in lines if x.strip().startswith(label)).split()[-1]
+
+    assert amount("减：售卡（预收）") == "-¥400.00"
+    assert amount("销售（商品与服务）") == "¥102.00"
+    assert amount("收款合计") == "¥902.00"  # ¥402 on sales + ¥500 topped up
+    assert amount("预收合计") == "¥900.00"
+    assert amount("核销合计") == "¥100.00"
+    assert "  ¥902.00 - ¥900.00 + ¥100.00 = ¥102.00" in lines
+    assert amount("付款合计（＝净销售额）") == "¥502.00"

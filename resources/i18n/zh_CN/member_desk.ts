@@ -108,6 +108,10 @@
         <translation>发卡 (Ctrl+N)</translation>
     </message>
     <message>
+        <source>Purchases &amp; top-ups (Ctrl+H)</source>
+        <translation>消费/充值明细（Ctrl+H）</translation>
+    </message>
+    <message>
         <source>Searching…</source>
         <translation>正在查询…</translation>
     </message>

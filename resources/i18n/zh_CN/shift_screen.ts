@@ -144,12 +144,28 @@
         <translation>按日期查报表</translation>
     </message>
     <message>
+        <source>Sales journal</source>
+        <translation>销售流水</translation>
+    </message>
+    <message>
+        <source>Sales analysis</source>
+        <translation>销售分析</translation>
+    </message>
+    <message>
+        <source>Liabilities</source>
+        <translation>负债</translation>
+    </message>
+    <message>
         <source>Reports show here</source>
         <translation>报表显示在这里</translation>
     </message>
     <message>
         <source>Print</source>
         <translation>打印</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>导出</translation>
     </message>
     <message>
         <source>No shift is open. Open one (F9) to sell.</source>
