@@ -26,8 +26,9 @@ DEMO_LOGINS = (
     DemoLogin("admin", "admin123", Role.ADMIN, "演示管理员"),
     DemoLogin("manager", "manager123", Role.MANAGER, "李店长"),
     DemoLogin("cashier", "cashier123", Role.CASHIER, "王收银"),
+    DemoLogin("cashier2", "cashier456", Role.CASHIER, "赵收银"),
 )
 # Employee cards (员工卡) to sign in and approve with by a tap; public like the passwords.
 # The store keeps only their hash, so the walkthrough (and the demo's panel) must know them;
 # letters no member card number of the demo has (hex IC numbers, digits), so they never clash.
-DEMO_EMPLOYEE_CARDS = (("manager", "EMP00001"), ("cashier", "EMP00002"))
+DEMO_EMPLOYEE_CARDS = (("manager", "EMP00001"), ("cashier", "EMP00002"), ("cashier2", "EMP00003"))

@@ -67,18 +67,23 @@ class StoreFixture:
         return approve(self.ctx, "manager", PASSWORD, permission)
 
     def at_till(self, actor: Actor, float_fen: int = 0) -> None:
-        """Make `actor` the till's cashier: money moves only in the actor's own shift. A
-        shift of someone else's is handed over first, its drawer counted exactly."""
-        # Imported here: the services' module graph is heavy and most fixtures never need it.
-        from pos_app.services import reports, shifts
+        """Make `actor` the till's cashier: see `hand_till_to`."""
+        hand_till_to(self.ctx, actor, float_fen)
 
-        current = shifts.current_shift(self.ctx, actor)
-        if current is not None and current.opened_by == actor.login:
-            return
-        if current is not None:
-            expected = reports.x_report(self.ctx, actor).figures.cash.expected_fen
-            shifts.close_shift(self.ctx, actor, max(0, expected))
-        shifts.open_shift(self.ctx, actor, float_fen)
+
+def hand_till_to(ctx: StoreContext, actor: Actor, float_fen: int = 0) -> None:
+    """Make `actor` the till's cashier: money moves only in the actor's own shift. A shift of
+    someone else's is handed over first, its drawer counted exactly."""
+    # Imported here: the services' module graph is heavy and most fixtures never need it.
+    from pos_app.services import reports, shifts
+
+    current = shifts.current_shift(ctx, actor)
+    if current is not None and current.opened_by == actor.login:
+        return
+    if current is not None:
+        expected = reports.x_report(ctx, actor).figures.cash.expected_fen
+        shifts.close_shift(ctx, actor, max(0, expected))
+    shifts.open_shift(ctx, actor, float_fen)
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ def test_log_file_has_the_topup_but_no_full_card_or_mobile(store, tmp_path):
     try:
         m = members.register_member(store.ctx, store.cashier, "13812345678", "赵六")
         issue_card(store.ctx, store.cashier, m.member_no, "6222020000001234")
+        store.at_till(store.cashier)
         stored_value.top_up(store.ctx, store.cashier, "6222020000001234", 10000)
         logging.getLogger("pos_app").info("stray number 13812345678 in a message")
     finally:

@@ -38,6 +38,7 @@ CARD = "66660001"
 def shop(store: StoreFixture) -> StoreFixture:
     member = register_member(store.ctx, store.cashier, "13900000001", "赵六")
     issue_card(store.ctx, store.cashier, member.member_no, CARD)
+    store.at_till(store.cashier)
     stored_value.top_up(store.ctx, store.cashier, CARD, 50_000)
     return store
 
@@ -184,8 +185,11 @@ def test_a_demo_store_round_trips_through_backup_and_restore(tmp_path: Path) -> 
     assert made["head_seq"] > 100
     listed = one_json(c.run("backup list", json=True, env=demo).stdout)
     assert [b["name"] for b in listed["backups"]] == [made["name"]]
-    # The day goes on: a top-up, then someone edits balances behind the app's back.
-    c.ok(f"topup {card} 100", env={"POS_OPERATOR": "cashier", "POS_PASSWORD": "cashier123"})
+    # The day goes on: a top-up in the cashier's shift, then someone edits balances behind
+    # the app's back.
+    cashier = {"POS_OPERATOR": "cashier", "POS_PASSWORD": "cashier123"}
+    c.ok("shift open --float 500", env=cashier)
+    c.ok(f"topup {card} 100", env=cashier)
     assert balances(c.data_dir) != before
     con = sqlite3.connect(c.data_dir / DB_FILENAME)
     con.execute("UPDATE card SET principal_fen = principal_fen + 99900")

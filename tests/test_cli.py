@@ -128,13 +128,18 @@ def build_template(data_dir: Path) -> None:
     c.ok("rules", "load", EXAMPLE_RULES, as_="admin")
     c.ok("member add --mobile 13800138000 --name 张三", as_="cashier")
     c.ok(f"card issue --member-no SH010000001 --card-no {CARD} --pin {PIN}", as_="cashier")
+    # Money moves only inside the operator's own shift: one took the top-up and was closed
+    # with its drawer counted exactly.
+    c.ok("shift open --float 0", as_="cashier")
     c.ok(f"topup {CARD} 500", as_="cashier")
+    c.ok("shift close --counted 500", as_="cashier")
 
 
 @pytest.fixture(scope="module")
 def template_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data_dir = tmp_path_factory.mktemp("cli-template") / "store"
     build_template(data_dir)
+    Cli(data_dir).ok("shift open --float 0", as_="cashier")  # the cashier is at the till
     return data_dir
 
 
@@ -571,7 +576,12 @@ def test_refunds_of_a_payment_and_of_a_top_up(c: Cli) -> None:
     assert c.json("refund-payment", payment, as_="manager", code=2)["error"] == "invalid_input"
 
     topup = c.json(f"topup {CARD} 1000", as_="cashier")["entry_id"]
-    refunded = c.json("topup-refund", topup, as_="manager")
+    # The manager is not at the till: their refund would come out of the cashier's drawer.
+    held = c.json("topup-refund", topup, as_="manager", code=1)
+    assert held["error"] == "shift_held_by_other"
+    refunded = c.json(
+        f"topup-refund {topup} --approver manager --approver-password manager123", as_="cashier"
+    )
     assert refunded["cash_out_fen"] == 100000
     assert (refunded["principal_withdrawn_fen"], refunded["bonus_withdrawn_fen"]) == (100000, 15000)
     assert c.balance()["stored_value_fen"] == 55000

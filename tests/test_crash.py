@@ -260,6 +260,7 @@ def test_sigkill_at_random_moments_never_loses_or_half_writes_a_top_up(store, tm
 
     member = members.register_member(store.ctx, store.cashier, "13900139000", "崩溃测试")
     issue_card(store.ctx, store.cashier, member.member_no, CARD_NO)
+    store.at_till(store.cashier)  # the workers top up in the cashier's shift
     store.ctx.engine.dispose()
     data_dir, stderr = store.data_dir, tmp_path / "worker-stderr.txt"
     stderr.touch()

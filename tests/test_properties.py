@@ -56,15 +56,18 @@ from pos_app.domain.errors import (
     PinRequired,
     WrongPin,
 )
+from pos_app.domain.permissions import Permission
 from pos_app.services import cards as card_svc
 from pos_app.services import members as member_svc
 from pos_app.services import points as points_svc
+from pos_app.services import shifts
 from pos_app.services import stored_value as sv
 from pos_app.services import tiers as tier_svc
-from pos_app.services.auth import Actor
+from pos_app.services.auth import Actor, Approval
 from pos_app.services.context import DB_FILENAME, StoreContext, open_store
+from pos_app.services.sign_in import approve
 from pos_app.services.verify import verify_ledger
-from tests.conftest import FakeClock
+from tests.conftest import PASSWORD, FakeClock
 
 # The example rules (pos_app/resources/rules.example.toml), restated independently here.
 MIN_TOPUP = 5_000
@@ -260,10 +263,16 @@ class LedgerMachine(RuleBasedStateMachine):
             pool = (rich if funded and rich else None) or active or pool
         return data.draw(st.sampled_from(pool), label="card")
 
+    def approval(self, permission: Permission) -> Approval:
+        """The manager approves one action of the cashier's, as at the till."""
+        return approve(self.ctx, "manager", PASSWORD, permission)
+
     # ---- members and cards -----------------------------------------------------------------
 
     @initialize()
     def first_members_with_cards(self) -> None:
+        # The cashier's shift: money moves only inside it (refunds with a manager's approval).
+        shifts.open_shift(self.ctx, self.cashier, 0)
         self.register(duplicate=False, referrer=None)
         self.issue(data=None, with_pin=False)
         self.register(duplicate=False, referrer=0)
@@ -473,7 +482,14 @@ class LedgerMachine(RuleBasedStateMachine):
             if holder.principal < topup.principal
             else None
         )
-        result = self.attempt(expected, sv.refund_top_up, self.ctx, self.manager, topup.entry_id)
+        result = self.attempt(
+            expected,
+            sv.refund_top_up,
+            self.ctx,
+            self.cashier,
+            topup.entry_id,
+            self.approval(Permission.TOPUP_REFUND),
+        )
         if expected is None:
             bonus_back = min(topup.bonus, holder.bonus)
             assert (result.returned.principal, result.returned.bonus) == (
@@ -634,7 +650,14 @@ class LedgerMachine(RuleBasedStateMachine):
     def cancel(self, card_no: str) -> None:
         card = self.cards[card_no]
         expected = None if card.state in LIVE else CardStateError
-        result = self.attempt(expected, card_svc.cancel_card, self.ctx, self.manager, card_no)
+        result = self.attempt(
+            expected,
+            card_svc.cancel_card,
+            self.ctx,
+            self.cashier,
+            card_no,
+            self.approval(Permission.CARD_CANCEL),
+        )
         if expected is None:
             assert result.refund_fen + result.fee_fen == card.principal
             assert result.forfeited_bonus_fen == card.bonus

@@ -20,7 +20,7 @@ from pos_app.services.sign_in import sign_in
 from pos_app.services.store_secret import StoreKeyError, key_path, load_keys
 from pos_app.services.store_setup import init_store
 from pos_app.services.verify import verify_ledger
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, hand_till_to
 from tests.ledger_tampering import rehash
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "stores" / "v0.1.0.sqlite3"
@@ -82,6 +82,7 @@ def test_an_older_store_is_sealed_when_first_opened(legacy: Path, tmp_path: Path
     assert stored != hashlib.sha256(b"E2000001").hexdigest()  # keyed now
     assert stored == employee_card_hash(keys, "E2000001")
     # Money written from now on is sealed, and the balance carried over is intact.
+    hand_till_to(ctx, manager)
     result = stored_value.top_up(ctx, manager, "88880001", 10_000)
     assert result.balance.principal_fen == 50_000 - 1_360 + 10_000
     assert verify_ledger(ctx).ok

@@ -90,6 +90,7 @@ def history(store) -> History:
     b = members.register_member(ctx, cashier, "13800000002", "李二", referrer_no=a.member_no)
     issue_card(ctx, cashier, a.member_no, CARD_A, pin=PIN)
     issue_card(ctx, cashier, b.member_no, CARD_B)
+    store.at_till(cashier)
     stored_value.top_up(ctx, cashier, CARD_A, 100_000)  # +150 bonus, and silver
     top_b = stored_value.top_up(ctx, cashier, CARD_B, 50_000, tender="wechat")
     stored_value.pay_with_stored_value(ctx, cashier, CARD_A, 30_000, pin=PIN)

@@ -29,13 +29,13 @@ from pos_app.demo_store import (
 )
 from pos_app.device_settings import SETTINGS_FILE
 from pos_app.domain.errors import AlreadyExists, NotFound, NotInitialized
-from pos_app.domain.permissions import ROLE_NAMES
+from pos_app.domain.permissions import ROLE_NAMES, Permission
 from pos_app.services.auth import Actor
 from pos_app.services.context import StoreContext
 from pos_app.services.employee_cards import assign_employee_card
 from pos_app.services.members import show_member
 from pos_app.services.rules import load_rules, show_rules
-from pos_app.services.sign_in import sign_in
+from pos_app.services.sign_in import approve, sign_in
 from pos_app.services.store_setup import add_operator, init_store
 from pos_app.services.stored_value import Balance, balance
 from pos_app.services.verify import verify_ledger
@@ -111,11 +111,26 @@ def demo(inv: Invocation, members: int, no_gui: bool) -> None:
     admin = sign_in(ctx, DEMO_LOGINS[0].login, DEMO_LOGINS[0].password)
     if not _has_members(ctx, admin):  # first run, or a first run that was interrupted
         summary = _fill(ctx, admin, members)
+        _run_the_day(ctx)
     _walkthrough(inv, ctx, admin, summary)
     if not (no_gui or inv.as_json):
         code = start_app(inv, demo=True)
         if code:
             raise click.exceptions.Exit(code)
+
+
+def _run_the_day(ctx: StoreContext) -> None:
+    """The demo's day at the till: its three cashiers in turn, every drawer counted right."""
+    from pos_app.services.demo_day import run_demo_day
+
+    logins = {x.login: x for x in DEMO_LOGINS}
+    cashiers = tuple(
+        sign_in(ctx, logins[name].login, logins[name].password)
+        for name in ("cashier", "manager", "cashier2")
+    )
+    manager = logins["manager"]
+    approval = approve(ctx, manager.login, manager.password, Permission.CARD_CANCEL)
+    run_demo_day(ctx, (cashiers[0], cashiers[1], cashiers[2]), approval)
 
 
 def _is_initialised(ctx: StoreContext) -> bool:

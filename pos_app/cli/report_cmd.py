@@ -115,8 +115,27 @@ def day_report_data(r: DayReport) -> dict[str, Any]:
         "entry_id": r.entry_id,
         "ledger_head": r.ledger_head,
         "shifts": [shift_fields(s) for s in r.shifts],
+        "cashiers": [asdict(c) for c in r.cashiers],
         "figures": r.figures.to_dict(),
     }
+
+
+def _cashier_table(r: DayReport) -> tuple[str, list[str], list[list[object]]]:
+    body: list[list[object]] = [
+        [
+            f"{c.name} {c.login}",
+            c.shifts,
+            None if c.open_shifts else yuan(c.expected_fen),
+            None if c.open_shifts else yuan(c.counted_fen),
+            "未交班 open" if c.open_shifts else yuan(c.over_short_fen),
+        ]
+        for c in r.cashiers
+    ]
+    return (
+        "收银员长短款 Over/short by cashier",
+        ["收银员 Cashier", "班次 Shifts", "应有 Expected", "实点 Counted", "长短 +/-"],
+        body,
+    )
 
 
 def _shift_table(shifts: tuple[ShiftView, ...]) -> tuple[str, list[str], list[list[object]]]:
@@ -160,7 +179,7 @@ def print_day_report(inv: Invocation, r: DayReport, width: int) -> None:
         ledger_head=r.ledger_head,
     )
     inv.out.text(render_report(heading, r.figures, width, inv.lang), nl=False)
-    inv.out.result({}, tables=[_shift_table(r.shifts)])
+    inv.out.result({}, tables=[_shift_table(r.shifts), _cashier_table(r)])
 
 
 @click.group()

@@ -86,7 +86,7 @@ class NotInitialized(DomainError):
     code = "not_initialized"
 
 
-class ShiftRequired(InvalidInput):
+class ShiftRequired(DomainError):
     """Money moves only inside the acting operator's own open shift (交班 accountability)."""
 
     code = "shift_required"

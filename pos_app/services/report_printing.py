@@ -32,6 +32,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "expected": ("应有现金", "Expected cash"),
     "counted": ("实点现金", "Counted cash"),
     "over_short": ("长款(+)/短款(-)", "Over (+) / short (-)"),
+    "cashiers": ("收银员长短款", "Over/short by cashier"),
+    "cashier": ("{name} {login} {shifts} 班", "{name} {login} ({shifts} shifts)"),
     "days": ("每日净销售额", "Net sales by day"),
     "day": ("{day} {count} 笔", "{day} ({count})"),
 }
@@ -115,6 +117,20 @@ def shift_lines(shifts: tuple[ShiftView, ...], width: int, lang: str = "zh") -> 
     return lines
 
 
+def cashier_lines(report: DayReport, width: int, lang: str = "zh") -> list[str]:
+    """A day's over/short per cashier: their shifts' counts against the expected, added up
+    (a shift still open counts nothing yet, and says so)."""
+    lines = [_label("cashiers", lang)]
+    for c in report.cashiers:
+        who = _label("cashier", lang, name=c.name, login=c.login, shifts=c.shifts)
+        if c.open_shifts:
+            lines += _amount(who, _label("open", lang), width)
+            continue
+        diff = c.over_short_fen
+        lines += _amount(who, f"+{format_fen(diff)}" if diff > 0 else format_fen(diff), width)
+    return lines
+
+
 def day_lines(days: tuple[DayLine, ...], width: int, lang: str = "zh") -> list[str]:
     """A period's days: the number of sales and the net sales of each."""
     lines = [_label("days", lang)]
@@ -132,7 +148,7 @@ def report_as_text(
     text = render_report(heading, report.figures, width, lang)
     extra: list[str] = []
     if isinstance(report, DayReport) and report.shifts:
-        extra = shift_lines(report.shifts, width, lang)
+        extra = shift_lines(report.shifts, width, lang) + cashier_lines(report, width, lang)
     elif isinstance(report, RangeReport) and report.days:
         extra = day_lines(report.days, width, lang)
     if extra:

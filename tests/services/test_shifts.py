@@ -77,7 +77,7 @@ def test_a_negative_float_is_refused_and_zero_is_allowed(store: StoreFixture) ->
 
 
 def test_open_shift_row_says_how_to_open_one(store: StoreFixture) -> None:
-    with read_session(store.ctx.engine) as s, pytest.raises(InvalidInput) as exc:
+    with read_session(store.ctx.engine) as s, pytest.raises(ShiftRequired) as exc:
         shifts.open_shift_row(s, store.cashier)
     assert exc.value.zh == "请先开班（pos-app shift open --float 金额）"
     assert exc.value.en == "Open a shift first (pos-app shift open --float AMOUNT)"
@@ -125,7 +125,7 @@ def test_cash_moves_need_a_positive_amount_and_a_reason(
 
 
 def test_cash_moves_need_an_open_shift(store: StoreFixture) -> None:
-    with pytest.raises(InvalidInput, match="Open a shift first"):
+    with pytest.raises(ShiftRequired, match="Open a shift first"):
         shifts.paid_in(store.ctx, store.cashier, 100, "零钱")
     assert entries(store, EntryKind.CASH_PAID_IN) == []
 
