@@ -806,7 +806,19 @@ def test_the_whole_contract_in_human_output(c: Cli) -> None:
         (("card", "unfreeze", "99990001"), "manager", "已解冻"),
         (("card", "reset-pin", "99990001", "--new-pin", "246810"), "manager", "密码已重置"),
         (("card", "replace", "99990001", "99990002"), "manager", "换卡成功"),
-        (("card", "cancel", "99990002"), "manager", "卡已注销"),
+        (
+            (
+                "card",
+                "cancel",
+                "99990002",
+                "--approver",
+                "manager",
+                "--approver-password",
+                "manager123",
+            ),
+            "cashier",
+            "卡已注销",
+        ),
         (("rules", "show"), None, "当前规则"),
         (("verify",), None, "通过 OK"),
     ]

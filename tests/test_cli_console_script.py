@@ -77,6 +77,7 @@ def proc(tmp_path_factory: pytest.TempPathFactory) -> Process:
         "card", "issue", "--member-no", member["member_no"], "--card-no", CARD, "--pin", PIN,
         **CASHIER,
     )  # fmt: skip
+    p.ok_json("shift", "open", "--float", "0", **CASHIER)  # money moves in the cashier's shift
     return p
 
 

@@ -38,9 +38,9 @@ def test_demo_builds_the_store_once_then_reuses_it(
     assert data["data_dir"] == str(tmp_path / "userdata" / "demo")
     assert data["created"] is True
     assert (data["store_code"], data["store_name"]) == ("DEMO01", "演示门店 Demo Store")
-    assert [x["login"] for x in data["logins"]] == ["admin", "manager", "cashier"]
+    assert [x["login"] for x in data["logins"]] == ["admin", "manager", "cashier", "cashier2"]
     assert data["verify"]["ok"] is True
-    assert data["verify"]["members"] == 4
+    assert data["verify"]["members"] == 4 + 2  # and the two of the demo's day at the till
     assert data["summary"]["members"] == 4
     assert data["sample_cards"], "the walkthrough shows cards to try"
     assert all(c["stored_value_fen"] > 0 for c in data["sample_cards"])

@@ -40,6 +40,7 @@ def test_write_commands_show_results_only_and_log_to_the_file(tmp_path: Path) ->
     quiet(c.run(f"operator add {cashier}", as_="admin"))
     quiet(c.run("member add --mobile 13800138000 --name 张三", as_="cashier"))
     quiet(c.run(f"card issue --member-no SH010000001 --card-no {CARD}", as_="cashier"))
+    quiet(c.run("shift open --float 0", as_="cashier"))
     topup = c.run(f"topup {CARD} 500", as_="cashier")
     quiet(topup)
     assert "充值成功" in topup.stdout
@@ -63,6 +64,7 @@ def test_verbose_shows_the_log_lines_on_stderr_and_keeps_stdout_for_the_result(
     c.run("rules", "load", EXAMPLE_RULES, as_="admin")
     c.run("member add --mobile 13800138000 --name 张三", as_="admin")
     c.run(f"card issue --member-no SH010000001 --card-no {CARD}", as_="admin")
+    c.run("shift open --float 0", as_="admin")
     topup = c.run(f"--verbose topup {CARD} 500", as_="admin")
     assert topup.exit_code == 0, topup.stderr
     assert "INFO pos_app.services.use_case stored_value.topup by admin on 88****01" in topup.stderr

@@ -53,7 +53,7 @@ def test_sale_still_sells_and_journal_finds_by_member_and_amount(c: Cli) -> None
 def test_sale_reprint_is_marked(c: Cli) -> None:
     sold = c.json("sale --line D001 --pay cash", as_="cashier")["receipt_no"]
     again = c.run(f"sale reprint {sold}", as_="cashier")
-    assert again.exit_code == 0 and "重打" in again.stdout  # the receipt says so
+    assert again.exit_code == 0 and "补打" in again.stdout  # the receipt says so
     assert c.json(f"sale reprint {sold}", as_="cashier")["receipt"]["reprint"] is True
 
 

@@ -42,19 +42,22 @@ def trading(c: Cli) -> None:
 def test_shift_open_status_and_a_second_open(c: Cli) -> None:
     assert c.json("shift status", as_="cashier") == {"shift": None}
     opened = c.json("shift open --float 200.50", as_="cashier")
-    assert (opened["shift_no"], opened["float_fen"], opened["state"]) == (1, 20_050, "open")
+    assert (opened["shift_no"], opened["float_fen"], opened["state"]) == (2, 20_050, "open")
     assert opened["business_day"] == today() and opened["opened_by"] == "cashier"
     status = c.json("shift status", as_="cashier")["shift"]
     assert status["id"] == opened["id"]
-    again = c.json("shift open --float 100", as_="manager", code=1)
+    again = c.json("shift open --float 100", as_="cashier", code=1)
     assert again["error"] == "already_exists"
+    # Another operator is told whose drawer it is: it is handed over first, never joined.
+    held = c.json("shift open --float 100", as_="manager", code=1)
+    assert held["error"] == "shift_held_by_other" and "王收银" in held["message"]
     people = c.ok("shift status", as_="cashier").stdout
     assert "¥200.50" in people and "未交班 open" in people
 
 
 def test_cash_moves_and_their_refusals(c: Cli) -> None:
-    no_shift = c.json("shift paid-in 50 --reason x", as_="cashier", code=2)
-    assert no_shift["error"] == "invalid_input" and "shift open" in no_shift["message"]
+    no_shift = c.json("shift paid-in 50 --reason x", as_="cashier", code=1)
+    assert no_shift["error"] == "shift_required" and "shift open" in no_shift["message"]
     c.ok("shift open --float 100", as_="cashier")
     moved = c.json("shift paid-in 50 --reason 换零钱", as_="cashier")
     assert (moved["kind"], moved["amount_fen"], moved["reason"]) == (
@@ -74,7 +77,7 @@ def test_cash_moves_and_their_refusals(c: Cli) -> None:
 def test_x_close_and_z_reports(c: Cli) -> None:
     trading(c)
     x = c.json("report x", as_="cashier")
-    assert x["kind"] == "x" and x["shift"]["shift_no"] == 1
+    assert x["kind"] == "x" and x["shift"]["shift_no"] == 2
     cash = x["figures"]["cash"]
     assert cash["expected_fen"] == 20_000 + 5_000 - 2_000 + 10_000 == 33_000
     assert cash["counted_fen"] is None
@@ -96,8 +99,8 @@ def test_x_close_and_z_reports(c: Cli) -> None:
         -100,
     )
     assert c.json("report z", as_="cashier") == closed
-    assert c.json("report z --shift 1", as_="cashier") == closed
-    english = c.ok("report z --shift 1", as_="cashier", lang="en").stdout
+    assert c.json("report z --shift 2", as_="cashier") == closed
+    english = c.ok("report z --shift 2", as_="cashier", lang="en").stdout
     assert "Z REPORT (shift close)" in english and "-¥1.00" in english
     assert c.json("report z --shift 7", as_="cashier", code=1)["error"] == "not_found"
     assert c.json("shift close --counted 1", as_="cashier", code=2)["error"] == "invalid_input"
@@ -119,13 +122,15 @@ def test_day_close_once_by_a_manager(c: Cli) -> None:
         True,
         "manager",
     )
-    # The day also holds the template's ¥500 cash top-up, made before any shift was open:
-    # no drawer counted it, so the day is short by it although the shift balanced.
+    # The day also holds the template's shift, which took a ¥500 cash top-up and was counted
+    # right: the day is the sum of its shifts, and settles to ¥0.00.
     cash = day["figures"]["cash"]
-    assert cash["expected_fen"] == 20_000 + 50_000 + 10_000 + 5_000 - 2_000 == 83_000
-    assert (cash["counted_fen"], cash["over_short_fen"]) == (33_000, -50_000)
-    assert day["shifts"][0]["expected_cash_fen"] == day["shifts"][0]["counted_fen"] == 33_000
-    assert [s["shift_no"] for s in day["shifts"]] == [1]
+    assert cash["expected_fen"] == 50_000 + 20_000 + 10_000 + 5_000 - 2_000 == 83_000
+    assert (cash["counted_fen"], cash["over_short_fen"]) == (83_000, 0)
+    assert day["shifts"][0]["expected_cash_fen"] == day["shifts"][0]["counted_fen"] == 50_000
+    assert day["shifts"][1]["expected_cash_fen"] == day["shifts"][1]["counted_fen"] == 33_000
+    assert [(x["login"], x["over_short_fen"]) for x in day["cashiers"]] == [("cashier", 0)]
+    assert [s["shift_no"] for s in day["shifts"]] == [1, 2]
     entries = c.entries()
     assert c.json("report day-close", as_="manager") == day  # again: the record, no new entry
     assert c.entries() == entries

@@ -96,4 +96,5 @@ def test_every_top_level_command_of_the_cli_modules_is_in_the_table() -> None:
         for sub in group.commands.values()
     }
     top_level = {c.name for c in commands if id(c) not in nested}
-    assert top_level == {entry.name for entry in COMMANDS}
+    # `reprint` is both a command of its own and `sale reprint`, so it shows as nested too.
+    assert top_level | {"reprint"} == {entry.name for entry in COMMANDS}

@@ -21,7 +21,7 @@ from pos_app.domain.errors import InvalidInput
 from pos_app.domain.liabilities import Liabilities, PassLiability, unused_share_fen
 from pos_app.domain.passes import share_fen
 from pos_app.domain.permissions import Permission
-from pos_app.services.auth import Actor, authorize
+from pos_app.services.auth import Actor, Approval, authorize
 from pos_app.services.context import StoreContext
 from pos_app.services.rules_store import current_rules
 
@@ -29,8 +29,11 @@ _PASS_MOVES = (EntryKind.PASS_USED, EntryKind.PASS_USE_REVERSED, EntryKind.PASS_
 _COUPON_MOVES = (EntryKind.COUPON_REDEEMED, EntryKind.COUPON_RESTORED, EntryKind.COUPON_VOIDED)
 
 
-def liabilities(ctx: StoreContext, actor: Actor, day: date | None = None) -> Liabilities:
-    """What was owed to members at the end of `day` (default today)."""
+def liabilities(
+    ctx: StoreContext, actor: Actor, day: date | None = None, approval: Approval | None = None
+) -> Liabilities:
+    """What was owed to members at the end of `day` (default today). A cashier sees it with
+    a manager's approval."""
     day = day or ctx.business_day()
     if day > ctx.business_day():
         raise InvalidInput(
@@ -39,7 +42,7 @@ def liabilities(ctx: StoreContext, actor: Actor, day: date | None = None) -> Lia
         )
     end = ctx.day_start_iso(day + timedelta(days=1))
     with read_session(ctx.engine) as s:
-        authorize(s, actor, Permission.REPORT_STORE)
+        authorize(s, actor, Permission.REPORT_STORE, approval)
         principal, bonus, points = _balances(s, end)
         _, rules = current_rules(s)
         coupons, face = _coupons(s, end, day)

@@ -19,7 +19,7 @@ from db.engine import read_session
 from db.models import Sale, SaleLine
 from pos_app.domain.permissions import Permission
 from pos_app.domain.report_figures import Figures
-from pos_app.services.auth import Actor, authorize
+from pos_app.services.auth import Actor, Approval, authorize
 from pos_app.services.context import StoreContext
 from pos_app.services.figures_query import figures_between
 from pos_app.services.reports import check_range
@@ -68,14 +68,20 @@ class SalesAnalysis:
 
 
 def sales_analysis(
-    ctx: StoreContext, actor: Actor, date_from: date, date_to: date, top: int | None = None
+    ctx: StoreContext,
+    actor: Actor,
+    date_from: date,
+    date_to: date,
+    top: int | None = None,
+    approval: Approval | None = None,
 ) -> SalesAnalysis:
-    """The period's sales by category and product (`top`: only the N best sellers)."""
+    """The period's sales by category and product (`top`: only the N best sellers). A
+    cashier sees it with a manager's approval."""
     check_range(date_from, date_to)
     start = ctx.day_start_iso(date_from)
     end = ctx.day_start_iso(date_to + timedelta(days=1))
     with read_session(ctx.engine) as s:
-        authorize(s, actor, Permission.REPORT_STORE)
+        authorize(s, actor, Permission.REPORT_STORE, approval)
         figures = figures_between(s, start, end)
         categories = _grouped(s, start, end, by_product=False, top=None)
         products = _grouped(s, start, end, by_product=True, top=top)

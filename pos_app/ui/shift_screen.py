@@ -417,16 +417,16 @@ class ShiftScreen(QWidget):
         outer.setContentsMargins(16, 12, 16, 12)
         outer.setSpacing(16)
         side = QVBoxLayout()
+        side.setSpacing(8)  # a 768 px screen has no height to spare in this column
         title = QLabel(self.tr("Shift"), self)
         title.setProperty("role", "title")
         side.addWidget(title)
         self.shift_label = QLabel(self)
         self.shift_label.setWordWrap(True)
-        self.shift_label.setMinimumWidth(300)
+        self.shift_label.setMinimumWidth(340)
         # Never squeezed below its three lines (the buttons below are fixed-height).
         self.shift_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         side.addWidget(self.shift_label)
-        side.addSpacing(8)
 
         self.x_button = self._action(self.tr("X report"), "F5", self.show_x_report)
         self.paid_in_button = self._action(self.tr("Paid in"), "F6", self.start_paid_in)
@@ -440,9 +440,11 @@ class ShiftScreen(QWidget):
         cash_moves.addWidget(self.paid_out_button)
         side.addWidget(self.x_button)
         side.addLayout(cash_moves)
-        side.addWidget(self.close_button)
-        side.addWidget(self.open_button)
-        side.addSpacing(12)
+        # Only one of the two can be pressed at a time: they share a row too.
+        open_close = QHBoxLayout()
+        open_close.addWidget(self.close_button)
+        open_close.addWidget(self.open_button)
+        side.addLayout(open_close)
         store_title = QLabel(self.tr("Store reports"), self)
         store_title.setProperty("role", "muted")
         side.addWidget(store_title)
@@ -459,8 +461,11 @@ class ShiftScreen(QWidget):
         self.liabilities_button = self._action(
             self.tr("Liabilities"), "Ctrl+L", lambda: open_liabilities(self, self.session)
         )
-        for button in (self.journal_button, self.analysis_button, self.liabilities_button):
-            side.addWidget(button)
+        journal_analysis = QHBoxLayout()
+        journal_analysis.addWidget(self.journal_button)
+        journal_analysis.addWidget(self.analysis_button)
+        side.addLayout(journal_analysis)
+        side.addWidget(self.liabilities_button)
         side.addStretch(1)
         outer.addLayout(side)
 

@@ -108,7 +108,8 @@ class VoucherOutput(QObject):
         texts: list[str] = []
         level = "info"
         if outcome.printed:
-            texts.append(fill(self.tr("%1 %2 printed"), title, voucher.voucher_no))
+            # Printed as expected: the operation's own message stays in the alert bar.
+            self.sig_outcome.emit(level, fill(self.tr("%1 %2 printed"), title, voucher.voucher_no))
         elif outcome.printed is False:
             texts.append(
                 fill(

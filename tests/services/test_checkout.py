@@ -15,6 +15,7 @@ from pos_app.domain.errors import (
     NotFound,
     PinLocked,
     PinRequired,
+    ShiftRequired,
     WrongPin,
 )
 from pos_app.domain.sale_request import SaleRequest, TenderRequest
@@ -193,7 +194,7 @@ def test_unknown_product_and_empty_cart(shop):
 
 def test_no_sale_without_an_open_shift(store):
     load_demo_catalogue(store.ctx, store.manager)
-    with pytest.raises(InvalidInput) as info:
+    with pytest.raises(ShiftRequired) as info:
         sell(store.ctx, store.cashier, req(("D001", 1)))
     assert "开班" in info.value.zh
 

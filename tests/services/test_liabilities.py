@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from db.engine import read_session
 from db.models import LedgerEntry
 from pos_app.domain.coupons import TemplateSpec
-from pos_app.domain.errors import InvalidInput, PermissionDenied
+from pos_app.domain.errors import ApprovalRequired, InvalidInput
+from pos_app.domain.permissions import Permission
 from pos_app.services import shifts, stored_value
 from pos_app.services.catalogue import load_demo_catalogue
 from pos_app.services.checkout import sell
@@ -91,7 +92,8 @@ def test_liabilities_today_and_on_a_past_day(shop: StoreFixture) -> None:
 
 
 def test_liabilities_need_a_manager_and_no_future_day(shop: StoreFixture) -> None:
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ApprovalRequired):
         liabilities(shop.ctx, shop.cashier)
+    assert liabilities(shop.ctx, shop.cashier, None, shop.approval(Permission.REPORT_STORE))
     with pytest.raises(InvalidInput):
         liabilities(shop.ctx, shop.manager, DAY + timedelta(days=1))

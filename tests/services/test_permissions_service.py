@@ -11,7 +11,7 @@ from db.engine import write_session
 from db.models import Operator
 from pos_app.domain.errors import ApprovalRequired, AuthenticationFailed, PermissionDenied
 from pos_app.domain.permissions import Permission, Role
-from pos_app.services import cards, members, points, stored_value, tiers
+from pos_app.services import cards, members, points, shifts, stored_value, tiers
 from pos_app.services.audit import list_audit
 from pos_app.services.auth import Approval
 from pos_app.services.context import DB_FILENAME
@@ -269,6 +269,7 @@ def test_a_cashier_freezes_closes_the_day_and_sees_store_figures_only_with_a_man
 
     cashier = store.cashier
     day = store.ctx.business_day()
+    shifts.close_shift(store.ctx, cashier, 0)  # the day closes once its shifts are
     calls = {
         Permission.CARD_FREEZE: lambda approval: cards.freeze_card(
             store.ctx, cashier, CARD, approval

@@ -8,7 +8,8 @@ from datetime import date
 import pytest
 
 from pos_app.domain.coupons import TemplateSpec
-from pos_app.domain.errors import PermissionDenied
+from pos_app.domain.errors import ApprovalRequired
+from pos_app.domain.permissions import Permission
 from pos_app.domain.sale_request import LineRequest
 from pos_app.services import shifts
 from pos_app.services.catalogue import load_demo_catalogue
@@ -50,7 +51,7 @@ def test_categories_products_discounts_and_shares(shop: StoreFixture) -> None:
     a = sell(store.ctx, store.cashier, req(("F001", 2), card=CARD, coupons=[code]))
     # Walk-ins: 3 × D001 (¥2.00) and a S001 (¥7.50); one D001 comes back.
     b = sell(store.ctx, store.cashier, req(("D001", 3), ("S001", 1)))
-    refund_sale(store.ctx, store.manager, b.receipt_no, (LineRequest("D001", 1),))
+    refund_sale(store.ctx, store.cashier, b.receipt_no, (LineRequest("D001", 1),))
 
     r = sales_analysis(store.ctx, store.manager, DAY, DAY)
 
@@ -70,5 +71,7 @@ def test_categories_products_discounts_and_shares(shop: StoreFixture) -> None:
 
 
 def test_sales_analysis_needs_a_manager(shop: StoreFixture) -> None:
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ApprovalRequired):
         sales_analysis(shop.ctx, shop.cashier, DAY, DAY)
+    approval = shop.approval(Permission.REPORT_STORE)
+    assert sales_analysis(shop.ctx, shop.cashier, DAY, DAY, approval=approval).figures

@@ -44,7 +44,7 @@ def _day_of_sales(store: StoreFixture) -> list[str]:
         store.ctx, store.cashier, req(("H001", 1), card=CARD, pay=[("stored_value", None)])
     )
     store.clock.advance(minutes=5)
-    back = refund_sale(store.ctx, store.manager, first.receipt_no, (LineRequest("S001", 1),))
+    back = refund_sale(store.ctx, store.cashier, first.receipt_no, (LineRequest("S001", 1),))
     return [walk_in.receipt_no, first.receipt_no, second.receipt_no, back.receipt_no]
 
 

@@ -11,9 +11,11 @@ from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
+from hardware.printing.escpos_decoder import decode
 from pos_app.domain.errors import NotFound, PinLocked, WrongPin
 from pos_app.services.cards import issue_card, report_card_lost
 from pos_app.services.members import lookup_by_card, lookup_by_mobile, register_member
+from pos_app.services.sign_in import sign_in
 from pos_app.services.stored_value import balance, pay_with_stored_value
 from pos_app.ui.approval_dialog import current_approval_dialog
 from pos_app.ui.card_dialogs import (
@@ -26,14 +28,15 @@ from pos_app.ui.card_dialogs import (
 )
 from pos_app.ui.member_desk import MemberDeskScreen
 from pos_app.ui.member_dialogs import EditMemberDialog, RegisterMemberDialog
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, hand_till_to
 from tests.ui.conftest import LOST_CARD, MEMBER_CARD, MEMBER_MOBILE, Till
 
 ENTER = Qt.Key.Key_Return
 
 
 def open_desk(till: Till, login: str = "cashier") -> MemberDeskScreen:
-    """Sign in and press F2, as a cashier does."""
+    """Sign in with the operator's own shift open and press F2, as a cashier does."""
+    hand_till_to(till.store.ctx, sign_in(till.store.ctx, login, PASSWORD))
     till.sign_in_as(login)
     till.qtbot.keyClick(till.window, Qt.Key.Key_F2)
     desk = till.window.member_desk
@@ -307,6 +310,12 @@ def test_top_up_500_previews_the_bonus_then_adds_principal_and_bonus(till: Till)
     assert after.bonus_fen == before.bonus_fen + 5_000
     assert "¥1100.00" in desk.note_label.text()
     till.qtbot.waitUntil(lambda: card_row_texts(desk)[0][3:5] == ["¥1000.00", "¥100.00"])
+    # Cash: the drawer opens, then the 充值凭证 prints with the balances after.
+    jobs = [decode(j, "gb18030", columns=48) for j in till.printer_sink().wait_for_jobs(2, 5)]
+    assert [k for job in jobs for k in job.drawer_kicks] == [2]
+    (voucher,) = [job for job in jobs if job.lines]
+    assert "充值凭证" in voucher.text and "赠送金" in voucher.text
+    assert any(line.startswith("卡内余额") and "1100.00" in line for line in voucher.lines)
 
 
 def test_a_top_up_below_the_minimum_is_refused_with_the_rules_message(till: Till) -> None:

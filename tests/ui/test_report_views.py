@@ -74,7 +74,7 @@ def test_journal_finds_a_receipt_by_member_and_reprints_it(till: Till) -> None:
     till.wait_idle()
     jobs = sink.wait_for_jobs(1, timeout=5)
     texts = [decode(data, "gb18030", columns=48).text for data in jobs]
-    assert any("重打" in t and member.receipt_no in t for t in texts)
+    assert any("补打" in t and member.receipt_no in t for t in texts)
     with read_session(till.store.ctx.engine) as s:
         targets = [e.target for e in s.query(AuditEvent).filter_by(action="sale.reprint")]
     assert targets == [member.receipt_no]
