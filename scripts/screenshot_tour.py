@@ -20,15 +20,20 @@ from PySide6.QtWidgets import QApplication, QScrollArea, QWidget
 from pos_app.demo_store import DEMO_LOGINS
 from pos_app.services.context import open_store
 from pos_app.services.members import show_member
+from pos_app.services.report_printing import report_heading
+from pos_app.services.reports import day_report
 from pos_app.services.shifts import current_shift, open_shift
 from pos_app.services.sign_in import sign_in
+from pos_app.ui.journal_view import open_journal
 from pos_app.ui.main_window import MainWindow
 from pos_app.ui.operations import pending_operations
 from pos_app.ui.till_app import build_till, close_till
 
 # The virtual screen's size (take-screenshots makes it 1366×768, the commonest till screen);
-# set SCREEN_SIZE=1024x768 to check the smallest one the till supports.
+# SCREEN_SIZE=1024x768 is the smallest one the till supports. Shots at another size than
+# 1366×768 get the size in their names (02-checkout-member-1024x768.png).
 SIZE = tuple(int(n) for n in os.environ.get("SCREEN_SIZE", "1366x768").split("x"))
+SIZE_SUFFIX = "" if SIZE == (1366, 768) else f"-{SIZE[0]}x{SIZE[1]}"
 
 
 def settle(seconds: float = 0.4, until: Callable[[], bool] | None = None) -> None:
@@ -48,7 +53,7 @@ def settle(seconds: float = 0.4, until: Callable[[], bool] | None = None) -> Non
 def shot(out: Path, name: str) -> None:
     settle()
     screen = QGuiApplication.primaryScreen()
-    path = out / f"{name}.png"
+    path = out / f"{name}{SIZE_SUFFIX}.png"
     screen.grabWindow(0, 0, 0, *SIZE).save(str(path))
     print(f"saved {path}")
 
@@ -130,6 +135,24 @@ def tour(data_dir: Path, out: Path, language: str) -> None:
     window.shift_screen.show_x_report()
     settle(0.8)
     shot(out, f"07-x-report{suffix}")
+    open_journal(window.shift_screen, window.session)
+    settle(1.0)
+    shot(out, f"12-journal{suffix}")
+    QTest.keyClick(focused(), Qt.Key.Key_Escape)
+    settle(0.3)
+
+    # The manager's view of the day: every shift and each cashier's over/short.
+    manager_login = DEMO_LOGINS[1]
+    manager = sign_in(ctx, manager_login.login, manager_login.password)
+    window.session.signed_in(manager, None)
+    settle(0.5)
+    window.show_screen(window.shift_screen)
+    day = day_report(ctx, manager, ctx.business_day())
+    window.shift_screen.show_report((day, report_heading(ctx, day)))
+    settle(0.8)
+    shot(out, f"13-day-report{suffix}")
+    window.session.signed_in(actor, shift)
+    settle(0.5)
 
     window.show_screen(window.settings_screen)
     settle(0.8)
@@ -153,6 +176,18 @@ def tour(data_dir: Path, out: Path, language: str) -> None:
     settle(0.3)
     shot(out, f"09-locked{suffix}")
     window.session.sign_out()
+    settle(0.5)
+    # 交接班: another cashier signs in while this one's shift is open: a count, not a join.
+    other = DEMO_LOGINS[3]
+    screen = window.sign_in_screen
+    keys(screen.login_field, other.login)
+    keys(screen.password_field, other.password)
+    settle(1.0, until=lambda: screen.open_shift_dialog is not None)
+    if screen.open_shift_dialog is not None:
+        shot(out, f"14-hand-over{suffix}")
+        screen.open_shift_dialog.reject()
+        settle(0.3)
+        window.session.sign_out()
     close_till(window.controller.window if window.controller else window)
     window.close()
     settle(0.3)

@@ -118,6 +118,7 @@ def test_drawer_on_a_printer_out_of_paper_opens_now_and_nothing_is_queued(
         f"hw drawer --printer tcp://127.0.0.1:{sink.port} --reason 找零", as_="cashier", lang="en"
     )
     assert result.exit_code == 0, result.stderr
+    sink.wait_for_records(1, timeout=5)  # the sink has read the kick's connection through
     assert sink.drawer_openings == [2]
     sink.mode = "normal"
     assert all(not decode(j).drawer_kicks for j in sink.jobs)  # nothing printed later

@@ -48,6 +48,14 @@ PRINT_WAIT_SECONDS = 10.0  # how long to wait for the printer's answer before sa
 SCANNED_KINDS = ("barcode", "qr")  # a receipt's QR code read by a scanner on the card sources
 
 
+def refresh_status(window: QWidget | None) -> None:
+    """Have the main window ask the devices for their state now, not at its next poll: a
+    printer that just failed a job shows as such (out of paper …) in the status bar."""
+    refresh = getattr(window, "refresh_device_status", None)
+    if window is not None and isValid(window) and callable(refresh):
+        refresh()
+
+
 def main_window_of(widget: QWidget | None) -> QWidget | None:
     """The till's main window (the one with the alert bar) above `widget`, through dialogs."""
     while widget is not None and isValid(widget):
@@ -183,6 +191,8 @@ class ReceiptOutput(QObject):
             texts.append(fill(self.tr("Receipt %1 printed"), doc.receipt_no))
         elif not print_it:
             texts.append(fill(self.tr("Receipt %1: no receipt printer is set up"), doc.receipt_no))
+        if level == "warning":
+            refresh_status(window)  # out of paper, offline: the status bar says so now
         if outcome.drawer_error is not None:
             reason = describe_error(outcome.drawer_error, self.session.lang)
             # The drawer's own refusals already say "drawer not opened: why".

@@ -26,7 +26,7 @@ from pos_app.services.vouchers import voucher_for, voucher_print_document
 from pos_app.ui.device_hub import DeviceHub
 from pos_app.ui.error_text import describe_error
 from pos_app.ui.operations import ServiceOp
-from pos_app.ui.receipt_output import PRINT_WAIT_SECONDS, main_window_of
+from pos_app.ui.receipt_output import PRINT_WAIT_SECONDS, main_window_of, refresh_status
 from pos_app.ui.till_session import TillSession
 from pos_app.ui.translations import fill
 
@@ -120,6 +120,7 @@ class VoucherOutput(QObject):
                 )
             )
             level = "warning"
+            refresh_status(window)
         if outcome.drawer_error is not None:
             reason = describe_error(outcome.drawer_error, self.session.lang)
             if not isinstance(outcome.drawer_error, DeviceError):

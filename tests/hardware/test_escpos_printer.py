@@ -323,8 +323,8 @@ def test_out_of_paper_the_drawer_still_opens_by_a_real_time_pulse(
     sink.mode = "paper_out"
     printer = open_printer()
     printer.kick(pin)
+    (record,) = sink.wait_for_records(1, timeout=5)  # the sink has read the whole job
     assert sink.drawer_openings == [pin]
-    (record,) = sink.wait_for_records(1)
     assert not record.printed
     assert record.data.endswith(bytes((0x10, 0x14, 0x01, 0 if pin == 2 else 1, 1)))
     assert b"\x1bp" not in record.data  # no buffered ESC p left to fire later

@@ -74,8 +74,11 @@ def test_paper_out_keeps_the_sale_and_f10_reprints_once_paper_is_back(cashier: T
     alert = till.window.alert_bar.text
     assert till.window.alert_bar.property("level") == "warning"
     assert "F10" in alert and "未打印" in alert  # not printed: say so, and how to reprint
-    # Out of paper the drawer still opens (a real-time pulse), so the change can be given.
-    assert "钱箱" not in alert and sink.drawer_openings == [2]
+    # Out of paper the drawer still opens (a real-time pulse), so the change can be given,
+    # and the status bar says why nothing printed at once.
+    assert "钱箱" not in alert
+    till.qtbot.waitUntil(lambda: sink.drawer_openings == [2])
+    till.qtbot.waitUntil(lambda: "请装纸" in till.window.printer_label.text())
     assert sink.jobs == []
     # The sale is recorded all the same.
     assert reprint(till.store.ctx, till.store.cashier, result.receipt_no).total_fen == 750
