@@ -7,6 +7,9 @@ and the dialog then asks for the float of their own shift, suggesting the cash c
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
@@ -30,6 +33,8 @@ from pos_app.ui.error_text import describe_error
 from pos_app.ui.operations import ServiceOp
 from pos_app.ui.till_session import TillSession
 from pos_app.ui.translations import fill
+
+T = TypeVar("T")
 
 DEFAULT_FLOAT_FEN = 50_000  # ¥500.00, what most stores start a drawer with
 
@@ -180,30 +185,43 @@ class OpenShiftDialog(QDialog):
 
     def hand_over(self) -> None:
         """Close the other cashier's shift with the typed count, on the database worker."""
-        if self._busy or self.held is None:
+        if self.held is None:
             return
-        try:
-            counted_fen = parse_yuan(
-                self.counted_field.text(), allow_zero=True, max_fen=MAX_DRAWER_FEN
-            )
-        except DomainError as exc:
-            self._show_error(exc, self.counted_field)
+        counted_fen = self._amount(self.counted_field, "")
+        if counted_fen is None:
             return
         ctx, actor = self.session.ctx, self.actor
+        self._start(
+            lambda: _handed_over(ctx, actor, counted_fen),
+            self.tr("Closing the shift…"),
+            self._closed_for_hand_over,
+            lambda exc: self._show_error(exc, self.counted_field),
+        )
+
+    def _amount(self, field: QLineEdit, empty: str) -> int | None:
+        """The amount typed in `field` (an empty field reads as `empty`), or None when it is
+        not one (the error is shown) or work is already running."""
+        if self._busy:
+            return None
+        try:
+            return parse_yuan(field.text() or empty, allow_zero=True, max_fen=MAX_DRAWER_FEN)
+        except DomainError as exc:
+            self._show_error(exc, field)
+            return None
+
+    def _start(
+        self,
+        work: Callable[[], T],
+        busy_text: str,
+        done: Callable[[T], None],
+        failed: Callable[[BaseException], None],
+    ) -> None:
         self._busy = True
         self.open_button.setEnabled(False)
         self.error_label.hide()
-        (
-            ServiceOp(
-                self,
-                lambda: _handed_over(ctx, actor, counted_fen),
-                busy_text=self.tr("Closing the shift…"),
-            )
-            .success(self._closed_for_hand_over)
-            .failure(lambda exc: self._show_error(exc, self.counted_field))
-            .finally_(self._not_busy)
-            .run()
-        )
+        ServiceOp(self, work, busy_text=busy_text).success(done).failure(failed).finally_(
+            self._not_busy
+        ).run()
 
     def _closed_for_hand_over(self, shown: tuple[ShiftReport, ReportHeading]) -> None:
         report, heading = shown
@@ -238,29 +256,15 @@ class OpenShiftDialog(QDialog):
         if self.handing_over:
             self.hand_over()
             return
-        if self._busy:
-            return
-        try:
-            float_fen = parse_yuan(
-                self.float_field.text() or "0", allow_zero=True, max_fen=MAX_DRAWER_FEN
-            )
-        except DomainError as exc:
-            self._show_error(exc, self.float_field)
+        float_fen = self._amount(self.float_field, "0")
+        if float_fen is None:
             return
         ctx, actor = self.session.ctx, self.actor
-        self._busy = True
-        self.open_button.setEnabled(False)
-        self.error_label.hide()
-        (
-            ServiceOp(
-                self,
-                lambda: open_shift(ctx, actor, float_fen),
-                busy_text=self.tr("Opening the shift…"),
-            )
-            .success(self._opened)
-            .failure(self._refused)
-            .finally_(self._not_busy)
-            .run()
+        self._start(
+            lambda: open_shift(ctx, actor, float_fen),
+            self.tr("Opening the shift…"),
+            self._opened,
+            self._refused,
         )
 
     def _not_busy(self) -> None:
