@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pos_app.domain.permissions import Permission
+from pos_app.services.auth import Approval
 from pos_app.services.liabilities import liabilities
 from pos_app.services.report_export import Sheet
 from pos_app.services.report_printing import AnyReport, sheet_print_document
@@ -31,6 +33,7 @@ from pos_app.services.report_sheets import (
 )
 from pos_app.services.reports import RangeReport, staff_report
 from pos_app.services.sales_analysis import MAX_TOP, sales_analysis
+from pos_app.ui.approval_dialog import run_with_approval
 from pos_app.ui.error_text import describe_error
 from pos_app.ui.operations import ServiceOp
 from pos_app.ui.sheets_view import SheetsView, export_to_file
@@ -96,7 +99,8 @@ class _FiguresDialog(QDialog):
         layout.addWidget(self.view, 1)
         layout.addLayout(buttons)
 
-    def work(self) -> Callable[[], Sequence[Sheet]]:
+    def work(self) -> Callable[[Approval | None], Sequence[Sheet]]:
+        """The figures to read on the worker, given a manager's approval for a cashier."""
         raise NotImplementedError
 
     def file_name(self) -> str:
@@ -105,12 +109,25 @@ class _FiguresDialog(QDialog):
     def load(self) -> None:
         """Compute the figures on the worker and show them."""
         self.show_button.setEnabled(False)
-        (
-            ServiceOp(self, self.work(), busy_text=self.tr("Reading the figures…"))
-            .success(self._show)
-            .failure(self._failed)
-            .finally_(lambda: self.show_button.setEnabled(True))
-            .run()
+
+        def failed(exc: BaseException) -> None:
+            self.show_button.setEnabled(True)
+            self._failed(exc)
+
+        def shown(sheets: Sequence[Sheet]) -> None:
+            self.show_button.setEnabled(True)
+            self._show(sheets)
+
+        # Store figures are a manager's; a cashier sees them with a manager's approval.
+        run_with_approval(
+            self,
+            self.session,
+            Permission.REPORT_STORE,
+            self.work(),
+            shown,
+            busy_text=self.tr("Reading the figures…"),
+            on_failure=failed,
+            on_cancel=lambda: self.show_button.setEnabled(True),
         )
 
     def _show(self, sheets: Sequence[Sheet]) -> None:
@@ -158,9 +175,9 @@ class LiabilitiesDialog(_FiguresDialog):
         self.choices.addWidget(QLabel(self.tr("At the end of"), self))
         self.choices.addWidget(self.day_edit)
 
-    def work(self) -> Callable[[], Sequence[Sheet]]:
+    def work(self) -> Callable[[Approval | None], Sequence[Sheet]]:
         ctx, actor, day = self.session.ctx, self.session.require_actor(), _day(self.day_edit)
-        return lambda: [liabilities_sheet(liabilities(ctx, actor, day))]
+        return lambda approval: [liabilities_sheet(liabilities(ctx, actor, day, approval))]
 
     def file_name(self) -> str:
         return f"liabilities-{_day(self.day_edit).isoformat()}.xlsx"
@@ -185,14 +202,15 @@ class SalesAnalysisDialog(_FiguresDialog):
         self.choices.addWidget(QLabel(self.tr("Top products"), self))
         self.choices.addWidget(self.top_box)
 
-    def work(self) -> Callable[[], Sequence[Sheet]]:
+    def work(self) -> Callable[[Approval | None], Sequence[Sheet]]:
         ctx, actor = self.session.ctx, self.session.require_actor()
         first, last = _day(self.from_edit), _day(self.to_edit)
         top = self.top_box.value() or None
 
-        def sheets() -> list[Sheet]:
-            analysis = sales_analysis(ctx, actor, first, last, top)
-            return [*analysis_sheets(analysis), staff_sheet(staff_report(ctx, actor, first, last))]
+        def sheets(approval: Approval | None) -> list[Sheet]:
+            analysis = sales_analysis(ctx, actor, first, last, top, approval)
+            staff = staff_report(ctx, actor, first, last, approval)
+            return [*analysis_sheets(analysis), staff_sheet(staff)]
 
         return sheets
 

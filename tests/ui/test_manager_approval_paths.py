@@ -112,3 +112,24 @@ def test_a_cashier_sees_a_period_report_with_a_managers_approval(till: Till) -> 
     till.qtbot.keyClick(screen.range_dialog.ok_button, Qt.Key.Key_Return)
     _approve(till)
     assert "营业报表" in screen.report_view.text()
+
+
+def test_a_cashier_sees_liabilities_and_sales_analysis_with_a_managers_approval(
+    till: Till,
+) -> None:
+    from pos_app.ui.store_figures_view import open_liabilities, open_sales_analysis
+
+    _open_and_sell(till)
+    screen = _screen(till, "cashier")
+    owed = open_liabilities(screen, till.session)
+    _cancel(till)  # no manager: no figures, and no error either
+    assert not owed.export_button.isEnabled() and not owed.error_label.isVisible()
+    owed.load()
+    _approve(till)
+    till.qtbot.waitUntil(lambda: owed.export_button.isEnabled())
+    assert not owed.error_label.isVisible()
+    owed.reject()
+    sales = open_sales_analysis(screen, till.session)
+    _approve(till)
+    till.qtbot.waitUntil(lambda: sales.export_button.isEnabled())
+    sales.reject()
