@@ -70,7 +70,7 @@ def test_the_scan_would_catch_an_import(tmp_path):
     assert {"PySide6.QtWidgets", "sqlalchemy.orm"} <= imported_modules(fake)
 
 
-@pytest.mark.parametrize("folder", ["pos_app/domain", "db", "hardware"])
+@pytest.mark.parametrize("folder", ["pos_app/domain", "db", "hardware", "hq"])
 def test_core_imports_no_qt(folder):
     assert offending(sources(folder), QT) == {}
 
@@ -101,5 +101,19 @@ def test_db_does_not_import_the_services():
             n for n in imported_modules(p) if n.startswith(("pos_app.services", "pos_app.ui"))
         )
         for p in sources("db")
+    }
+    assert {k: v for k, v in found.items() if v} == {}
+
+
+def test_hq_stands_apart_from_the_till():
+    """The HQ server is its own program: the till's services, UI, CLI and store database
+    schema are not its to import (the two share only what a wire format will define)."""
+    assert len(sources("hq")) >= 5
+    till_side = ("pos_app.services", "pos_app.ui", "pos_app.cli", "db.", "hardware")
+    found = {
+        str(p.relative_to(ROOT)): sorted(
+            n for n in imported_modules(p) if n == "db" or n.startswith(till_side)
+        )
+        for p in sources("hq")
     }
     assert {k: v for k, v in found.items() if v} == {}

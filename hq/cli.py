@@ -1,0 +1,181 @@
+"""`pos-hq`: the HQ's admin command line (issue 13's CLI contract).
+
+Exit codes, as `pos-app`'s: 0 done, 1 refused (already exists, not found, database
+unreachable), 2 invalid input or usage, 3 `verify` found problems. With --json the result is
+one JSON object on stdout; a refusal prints {"error": CODE, "message": TEXT} there and its
+message on stderr, in Chinese and English.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, NoReturn
+
+import click
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from hq import admin, migrate
+from hq.engine import default_url, open_engine
+from hq.errors import INVALID_INPUT, REFUSED, HqError
+
+VERIFY_FAILED = 3
+
+
+@dataclass
+class Run:
+    db_url: str
+    as_json: bool
+    clock: Callable[[], datetime]
+
+    def engine(self) -> Engine:
+        return open_engine(self.db_url)
+
+    def emit(self, data: dict[str, Any], text: str) -> None:
+        click.echo(json.dumps(data, ensure_ascii=False) if self.as_json else text)
+
+    def fail(self, code: str, zh: str, en: str, exit_code: int) -> NoReturn:
+        click.echo(f"错误：{zh} / Error: {en}", err=True)
+        if self.as_json:
+            click.echo(json.dumps({"error": code, "message": f"{zh} / {en}"}, ensure_ascii=False))
+        raise click.exceptions.Exit(exit_code)
+
+
+class HqGroup(click.Group):
+    """Turns refusals and an unreachable database into a message, JSON error and exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except HqError as exc:
+            _run(ctx).fail(exc.code, exc.zh, exc.en, exc.exit_code)
+        except OperationalError as exc:
+            _run(ctx).fail(
+                "database_error",
+                f"数据库无法使用：{exc.orig}",
+                f"The database cannot be used: {exc.orig}",
+                REFUSED,
+            )
+        except click.UsageError as exc:
+            run = _run(ctx)
+            if not run.as_json:
+                raise
+            exc.show()
+            click.echo(json.dumps({"error": "usage", "message": exc.format_message()}))
+            raise click.exceptions.Exit(INVALID_INPUT) from None
+
+
+def _run(ctx: click.Context) -> Run:
+    root = ctx.find_root()
+    if isinstance(root.obj, Run):
+        return root.obj
+    return Run(root.params.get("db_url") or default_url(), bool(root.params.get("as_json")), _now)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@contextmanager
+def _session(run: Run) -> Iterator[Session]:
+    """A session in one transaction on a database that is at the newest schema."""
+    engine = run.engine()
+    try:
+        if migrate.current_revision(engine) != migrate.head_revision(engine):
+            raise HqError(
+                "not_initialised",
+                "HQ 数据库尚未初始化或版本过旧，请先运行 pos-hq init",
+                "The HQ database is not set up or is out of date; run pos-hq init first",
+            )
+        with Session(engine) as session, session.begin():
+            yield session
+    finally:
+        engine.dispose()
+
+
+@click.group(cls=HqGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    "db_url",
+    envvar="POS_HQ_DB",
+    help="HQ 数据库 URL The HQ database URL, e.g. postgresql+psycopg://user@host/hq "
+    "[env POS_HQ_DB; default: a SQLite file under the user data folder]",
+)
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON Print one JSON object")
+@click.pass_context
+def main(ctx: click.Context, db_url: str | None, as_json: bool) -> None:
+    """总部服务器管理 The chain HQ's administration."""
+    ctx.obj = Run(db_url or default_url(), as_json, _now)
+
+
+@main.command()
+@click.pass_obj
+def init(run: Run) -> None:
+    """创建或升级 HQ 数据库 Create or upgrade the HQ database."""
+    engine = run.engine()
+    try:
+        changed = migrate.upgrade(engine)
+        revision = migrate.current_revision(engine)
+    finally:
+        engine.dispose()
+    run.emit(
+        {"initialised": True, "upgraded": changed, "revision": revision},
+        f"HQ 数据库已就绪 The HQ database is ready (revision {revision})",
+    )
+
+
+@main.group()
+def store() -> None:
+    """门店 Stores."""
+
+
+@store.command("add")
+@click.option("--code", required=True, help="门店代码 Store code, e.g. SH01")
+@click.option("--name", required=True, help="门店名称 Store name")
+@click.pass_obj
+def store_add(run: Run, code: str, name: str) -> None:
+    """登记门店 Register a store."""
+    with _session(run) as session:
+        added = admin.add_store(session, code, name, run.clock())
+        data = {"store": added.code, "name": added.name}
+    run.emit(data, f"已登记门店 Store added: {data['store']} {data['name']}")
+
+
+@main.group()
+def till() -> None:
+    """收银台 Tills."""
+
+
+@till.command("enroll")
+@click.option("--store", "store_code", required=True, help="门店代码 Store code")
+@click.pass_obj
+def till_enroll(run: Run, store_code: str) -> None:
+    """新增收银台并发放一次性登记令牌（24 小时有效） Add a till and issue its one-time
+    enrollment token (valid 24 h)."""
+    with _session(run) as session:
+        enrollment = admin.enroll_till(session, store_code, run.clock())
+    run.emit(
+        {"till": enrollment.till, "token": enrollment.token},
+        f"收银台 Till {enrollment.till}\n"
+        f"登记令牌（只显示这一次）Enrollment token (shown only now): {enrollment.token}\n"
+        f"有效期至 Expires at (UTC): {enrollment.expires_at}",
+    )
+
+
+@main.command()
+@click.pass_obj
+def status(run: Run) -> None:
+    """各收银台同步状态 What HQ holds of each till's ledger."""
+    with _session(run) as session:
+        tills = admin.till_status(session)
+    lines = [
+        f"{t['till']}  acked_seq={t['acked_seq']}  entries={t['entries']}  "
+        f"forks={t['forks']}  last_seen={t['last_seen'] or '-'}"
+        for t in tills
+    ]
+    run.emit({"tills": tills}, "\n".join(lines) or "尚无收银台 No tills yet")
