@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from hq import admin, migrate
+from hq.chain_verify import verify_tills
 from hq.engine import default_url, open_engine
 from hq.errors import INVALID_INPUT, REFUSED, HqError
 
@@ -179,3 +180,31 @@ def status(run: Run) -> None:
         for t in tills
     ]
     run.emit({"tills": tills}, "\n".join(lines) or "尚无收银台 No tills yet")
+
+
+@main.command()
+@click.pass_obj
+def verify(run: Run) -> None:
+    """核对每台收银台的哈希链（有问题时退出码 3） Re-check every till's hash chain
+    (exit code 3 when anything is wrong)."""
+    with _session(run) as session:
+        chains = verify_tills(session)
+    problems = [p for chain in chains for p in chain.problems]
+    data = {
+        "ok": not problems,
+        "tills": len(chains),
+        "entries": sum(chain.entries for chain in chains),
+        "problems": [
+            {"till": p.till, "seq": p.seq, "problem": p.code, "message": f"{p.zh} / {p.en}"}
+            for p in problems
+        ],
+    }
+    lines = [f"{p.till} #{p.seq}: {p.zh} / {p.en}" for p in problems]
+    summary = (
+        f"{data['tills']} 台收银台，{data['entries']} 条记录 "
+        f"{data['tills']} tills, {data['entries']} entries: "
+        + ("全部正确 all correct" if not problems else f"{len(problems)} 处问题 problems")
+    )
+    run.emit(data, "\n".join([*lines, summary]))
+    if problems:
+        raise click.exceptions.Exit(VERIFY_FAILED)

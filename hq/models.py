@@ -62,17 +62,22 @@ class EnrollmentToken(Base):
 
 
 class HqLedgerEntry(Base):
-    """A till's ledger entry as received: one row per (till, seq), the till's hash chain
-    kept as it was so HQ can re-check it."""
+    """A till's ledger entry as received: one row per (till, seq), with every field the
+    till's hash covers (pos_app.domain.ledger_chain.HASHED_FIELDS) so HQ can re-hash the
+    chain. The till's MAC is not kept: its key never leaves the till."""
 
     __tablename__ = "hq_ledger_entry"
     __table_args__ = (Index("ix_hq_ledger_entry_kind_time", "kind", "business_time"),)
     till_id: Mapped[int] = mapped_column(ForeignKey("till.id"), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     entry_id: Mapped[str] = mapped_column(String(36), unique=True)
+    # The till's own store id (a UUID in its database), as the till hashed it.
+    source_store_id: Mapped[str] = mapped_column(String(36))
     kind: Mapped[str] = mapped_column(String(32))
     member_id: Mapped[str | None] = mapped_column(String(36), index=True)
     card_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    operator_id: Mapped[str] = mapped_column(String(36))
+    approved_by_id: Mapped[str | None] = mapped_column(String(36))
     business_time: Mapped[str] = mapped_column(Time)
     wall_time: Mapped[str] = mapped_column(Time)
     principal_delta: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -80,7 +85,9 @@ class HqLedgerEntry(Base):
     points_delta: Mapped[int] = mapped_column(BigInteger, default=0)
     amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     tender: Mapped[str | None] = mapped_column(String(16))
-    payload: Mapped[str | None] = mapped_column(Text)
+    related_entry_id: Mapped[str | None] = mapped_column(String(36))
+    rules_version: Mapped[int]
+    payload: Mapped[str | None] = mapped_column(Text)  # the till's canonical JSON, as hashed
     prev_hash: Mapped[str] = mapped_column(Hash)
     hash: Mapped[str] = mapped_column(Hash)
     received_at: Mapped[str] = mapped_column(Time)

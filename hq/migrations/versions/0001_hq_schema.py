@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-06 06:01:10.023964
+Create Date: 2026-12-06 06:02:40.455848
 """
 
 from __future__ import annotations
@@ -81,9 +81,12 @@ def upgrade() -> None:
         sa.Column("till_id", sa.Integer(), nullable=False),
         sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("entry_id", sa.String(length=36), nullable=False),
+        sa.Column("source_store_id", sa.String(length=36), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("member_id", sa.String(length=36), nullable=True),
         sa.Column("card_id", sa.String(length=36), nullable=True),
+        sa.Column("operator_id", sa.String(length=36), nullable=False),
+        sa.Column("approved_by_id", sa.String(length=36), nullable=True),
         sa.Column("business_time", sa.String(length=32), nullable=False),
         sa.Column("wall_time", sa.String(length=32), nullable=False),
         sa.Column("principal_delta", sa.BigInteger(), nullable=False),
@@ -91,6 +94,8 @@ def upgrade() -> None:
         sa.Column("points_delta", sa.BigInteger(), nullable=False),
         sa.Column("amount_fen", sa.BigInteger(), nullable=False),
         sa.Column("tender", sa.String(length=16), nullable=True),
+        sa.Column("related_entry_id", sa.String(length=36), nullable=True),
+        sa.Column("rules_version", sa.Integer(), nullable=False),
         sa.Column("payload", sa.Text(), nullable=True),
         sa.Column("prev_hash", sa.String(length=64), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
