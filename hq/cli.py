@@ -8,6 +8,7 @@ message on stderr, in Chinese and English.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 from hq import admin, migrate
 from hq.chain_verify import verify_tills
 from hq.engine import default_url, open_engine
-from hq.errors import INVALID_INPUT, REFUSED, HqError
+from hq.errors import INVALID_INPUT, REFUSED, HqError, HqInvalidInput
 
 VERIFY_FAILED = 3
 
@@ -128,6 +129,52 @@ def init(run: Run) -> None:
         {"initialised": True, "upgraded": changed, "revision": revision},
         f"HQ 数据库已就绪 The HQ database is ready (revision {revision})",
     )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@main.command()
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="监听地址 Address to listen on"
+)
+@click.option("--port", default=8443, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--cert", type=click.Path(exists=True, dir_okay=False), help="TLS 证书 certificate")
+@click.option("--key", type=click.Path(exists=True, dir_okay=False), help="TLS 私钥 private key")
+@click.pass_obj
+def serve(run: Run, host: str, port: int, cert: str | None, key: str | None) -> None:
+    """运行总部服务器 Run the HQ server (HTTPS; plain HTTP only on a loopback address)."""
+    if (cert is None) != (key is None):
+        raise HqInvalidInput("--cert 与 --key 须同时给出", "--cert and --key go together")
+    if cert is None and not _is_loopback(host):
+        raise HqInvalidInput(
+            f"在 {host} 上提供服务须用 HTTPS（--cert、--key）；明文 HTTP 仅限本机地址",
+            f"Serving on {host} needs HTTPS (--cert, --key); plain HTTP is for loopback only",
+        )
+    import uvicorn  # only this command needs the server stack
+
+    from hq.server import create_app
+
+    engine = run.engine()
+    try:
+        with _session(run):  # refuse to serve a database that is not set up
+            pass
+        uvicorn.run(
+            create_app(engine),
+            host=host,
+            port=port,
+            ssl_certfile=cert,
+            ssl_keyfile=key,
+            log_level="warning",
+        )
+    finally:
+        engine.dispose()
 
 
 @main.group()
