@@ -35,6 +35,16 @@ class Store(Base):
     created_at: Mapped[str] = mapped_column(String(32))
 
 
+class Till(Base):
+    """This installation's till (node): "SH01-01" is till 01 of store SH01. One row. Its
+    ledger chain, sequence and receipt numbers are its own, so two tills never collide."""
+
+    __tablename__ = "till"
+    id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("store.id"))
+    created_at: Mapped[str] = mapped_column(String(32))
+
+
 class Operator(Base):
     __tablename__ = "operator"
     id: Mapped[str] = mapped_column(Id, primary_key=True)
@@ -188,6 +198,9 @@ class LedgerEntry(Base):
     # HMAC-SHA256(store key, hash): re-hashing a rewritten chain needs the key too. NULL only
     # on entries written before the store had a key (below the key file's keyed_from_seq).
     mac: Mapped[str | None] = mapped_column(String(64))
+    # The till that wrote the entry; hashed when set (entries older than till identity have
+    # None and hash as they always did).
+    till_id: Mapped[str | None] = mapped_column(String(24))
 
 
 class AuditEvent(Base):
@@ -408,3 +421,40 @@ class DayClose(Base):
     closed_by_id: Mapped[str] = mapped_column(ForeignKey("operator.id"))
     figures: Mapped[str] = mapped_column(Text)  # JSON
     entry_id: Mapped[str] = mapped_column(Id)
+
+
+class SyncState(Base):
+    """Where this till syncs to and what HQ has acknowledged (one row, id 1, once set up).
+
+    `acked_seq`/`acked_hash` is the last ledger entry HQ holds: local verify checks that the
+    chain still contains it, which a truncated or re-hashed tail cannot fake.
+    `acked_outbox_id` is the last outbox row HQ holds."""
+
+    __tablename__ = "sync_state"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hq_url: Mapped[str] = mapped_column(String(200))
+    ca_file: Mapped[str | None] = mapped_column(String(400))
+    store_code: Mapped[str] = mapped_column(String(16))
+    enrolled_at: Mapped[str] = mapped_column(String(32))
+    acked_seq: Mapped[int] = mapped_column(default=0, server_default="0")
+    acked_hash: Mapped[str | None] = mapped_column(String(64))
+    acked_outbox_id: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_ok_at: Mapped[str | None] = mapped_column(String(32))
+    last_attempt_at: Mapped[str | None] = mapped_column(String(32))
+    unreachable_since: Mapped[str | None] = mapped_column(String(32))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    fork_seq: Mapped[int | None]
+    fork_detected_at: Mapped[str | None] = mapped_column(String(32))
+
+
+class SyncOutbox(Base):
+    """A change to a replicated row, written by a trigger in the changing transaction
+    (migrations/versions/0007_till_and_sync.py). The pusher sends the row as it is when it
+    pushes; `op` is I, U or D; `row_key` is the JSON array of the row's key columns."""
+
+    __tablename__ = "sync_outbox"
+    __table_args__ = {"sqlite_autoincrement": True}
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    table_name: Mapped[str] = mapped_column(String(32))
+    row_key: Mapped[str] = mapped_column(Text)
+    op: Mapped[str] = mapped_column(String(1))

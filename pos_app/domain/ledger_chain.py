@@ -43,11 +43,17 @@ HASHED_FIELDS = (
     "rules_version",
     "payload",
 )
+# Hashed only when set: entries written before till identity (chain version 1) have no till
+# and must hash as they always did; every entry since names the till that wrote it.
+HASHED_WHEN_SET = ("till_id",)
 
 
 def canonical_bytes(fields: dict[str, Any]) -> bytes:
     """UTF-8 JSON of the hashed fields with sorted keys and no whitespace."""
     body = {name: fields.get(name) for name in HASHED_FIELDS}
+    for name in HASHED_WHEN_SET:
+        if fields.get(name) is not None:
+            body[name] = fields[name]
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 

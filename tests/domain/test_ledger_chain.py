@@ -42,6 +42,21 @@ def test_missing_fields_hash_as_null():
     assert json.loads(canonical_bytes({"kind": "x"}))["member_id"] is None
 
 
+def test_an_entry_without_a_till_hashes_as_before_till_identity():
+    # The chain version 1 bytes of ENTRY, fixed: stores made before tills keep verifying.
+    assert chain_hash(GENESIS_HASH, ENTRY) == chain_hash(GENESIS_HASH, {**ENTRY, "till_id": None})
+    assert b"till_id" not in canonical_bytes(ENTRY)
+
+
+def test_the_till_is_hashed_once_set():
+    with_till = {**ENTRY, "till_id": "SH01-01"}
+    assert json.loads(canonical_bytes(with_till))["till_id"] == "SH01-01"
+    assert chain_hash(GENESIS_HASH, with_till) != chain_hash(GENESIS_HASH, ENTRY)
+    assert chain_hash(GENESIS_HASH, with_till) != chain_hash(
+        GENESIS_HASH, {**ENTRY, "till_id": "SH01-02"}
+    )
+
+
 def test_chain_hash_is_sha256_of_prev_hash_then_canonical_bytes():
     expected = hashlib.sha256(GENESIS_HASH.encode() + canonical_bytes(ENTRY)).hexdigest()
     assert chain_hash(GENESIS_HASH, ENTRY) == expected
