@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import psycopg
 import pytest
 
 from tests.sync_support.hq_databases import PG_ADMIN, postgres_database
 from tests.sync_support.hq_process import HqProcess, health
+from tests.sync_support.hq_thread import HqThread
 
 
 def test_kill_9_and_restart_on_the_same_database_and_port(hq_url, tmp_path):
@@ -41,3 +44,16 @@ def test_a_server_that_cannot_start_says_why(tmp_path):
     hq = HqProcess(f"sqlite:///{tmp_path / 'hq.sqlite3'}", tmp_path / "hq.log", init=False)
     with pytest.raises(RuntimeError, match="not_initialised|未初始化|not set up"):
         hq.start()
+
+
+def test_an_in_process_hq_restarts_quickly_on_the_same_port(hq_url):
+    with HqThread(hq_url) as hq:
+        port = hq.port
+        assert health(hq.url) == {"status": "ok", "schema_current": True}
+        started = time.monotonic()
+        hq.restart()
+        assert time.monotonic() - started < 2
+        assert hq.port == port and hq.starts == 2
+        assert health(hq.url) == {"status": "ok", "schema_current": True}
+        hq.stop()
+        assert health(hq.url) is None
