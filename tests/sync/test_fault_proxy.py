@@ -117,6 +117,22 @@ def test_drop_matching_a_path_spares_other_requests(proxy, upstream):
     assert [r.fault for r in proxy.records] == [FaultKind.PASS, FaultKind.DROP, FaultKind.PASS]
 
 
+def test_skip_lets_the_first_matching_requests_through(proxy, upstream):
+    proxy.set_fault(Fault.cut_response(), match="/batches", times=1, skip=2)
+    conn = connect(proxy)
+    assert post(conn, b"1")["count"] == 1
+    assert post(conn, b"2")["count"] == 2
+    with pytest.raises((ConnectionError, http.client.HTTPException, OSError)):
+        post(conn, b"3")
+    assert post(connect(proxy), b"4")["count"] == 4
+    assert [r.fault for r in proxy.records] == [
+        FaultKind.PASS,
+        FaultKind.PASS,
+        FaultKind.CUT_RESPONSE,
+        FaultKind.PASS,
+    ]
+
+
 def test_delay_holds_each_request_back(proxy):
     proxy.set_fault(Fault.delay(300))
     conn = connect(proxy)

@@ -83,6 +83,7 @@ class _Rule:
     fault: Fault
     match: str
     times: int | None
+    skip: int = 0
 
 
 @dataclass
@@ -229,16 +230,22 @@ class FaultProxy:
         with self._lock:
             self.upstream = (host, port)
 
-    def set_fault(self, fault: Fault, *, match: str = "", times: int | None = None) -> None:
+    def set_fault(
+        self, fault: Fault, *, match: str = "", times: int | None = None, skip: int = 0
+    ) -> None:
+        """`fault` for the next `times` requests matching `match`, after `skip` of them
+        have passed untouched (the 3rd batch of a push: match="/batches", skip=2)."""
         with self._lock:
-            self._rule = _Rule(fault, match, times)
+            self._rule = _Rule(fault, match, times, skip)
 
     def clear(self) -> None:
         self.set_fault(Fault.passing())
 
     @contextmanager
-    def fault(self, fault: Fault, *, match: str = "", times: int | None = None) -> Iterator[None]:
-        self.set_fault(fault, match=match, times=times)
+    def fault(
+        self, fault: Fault, *, match: str = "", times: int | None = None, skip: int = 0
+    ) -> Iterator[None]:
+        self.set_fault(fault, match=match, times=times, skip=skip)
         try:
             yield
         finally:
@@ -301,9 +308,12 @@ class FaultProxy:
             if rule.fault.kind is FaultKind.PASS:
                 return passing
             if request_line == "":
-                if rule.fault.kind is not FaultKind.DROP or rule.match:
+                if rule.fault.kind is not FaultKind.DROP or rule.match or rule.skip:
                     return passing
             elif rule.match not in request_line:
+                return passing
+            if rule.skip > 0:
+                rule.skip -= 1
                 return passing
             if rule.times is not None:
                 rule.times -= 1

@@ -1,12 +1,15 @@
 """HQ's app served by uvicorn in a thread of the test process: the same server as `pos-hq
 serve`, but a restart costs milliseconds, which the state machine needs for its many runs.
 `HqProcess` is the real kill -9; this is a quick stop (`force_exit`, open requests abandoned)
-and a start again on the same database and port."""
+and a start again on the same database and port. HQ's clock can be the tests' (`clock`),
+so hours offline pass in an instant for the till and HQ alike."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from datetime import datetime
 
 import uvicorn
 from sqlalchemy import Engine
@@ -20,8 +23,14 @@ START_TIMEOUT = 10.0
 
 
 class HqThread:
-    def __init__(self, db_url: str, port: int | None = None) -> None:
+    def __init__(
+        self,
+        db_url: str,
+        port: int | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.db_url = db_url
+        self.clock = clock
         self.port = port or free_port()
         self.engine: Engine = open_engine(db_url)
         migrate.upgrade(self.engine)
@@ -41,7 +50,7 @@ class HqThread:
         if self.running:
             raise RuntimeError("HQ is already running")
         config = uvicorn.Config(
-            create_app(self.engine),
+            create_app(self.engine) if self.clock is None else create_app(self.engine, self.clock),
             host="127.0.0.1",
             port=self.port,
             log_level="warning",
