@@ -67,7 +67,7 @@ class SyncedTill:
             if i % 3 == 2:
                 self.sell(10 + i % 50)
             else:
-                self.top_up(1000 + 100 * (i % 7))
+                self.top_up(5000 + 100 * (i % 7))
 
     def enroll(self, hq_url: str, token: str) -> None:
         setup(self.ctx, self.store.admin, hq_url, token)
