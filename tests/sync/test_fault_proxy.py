@@ -177,6 +177,14 @@ def test_duplicate_replays_the_captured_bytes_on_a_new_connection(proxy, upstrea
     ]
 
 
+def test_a_captured_request_can_be_resent_later(proxy, upstream):
+    post(connect(proxy), b"recorded")
+    again = proxy.resend(proxy.records[0])
+    assert again.status == 200 and json.loads(again.body)["count"] == 2
+    assert upstream.bodies == [b"recorded", b"recorded"]
+    assert proxy.replays == [again]
+
+
 def test_close_ends_open_connections(upstream):
     proxy = FaultProxy("127.0.0.1", upstream.server_address[1]).start()
     conn = connect(proxy)

@@ -70,12 +70,14 @@ class Fault:
 @dataclass(frozen=True)
 class Exchange:
     """One request as the proxy saw it: its request line, the fault applied, HQ's status
-    (None when HQ never answered: dropped or cut mid-body) and HQ's response body."""
+    (None when HQ never answered: dropped or cut mid-body), HQ's response body, and the
+    request's bytes as sent (for `resend`)."""
 
     request_line: str
     fault: FaultKind
     status: int | None
     body: bytes = b""
+    request: bytes = field(default=b"", repr=False)
 
 
 @dataclass
@@ -353,7 +355,7 @@ class FaultProxy:
                 fault = self._take_fault(request.first_line)
                 kind, amount = fault.kind, fault.amount
                 if kind is FaultKind.DROP:
-                    self._record(Exchange(request.first_line, kind, None))
+                    self._record(Exchange(request.first_line, kind, None, request=request.raw))
                     cut = True
                     return
                 if kind is FaultKind.DELAY:
@@ -365,13 +367,13 @@ class FaultProxy:
                 assert upstream_reader is not None
                 if kind is FaultKind.CUT_BODY:
                     upstream.sendall(request.raw[:amount])
-                    self._record(Exchange(request.first_line, kind, None))
+                    self._record(Exchange(request.first_line, kind, None, request=request.raw))
                     cut = True
                     return
                 upstream.sendall(request.raw)
                 response = upstream_reader.response(request.first_line)
                 status = _status(response.first_line)
-                self._record(Exchange(request.first_line, kind, status, response.body))
+                self._record(Exchange(request.first_line, kind, status, response.body, request.raw))
                 if kind is FaultKind.CUT_RESPONSE:
                     cut = True  # HQ has answered, so it has done the work; the till never hears
                     return
@@ -387,15 +389,26 @@ class FaultProxy:
                 self._untrack(upstream)  # HQ sees the short request end, as after a lost link
             self._untrack(client, reset=cut)
 
+    def resend(self, captured: Exchange) -> Exchange:
+        """A request seen earlier, byte for byte, sent to HQ again (an attacker who recorded
+        it); HQ's answer is returned and kept in `replays`."""
+        request_line = captured.request.split(b"\r\n", 1)[0].decode("latin-1")
+        return self._send_again(request_line, captured.request)
+
     def _replay(self, request: _Message) -> None:
         """The captured bytes again, on a connection of their own, as an attacker or a
         confused middlebox would; HQ's answer goes to `replays`, not to the client."""
+        self._send_again(request.first_line, request.raw)
+
+    def _send_again(self, request_line: str, raw: bytes) -> Exchange:
         try:
             with socket.create_connection(self.upstream, timeout=IO_TIMEOUT) as again:
-                again.sendall(request.raw)
-                response = _Reader(again).response(request.first_line)
+                again.sendall(raw)
+                response = _Reader(again).response(request_line)
             status: int | None = _status(response.first_line)
             body = response.body
         except (_Closed, OSError):
             status, body = None, b""
-        self._record(Exchange(request.first_line, FaultKind.DUPLICATE, status, body), True)
+        exchange = Exchange(request_line, FaultKind.DUPLICATE, status, body, raw)
+        self._record(exchange, True)
+        return exchange
