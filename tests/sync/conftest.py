@@ -11,7 +11,9 @@ import pytest
 from tests.sync_support.fault_proxy import FaultProxy
 from tests.sync_support.hq_databases import hq_database
 from tests.sync_support.hq_thread import HqThread
-from tests.sync_support.tills import SyncedTill, make_till
+from tests.sync_support.tills import SyncedTill, Template, build_template, make_till
+
+TILL_CODES = ("SH01-01", "SH01-02", "SH01-03")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -34,13 +36,23 @@ def proxy(hq: HqThread) -> Iterator[FaultProxy]:
         yield running
 
 
+@pytest.fixture(scope="session")
+def till_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Template]:
+    """A store of its own for each till code the sync tests use, made once per session."""
+    return {
+        code: build_template(tmp_path_factory.mktemp(f"till-template-{code}"))
+        for code in TILL_CODES
+    }
+
+
 @pytest.fixture
-def new_till(_template, tmp_path: Path) -> Iterator[Callable[..., SyncedTill]]:
+def new_till(till_templates, tmp_path: Path) -> Iterator[Callable[..., SyncedTill]]:
     """new_till("SH01-02") → a till store of SH01 with a member card and an open shift."""
     made: list[SyncedTill] = []
 
     def make(code: str = "SH01-01", card_no: str | None = None) -> SyncedTill:
-        till = make_till(_template, tmp_path, code, card_no or f"8866{len(made) + 1:04d}")
+        card = card_no or f"8866{len(made) + 1:04d}"
+        till = make_till(till_templates[code], tmp_path, code, card)
         made.append(till)
         return till
 

@@ -86,11 +86,13 @@ def shared_clock() -> FakeClock:
 
 
 def test_hours_offline_the_backlog_grows_then_everything_arrives(
-    hq_url, tmp_path, _template, shared_clock
+    hq_url, tmp_path, till_templates, shared_clock
 ):
     hq = HqThread(hq_url, clock=shared_clock).start()
     try:
-        till = make_till(_template, tmp_path, "SH01-01", "88660001", clock=shared_clock)
+        till = make_till(
+            till_templates["SH01-01"], tmp_path, "SH01-01", "88660001", clock=shared_clock
+        )
         till.enroll(hq.url, enroll_at_hq(hq.engine))
         till.trade(3)
         assert till.push().ok

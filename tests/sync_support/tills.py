@@ -22,13 +22,35 @@ from pos_app.services.auth import Actor
 from pos_app.services.cards import issue_card
 from pos_app.services.context import DB_FILENAME, StoreContext, open_store
 from pos_app.services.members import register_member
+from pos_app.services.rules import load_rules
+from pos_app.services.sign_in import sign_in
+from pos_app.services.store_setup import add_operator, init_store
 from pos_app.services.sync_setup import setup
 from pos_app.sync.pusher import PushOutcome, push
 from pos_app.sync.status import SyncStatus, sync_status
-from tests.conftest import FakeClock, StoreFixture, hand_till_to
+from tests.conftest import EXAMPLE_RULES, PASSWORD, FakeClock, StoreFixture, hand_till_to
 from tests.services.support import buy
 
 Chain = list[tuple[int, str]]  # (seq, hash) in seq order
+
+
+Template = tuple[Path, Actor, Actor, Actor]  # (folder, admin, manager, cashier)
+
+
+def build_template(data_dir: Path) -> Template:
+    """A store of its own (store id, key, history) as tests/conftest.py's template is made.
+    Two tills must not be copies of one store: their chains would share entries (entry ids
+    are unique chain-wide at HQ), which real tills never do."""
+    ctx = open_store(data_dir, clock=FakeClock(datetime.now(UTC)))
+    init_store(ctx, "SH01", "上海南京路店", "admin", PASSWORD, admin_name="管理员")
+    admin_actor = sign_in(ctx, "admin", PASSWORD)
+    add_operator(ctx, admin_actor, "manager", "李店长", "manager", PASSWORD)
+    add_operator(ctx, admin_actor, "cashier", "王收银", "cashier", PASSWORD)
+    load_rules(ctx, admin_actor, EXAMPLE_RULES.read_text(encoding="utf-8"), "rules.example.toml")
+    manager = sign_in(ctx, "manager", PASSWORD)
+    cashier = sign_in(ctx, "cashier", PASSWORD)
+    ctx.engine.dispose()
+    return data_dir, admin_actor, manager, cashier
 
 
 def copy_template(template_dir: Path, data_dir: Path) -> None:
@@ -106,14 +128,15 @@ class SyncedTill:
 
 
 def make_till(
-    template: tuple[Path, Actor, Actor, Actor],
+    template: Template,
     folder: Path,
     code: str,
     card_no: str,
     clock: FakeClock | None = None,
 ) -> SyncedTill:
-    """A copy of the template store as till `code` (of store SH01), with a member card and
-    the cashier's shift open. Its clock runs near real time: requests are signed with it."""
+    """A copy of a template store as till `code` (of store SH01), with a member card and
+    the cashier's shift open. Its clock runs near real time: requests are signed with it.
+    Each till of one HQ needs a template of its own (see `build_template`)."""
     template_dir, admin_actor, manager, cashier = template
     data_dir = folder / code
     copy_template(template_dir, data_dir)
