@@ -169,7 +169,7 @@ MACHINE_SETTINGS = dict(
 
 def test_hq_is_the_union_of_the_tills_acked_ledgers_on_sqlite(till_templates):
     SyncMachine.templates = till_templates
-    run_state_machine_as_test(SyncMachine, settings=settings(max_examples=20, **MACHINE_SETTINGS))
+    run_state_machine_as_test(SyncMachine, settings=settings(max_examples=15, **MACHINE_SETTINGS))
 
 
 def test_hq_is_the_union_of_the_tills_acked_ledgers_on_postgres(till_templates):
