@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -116,7 +117,8 @@ def ingest_batch(engine: Engine, till: str, body: bytes, now: datetime) -> Batch
         raise
 
 
-def _parse_batch(till: str, body: bytes) -> tuple[list[dict[str, Any]], list[_Row]]:
+def _parse_batch(till: str, body: bytes) -> tuple[list[Any], list[_Row]]:
+    """The batch's entries as sent (checked one by one as they are stored) and its rows."""
     # A NUL can only reach a string as the escape \u0000: one scan of the bytes refuses it
     # for every field at once (PostgreSQL cannot store it in text).
     if b"\\u0000" in body:
@@ -139,15 +141,7 @@ def _parse_batch(till: str, body: bytes) -> tuple[list[dict[str, Any]], list[_Ro
             f"A batch holds at most {MAX_BATCH_ITEMS} records; "
             f"this one has {len(entries) + len(rows)}",
         )
-    parsed = [_parse_entry(till, raw, index) for index, raw in enumerate(entries)]
-    for before, after in zip(parsed, parsed[1:], strict=False):
-        if after["store_seq"] != before["store_seq"] + 1:
-            raise _bad(after["store_seq"], "序号不连续", "its seq does not follow the one before")
-        if after["prev_hash"] != before["hash"]:
-            raise _bad(
-                after["store_seq"], "与前一条的链接不符", "its prev_hash is not the hash before"
-            )
-    return parsed, _parse_rows(till, rows)
+    return entries, _parse_rows(till, rows)
 
 
 def _bad(seq: object, zh: str, en: str) -> BadEntry:
@@ -236,10 +230,13 @@ def _parse_row(raw: object) -> _Row:
 def _apply(
     conn: Connection,
     till_code: str,
-    entries: list[dict[str, Any]],
+    entries: list[Any],
     rows: list[_Row],
     received_at: str,
 ) -> BatchResult:
+    """Each entry is checked and, if new, handed to the database at once: on PostgreSQL the
+    COPY stream takes it while the next one is hashed, so the two cores work side by side.
+    Any refusal raises, and the caller's transaction takes everything back."""
     # Touching the till's row first takes its lock (PostgreSQL: a row lock; SQLite: the
     # write lock) before the head is read: a second request of the till waits here.
     locked = conn.execute(
@@ -251,22 +248,50 @@ def _apply(
         )
     ).one()
     till_id, acked_seq, head_hash, acked_outbox_id, store_id = locked
-    new, duplicates = _classify(conn, till_id, acked_seq, head_hash, entries)
-    for entry in new:
-        if store_id is None:
-            store_id = entry["store_id"]
-        elif entry["store_id"] != store_id:
-            raise SyncForbidden(
-                f"第 {entry['store_seq']} 条记录属于另一家门店，不是收银台 {till_code} 的",
-                f"Entry {entry['store_seq']} belongs to another store than till {till_code}'s",
-            )
-    if new:
-        _insert_entries(conn, till_id, new, received_at)
-        acked_seq, head_hash = new[-1]["store_seq"], new[-1]["hash"]
+    held = _held_hashes(conn, till_id, entries, acked_seq)
+    accepted = duplicates = 0
+    previous: dict[str, Any] | None = None
+    with _entry_sink(conn, till_id, received_at) as store:
+        for index, raw in enumerate(entries):
+            entry = _parse_entry(till_code, raw, index)
+            seq = entry["store_seq"]
+            if previous is not None:
+                if seq != previous["store_seq"] + 1:
+                    raise _bad(seq, "序号不连续", "its seq does not follow the one before")
+                if entry["prev_hash"] != previous["hash"]:
+                    raise _bad(seq, "与前一条的链接不符", "its prev_hash is not the hash before")
+            previous = entry
+            if seq <= acked_seq:  # HQ holds this seq: the same entry, or a fork
+                if held.get(seq) != entry["hash"]:
+                    raise _fork(entry, held.get(seq))
+                duplicates += 1
+                continue
+            if not accepted:  # the first new entry must follow HQ's head
+                if seq > acked_seq + 1:
+                    raise ChainGap(
+                        f"总部只收到第 {acked_seq} 条，本批从第 {seq} 条开始，请从断处重发",
+                        f"HQ holds up to entry {acked_seq} but the batch starts at {seq}; "
+                        "resend from there",
+                        acked_seq=acked_seq,
+                    )
+                if entry["prev_hash"] != (head_hash or GENESIS_HASH):
+                    raise _fork(entry, head_hash)
+            if store_id is None:
+                store_id = entry["store_id"]
+            elif entry["store_id"] != store_id:
+                raise SyncForbidden(
+                    f"第 {seq} 条记录属于另一家门店，不是收银台 {till_code} 的",
+                    f"Entry {seq} belongs to another store than till {till_code}'s",
+                )
+            store(entry)
+            accepted += 1
+    if accepted:
+        assert previous is not None
+        acked_seq, head_hash = previous["store_seq"], previous["hash"]
     if rows:
         _upsert_rows(conn, till_id, rows, received_at)
         acked_outbox_id = max(acked_outbox_id, rows[-1].outbox_id)
-    if new or rows:
+    if accepted or rows:
         conn.execute(
             update(Till)
             .where(Till.id == till_id)
@@ -277,27 +302,50 @@ def _apply(
                 source_store_id=store_id,
             )
         )
-    return BatchResult(acked_seq, head_hash, acked_outbox_id, len(new), duplicates, len(rows))
+    return BatchResult(acked_seq, head_hash, acked_outbox_id, accepted, duplicates, len(rows))
 
 
-def _insert_entries(
-    conn: Connection, till_id: int, entries: list[dict[str, Any]], received_at: str
-) -> None:
-    """PostgreSQL: COPY into the table, in the batch's transaction (the rows were checked
-    above, under the till's lock, so nothing is left to decide row by row; COPY costs a
-    fraction of an INSERT per row). SQLite: one executemany."""
+def _held_hashes(
+    conn: Connection, till_id: int, entries: list[Any], acked_seq: int
+) -> dict[int, str]:
+    """The hashes HQ holds under the seqs the batch claims at or below its head (the
+    claimed range is only a hint: each entry is checked before it is compared)."""
+    first = entries[0].get("seq") if entries and isinstance(entries[0], dict) else None
+    if type(first) is not int or first > acked_seq:
+        return {}
+    last = min(first + len(entries) - 1, acked_seq)
+    return dict(
+        conn.execute(  # type: ignore[arg-type]
+            select(HqLedgerEntry.seq, HqLedgerEntry.hash).where(
+                HqLedgerEntry.till_id == till_id, HqLedgerEntry.seq.between(first, last)
+            )
+        ).all()
+    )
+
+
+@contextmanager
+def _entry_sink(
+    conn: Connection, till_id: int, received_at: str
+) -> Iterator[Callable[[dict[str, Any]], None]]:
+    """A function that stores one checked entry. PostgreSQL: a COPY in the batch's
+    transaction (the entries were checked under the till's lock, so nothing is left to
+    decide row by row, and COPY costs a fraction of an INSERT per row). SQLite: one
+    executemany at the end."""
     if conn.dialect.name != "postgresql":
-        conn.execute(
-            ENTRIES.insert(),
-            [
+        pending: list[dict[str, Any]] = []
+
+        def collect(entry: dict[str, Any]) -> None:
+            pending.append(
                 {
                     **{column: entry[field] for column, field in _STORED},
                     "till_id": till_id,
                     "received_at": received_at,
                 }
-                for entry in entries
-            ],
-        )
+            )
+
+        yield collect
+        if pending:
+            conn.execute(ENTRIES.insert(), pending)
         return
     columns = ", ".join((*(column for column, _ in _STORED), "till_id", "received_at"))
     fields = [field for _, field in _STORED]
@@ -308,8 +356,11 @@ def _insert_entries(
             driver.cursor() as cursor,
             cursor.copy(f"COPY hq_ledger_entry ({columns}) FROM STDIN") as copy,
         ):
-            for entry in entries:
+
+            def send(entry: dict[str, Any]) -> None:
                 copy.write_row([*(entry[field] for field in fields), till_id, received_at])
+
+            yield send
     except psycopg.errors.UniqueViolation:
         raise _entry_id_taken() from None
 
@@ -321,51 +372,6 @@ def _entry_id_taken() -> BadEntry:
         "An entry of the batch reuses an entry_id HQ holds already",
         seq=None,
     )
-
-
-def _classify(
-    conn: Connection,
-    till_id: int,
-    acked_seq: int,
-    head_hash: str | None,
-    entries: list[dict[str, Any]],
-) -> tuple[list[dict[str, Any]], int]:
-    """The entries HQ does not hold yet, and how many it held identically."""
-    if not entries:
-        return [], 0
-    first, last = entries[0]["store_seq"], entries[-1]["store_seq"]
-    held: dict[int, str] = {}
-    if first <= acked_seq:
-        held = dict(
-            conn.execute(  # type: ignore[arg-type]
-                select(HqLedgerEntry.seq, HqLedgerEntry.hash).where(
-                    HqLedgerEntry.till_id == till_id,
-                    HqLedgerEntry.seq.between(first, min(last, acked_seq)),
-                )
-            ).all()
-        )
-    duplicates = 0
-    for entry in entries:
-        seq = entry["store_seq"]
-        if seq > acked_seq:
-            break
-        held_hash = held.get(seq)
-        if held_hash != entry["hash"]:
-            raise _fork(entry, held_hash)
-        duplicates += 1
-    new = entries[duplicates:]
-    if new:
-        if new[0]["store_seq"] > acked_seq + 1:
-            first_new = new[0]["store_seq"]
-            raise ChainGap(
-                f"总部只收到第 {acked_seq} 条，本批从第 {first_new} 条开始，请从断处重发",
-                f"HQ holds up to entry {acked_seq} but the batch starts at {first_new}; "
-                "resend from there",
-                acked_seq=acked_seq,
-            )
-        if new[0]["prev_hash"] != (head_hash or GENESIS_HASH):
-            raise _fork(new[0], head_hash)
-    return new, duplicates
 
 
 def _fork(entry: dict[str, Any], held_hash: str | None) -> ChainFork:

@@ -192,7 +192,7 @@ def test_malformed_entries_are_refused(hq: Hq):
         [{**good[0], "hash": "X" * 64}],
         [{**good[0], "kind": "x" * 33}],
         [{**good[0], "payload": "nul\x00"}],
-        [good[1], good[0]],
+        [good[0], good[1], good[0]],
         broken_link,
         ["not an object"],
     ):

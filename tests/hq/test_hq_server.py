@@ -52,6 +52,8 @@ def test_serve_answers_health_and_its_openapi_schema(hq_url):
         assert isinstance(schema, dict)
         assert schema["info"]["title"] == "pos-hq"
         assert "/health" in schema["paths"]
+        for path in ("/v1/enroll", "/v1/tills/{till}/batches", "/v1/tills/{till}/head"):
+            assert path in schema["paths"], path
     finally:
         server.terminate()
         server.wait(timeout=10)
