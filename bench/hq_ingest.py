@@ -304,7 +304,7 @@ def main() -> int:
                 f"note: load average {load:.1f} on {os.cpu_count()} cores while this ran; "
                 "other work shared the CPUs, so rates are low and ratios are the figure to read"
             )
-        return 0
+        return 0 if target else 1
     finally:
         if server is not None:
             server.terminate()
