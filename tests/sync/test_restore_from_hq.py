@@ -74,7 +74,7 @@ def test_restore_verify_sell_push_and_hq_verifies(till: StoreFixture, hq: HqServ
                 select(LedgerEntry.hash).where(LedgerEntry.store_seq == lost.head_seq)
             )
             assert restored.mac is not None  # sealed by the new key
-            assert '"hq_head_seq":%d' % lost.head_seq in (restored.payload or "")
+            assert f'"hq_head_seq":{lost.head_seq}' in (restored.payload or "")
         keys = load_keys(key_dir, ctx.store.id)
         assert keys is not None and keys.keyed_from_seq == lost.head_seq + 1
         status = sync_status(ctx)
