@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 from db.engine import make_engine, write_session
 from db.ledger import LedgerWriter
 from db.migrate import upgrade
-from db.models import Base, LedgerEntry, Operator, Store, SyncOutbox, SyncState, Till
+from db.models import Base, Operator, Store, SyncOutbox, SyncState, Till
 from pos_app.domain.entry_kinds import EntryKind
 from pos_app.domain.errors import AlreadyExists, DomainError
 from pos_app.domain.ledger_chain import GENESIS_HASH, chain_hash
@@ -70,8 +70,8 @@ log = logging.getLogger(__name__)
 # Stand-in till id for the first enrollment try when the till's own id is not known: HQ's
 # `enroll_till_mismatch` answer names the token's till and leaves the token unspent.
 _PROBE_TILL = "restore-probe"
-_LEDGER = LedgerEntry.__table__.name
-_ENTRY_COLUMNS = frozenset(c.name for c in LedgerEntry.__table__.columns)
+_LEDGER = "ledger_entry"
+_ENTRY_COLUMNS = frozenset(c.name for c in Base.metadata.tables[_LEDGER].columns)
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total): "rows" / "entries"
 
@@ -269,7 +269,7 @@ def _load_entries(
     """Fetch, check and insert the entries 1..head_seq: each must follow the one before and
     hash to its own hash; the last must be HQ's head."""
     seq, prev = 0, GENESIS_HASH
-    table = LedgerEntry.__table__
+    table = Base.metadata.tables[_LEDGER]
     if progress is not None:
         progress("entries", 0, head_seq)
     while seq < head_seq:
