@@ -132,3 +132,78 @@ def sync_status(inv: Invocation) -> None:
 
 def _time(iso_utc: str | None) -> str:
     return iso_utc[:19].replace("T", " ") if iso_utc else "—"
+
+
+@sync.command("restore")
+@click.option("--hq", "hq_url", required=True, metavar="URL", help="总部地址 HQ's address")
+@click.option(
+    "--token",
+    required=True,
+    metavar="T",
+    help="总部重发的登记令牌（pos-hq till enroll --till …） HQ's re-enrollment token",
+)
+@click.option(
+    "--ca",
+    "ca_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="总部的 CA 证书文件（默认用系统证书） HQ's CA certificate file (system CAs if none)",
+)
+@click.option(
+    "--till",
+    "till_id",
+    metavar="ID",
+    help="收银台编号（默认由令牌决定） The till's id (by default the token's)",
+)
+@click.pass_obj
+def sync_restore(
+    inv: Invocation, hq_url: str, token: str, ca_file: Path | None, till_id: str | None
+) -> None:
+    """从总部恢复 Rebuild this till from HQ's copy into an empty data folder.
+
+    For a till whose disk died: HQ issues a token for the till again (pos-hq till enroll
+    --store SH01 --till SH01-01); the database is rebuilt from HQ, verified, and continues
+    the same chain. The store gets a new key file (the old one is lost). Exits 0 when the
+    restored store verifies, 3 when it does not.
+    """
+    from pos_app.services.sync_restore import restore_from_hq
+
+    if inv.has_store_file():
+        from pos_app.domain.errors import AlreadyExists
+
+        raise AlreadyExists(
+            f"数据目录 {inv.data_dir} 里已经有门店数据库；从总部恢复只能恢复到空的数据目录",
+            f"The data folder {inv.data_dir} already holds a store database; a restore from "
+            "HQ goes into an empty data folder only",
+            code="sync_restore_not_empty",
+        )
+    inv.start_logging()
+    with (
+        StderrProgress("数据行 Rows:") as rows_bar,
+        StderrProgress("账本记录 Entries fetched:") as entries_bar,
+    ):
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage == "rows":
+                rows_bar(done)
+            else:
+                entries_bar(done, total)
+
+        result, ctx = restore_from_hq(
+            inv.data_dir, hq_url, token, ca_file, till_id=till_id, progress=progress
+        )
+    inv.adopt(ctx)
+    rows: list[Row] = [
+        ("收银台 Till", result.till_id),
+        ("门店 Store", result.store_code),
+        ("总部 HQ", result.hq_url),
+        ("账本记录 Entries", result.entries),
+        ("数据行 Rows", result.rows),
+        ("总部确认位置 HQ's head", f"#{result.head_seq}"),
+        ("本机账本末条 Local head", f"#{result.new_head_seq}"),
+        ("校验 Verified", "通过 OK" if result.verified else "未通过 FAILED"),
+    ]
+    inv.out.result(asdict(result), rows, title="已从总部恢复 Restored from HQ")
+    if not result.verified:
+        for problem in result.problems:
+            inv.out.note(problem)
+        raise click.exceptions.Exit(exit_codes.VERIFY_FAILED)

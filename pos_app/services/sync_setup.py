@@ -25,6 +25,7 @@ from pos_app.domain.errors import (
     AlreadyExists,
     ApprovalRequired,
     AuthenticationFailed,
+    DomainError,
     InvalidInput,
     PermissionDenied,
 )
@@ -73,13 +74,12 @@ def setup(
             "缺少总部发的登记令牌 --token", "The enrollment --token from HQ is missing"
         )
     store = ctx.store
+    refused: DomainError | None = None
     with read_session(ctx.engine) as session:
         try:
             authorize(session, actor, Permission.SYNC_SETUP)
         except (PermissionDenied, ApprovalRequired, AuthenticationFailed) as exc:
             refused = exc
-        else:
-            refused = None
         state = session.get(SyncState, STATE_ID)
         till_id = session.scalar(select(Till.id).order_by(Till.id).limit(1))
         connected_to = state.hq_url if state else None

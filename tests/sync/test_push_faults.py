@@ -45,6 +45,12 @@ def assert_hq_holds_exactly(hq, *tills: SyncedTill) -> None:
 
 
 @pytest.fixture
+def hq(hq_inproc):
+    """Here HQ is the in-process server the proxy fronts (not conftest's process)."""
+    return hq_inproc
+
+
+@pytest.fixture
 def till(hq, proxy, new_till) -> SyncedTill:
     till = new_till("SH01-01")
     till.enroll(proxy.url, enroll_at_hq(hq.engine))
