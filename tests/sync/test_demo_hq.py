@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.sync_support.hq_process import free_port, pos_hq
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "demo_hq.py"
@@ -34,6 +36,7 @@ def local_entries(folder: Path) -> int:
     return int(json.loads(done.stdout)["head_seq"])
 
 
+@pytest.mark.slow  # two stores made with their history, and nine CLI processes a run
 def test_demo_hq_syncs_two_stores_to_a_local_hq_and_reruns(tmp_path):
     data = tmp_path / "demo-hq"
     first = demo(data, free_port())
