@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hq.cli import main
-from hq.ingest import MAX_BATCH_ITEMS
+from hq.ingest import _CHECKS, MAX_BATCH_ITEMS
 from hq.models import Fork, HqLedgerEntry, HqRow, Till
 from hq.server import create_app
-from pos_app.domain.ledger_chain import GENESIS_HASH
+from pos_app.domain.ledger_chain import GENESIS_HASH, HASHED_FIELDS
 from tests.hq.conftest import Hq
 from tests.hq.signing_till import CARD, OTHER_STORE_UUID, body_of, chain, rehash, served
 
@@ -280,3 +280,9 @@ def test_a_second_till_of_the_store_keeps_its_own_chain(hq: Hq):
     status = hq.status()
     assert (status["SH01-01"]["entries"], status["SH01-02"]["entries"]) == (3, 4)
     assert theirs[0]["prev_hash"] == GENESIS_HASH
+
+
+def test_the_wire_checks_cover_every_hashed_field():
+    """A field added to the chain must be checked and stored by HQ too."""
+    checked = {name for name, *_ in _CHECKS}
+    assert checked == {*HASHED_FIELDS, "till_id"} - {"store_seq"}
