@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from hq import migrate
+from hq.engine import open_engine
 from hq.enrollment import redeem
 from hq.ingest import MAX_BATCH_ITEMS, entries_after, ingest_batch, rows_after
 from hq.models import Fork, Store, Till
@@ -77,8 +79,14 @@ def _verify(
     engine: Engine, now: datetime, method: str, path: str, headers: dict[str, str], body: bytes
 ) -> str:
     """The signing till, with the nonce recorded in the database (committed at once: a
-    replay is refused whatever becomes of the request itself)."""
+    replay is refused whatever becomes of the request itself).
+
+    On PostgreSQL this commit does not wait for its WAL flush: any change the request then
+    makes commits durably after it, and that flush carries the nonce too (the WAL is one
+    sequence); only a request that changed nothing could lose its nonce in a crash."""
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
 
         def public_key(till: str) -> bytes | None:
             text = conn.scalar(select(Till.public_key).where(Till.code == till))
@@ -111,6 +119,16 @@ async def _signed(request: Request) -> SignedRequest:
 Signed = Annotated[SignedRequest, Depends(_signed)]
 Limit = Annotated[int, Query(ge=1, le=MAX_BATCH_ITEMS)]
 After = Annotated[int, Query(ge=0)]
+
+
+DB_ENVIRONMENT = "POS_HQ_DB"
+
+
+def app_from_environment() -> FastAPI:
+    """The app on the database named by POS_HQ_DB: the factory each worker process of
+    `pos-hq serve --workers N` calls (nonces and till locks live in the database, so
+    workers need share nothing else)."""
+    return create_app(open_engine(os.environ[DB_ENVIRONMENT]))
 
 
 def create_app(engine: Engine, clock: Callable[[], datetime] = _utc_now) -> FastAPI:
