@@ -42,6 +42,7 @@ from pos_app.domain.sync_signing import (
 
 # A full batch of 1,000 entries with large payloads stays well under this.
 MAX_BODY_BYTES = 32 * 1024 * 1024
+MAX_ENROLL_BYTES = 16 * 1024
 
 
 def _utc_now() -> datetime:
@@ -97,14 +98,25 @@ def _verify(
         )
 
 
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The body, refused (413) past `limit` bytes whether or not a length was announced:
+    it is read before anything proves who sent it."""
+    too_large = BatchTooLarge("请求过大", "The request is too large")
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > limit):
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def _signed(request: Request) -> SignedRequest:
     """The dependency of every signed endpoint: reads the raw body and checks the signature."""
-    length = request.headers.get("content-length", "0")
-    if not length.isdigit() or int(length) > MAX_BODY_BYTES:
-        raise BatchTooLarge("请求过大", "The request is too large")
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise BatchTooLarge("请求过大", "The request is too large")
+    body = await _read_body(request, MAX_BODY_BYTES)
     # The signature covers the path exactly as sent, with its query string.
     path = request.scope.get("raw_path") or request.scope["path"].encode("utf-8")
     query = request.scope.get("query_string", b"")
@@ -157,7 +169,7 @@ def create_app(engine: Engine, clock: Callable[[], datetime] = _utc_now) -> Fast
     async def enroll(request: Request) -> dict[str, object]:
         """A till redeems its one-time token and registers its Ed25519 public key (not
         signed: the token is the credential)."""
-        body = SignedRequest("", await request.body()).json()
+        body = SignedRequest("", await _read_body(request, MAX_ENROLL_BYTES)).json()
 
         def run() -> dict[str, object]:
             with Session(engine) as session, session.begin():
