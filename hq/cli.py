@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -150,8 +151,15 @@ def _is_loopback(host: str) -> bool:
 @click.option("--port", default=8443, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--cert", type=click.Path(exists=True, dir_okay=False), help="TLS 证书 certificate")
 @click.option("--key", type=click.Path(exists=True, dir_okay=False), help="TLS 私钥 private key")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="工作进程数 Worker processes (e.g. one per core)",
+)
 @click.pass_obj
-def serve(run: Run, host: str, port: int, cert: str | None, key: str | None) -> None:
+def serve(run: Run, host: str, port: int, cert: str | None, key: str | None, workers: int) -> None:
     """运行总部服务器 Run the HQ server (HTTPS; plain HTTP only on a loopback address)."""
     if (cert is None) != (key is None):
         raise HqInvalidInput("--cert 与 --key 须同时给出", "--cert and --key go together")
@@ -162,14 +170,31 @@ def serve(run: Run, host: str, port: int, cert: str | None, key: str | None) -> 
         )
     import uvicorn  # only this command needs the server stack
 
-    from hq.server import create_app
+    from hq.server import DB_ENVIRONMENT, create_app
 
     engine = run.engine()
     try:
         with _session(run):  # refuse to serve a database that is not set up
             pass
+        if workers == 1:
+            uvicorn.run(
+                create_app(engine),
+                host=host,
+                port=port,
+                ssl_certfile=cert,
+                ssl_keyfile=key,
+                log_level="warning",
+            )
+            return
+        # Worker processes import the app by name and open the database themselves.
+        os.environ[DB_ENVIRONMENT] = run.db_url
         uvicorn.run(
-            create_app(engine),
+            "hq.server:app_from_environment",
+            factory=True,
+            workers=workers,
+            # A worker busy ingesting can answer the supervisor's ping late (its ping
+            # thread waits for the GIL); uvicorn's 5 s default would kill it mid-request.
+            timeout_worker_healthcheck=60,
             host=host,
             port=port,
             ssl_certfile=cert,

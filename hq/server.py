@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from hq import migrate
+from hq.engine import open_engine
 from hq.enrollment import redeem
 from hq.ingest import MAX_BATCH_ITEMS, entries_after, ingest_batch, rows_after
 from hq.models import Fork, Store, Till
@@ -40,6 +42,7 @@ from pos_app.domain.sync_signing import (
 
 # A full batch of 1,000 entries with large payloads stays well under this.
 MAX_BODY_BYTES = 32 * 1024 * 1024
+MAX_ENROLL_BYTES = 16 * 1024
 
 
 def _utc_now() -> datetime:
@@ -77,8 +80,14 @@ def _verify(
     engine: Engine, now: datetime, method: str, path: str, headers: dict[str, str], body: bytes
 ) -> str:
     """The signing till, with the nonce recorded in the database (committed at once: a
-    replay is refused whatever becomes of the request itself)."""
+    replay is refused whatever becomes of the request itself).
+
+    On PostgreSQL this commit does not wait for its WAL flush: any change the request then
+    makes commits durably after it, and that flush carries the nonce too (the WAL is one
+    sequence); only a request that changed nothing could lose its nonce in a crash."""
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
 
         def public_key(till: str) -> bytes | None:
             text = conn.scalar(select(Till.public_key).where(Till.code == till))
@@ -89,14 +98,25 @@ def _verify(
         )
 
 
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The body, refused (413) past `limit` bytes whether or not a length was announced:
+    it is read before anything proves who sent it."""
+    too_large = BatchTooLarge("请求过大", "The request is too large")
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > limit):
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def _signed(request: Request) -> SignedRequest:
     """The dependency of every signed endpoint: reads the raw body and checks the signature."""
-    length = request.headers.get("content-length", "0")
-    if not length.isdigit() or int(length) > MAX_BODY_BYTES:
-        raise BatchTooLarge("请求过大", "The request is too large")
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise BatchTooLarge("请求过大", "The request is too large")
+    body = await _read_body(request, MAX_BODY_BYTES)
     # The signature covers the path exactly as sent, with its query string.
     path = request.scope.get("raw_path") or request.scope["path"].encode("utf-8")
     query = request.scope.get("query_string", b"")
@@ -111,6 +131,16 @@ async def _signed(request: Request) -> SignedRequest:
 Signed = Annotated[SignedRequest, Depends(_signed)]
 Limit = Annotated[int, Query(ge=1, le=MAX_BATCH_ITEMS)]
 After = Annotated[int, Query(ge=0)]
+
+
+DB_ENVIRONMENT = "POS_HQ_DB"
+
+
+def app_from_environment() -> FastAPI:
+    """The app on the database named by POS_HQ_DB: the factory each worker process of
+    `pos-hq serve --workers N` calls (nonces and till locks live in the database, so
+    workers need share nothing else)."""
+    return create_app(open_engine(os.environ[DB_ENVIRONMENT]))
 
 
 def create_app(engine: Engine, clock: Callable[[], datetime] = _utc_now) -> FastAPI:
@@ -139,7 +169,7 @@ def create_app(engine: Engine, clock: Callable[[], datetime] = _utc_now) -> Fast
     async def enroll(request: Request) -> dict[str, object]:
         """A till redeems its one-time token and registers its Ed25519 public key (not
         signed: the token is the credential)."""
-        body = SignedRequest("", await request.body()).json()
+        body = SignedRequest("", await _read_body(request, MAX_ENROLL_BYTES)).json()
 
         def run() -> dict[str, object]:
             with Session(engine) as session, session.begin():

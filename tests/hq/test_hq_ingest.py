@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 
 import httpx
 from click.testing import CliRunner
@@ -12,10 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hq.cli import main
-from hq.ingest import MAX_BATCH_ITEMS
+from hq.ingest import _CHECKS, MAX_BATCH_ITEMS
 from hq.models import Fork, HqLedgerEntry, HqRow, Till
-from hq.server import create_app
-from pos_app.domain.ledger_chain import GENESIS_HASH
+from hq.server import MAX_BODY_BYTES, MAX_ENROLL_BYTES, create_app
+from pos_app.domain.ledger_chain import GENESIS_HASH, HASHED_FIELDS
 from tests.hq.conftest import Hq
 from tests.hq.signing_till import CARD, OTHER_STORE_UUID, body_of, chain, rehash, served
 
@@ -211,6 +212,21 @@ def test_a_batch_over_a_thousand_records_is_refused(hq: Hq):
     assert hq.status()["SH01-01"]["entries"] == MAX_BATCH_ITEMS
 
 
+def test_an_oversized_body_is_refused_before_it_is_read_whole(hq: Hq):
+    path = "/v1/tills/SH01-01/batches"
+    huge = b"[" + b" " * (MAX_BODY_BYTES + 1) + b"]"
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: sent chunked
+        for start in range(0, len(huge), 1 << 20):
+            yield huge[start : start + (1 << 20)]
+
+    headers = hq.till.headers("POST", path, huge)
+    answer = hq.client.post(path, content=chunks(), headers=headers)
+    assert answer.status_code == 413 and answer.json()["code"] == "sync_batch_too_large"
+    big_enrollment = hq.client.post("/v1/enroll", content=b" " * (MAX_ENROLL_BYTES + 1))
+    assert big_enrollment.status_code == 413
+
+
 def test_rows_keep_their_newest_version_and_come_back_in_outbox_order(hq: Hq):
     card_v1 = {"outbox_id": 3, "table": "card", "key": ["c1"], "op": "I", "data": {"id": "c1"}}
     card_v2 = {**card_v1, "outbox_id": 9, "op": "U", "data": {"id": "c1", "principal_fen": 50}}
@@ -280,3 +296,9 @@ def test_a_second_till_of_the_store_keeps_its_own_chain(hq: Hq):
     status = hq.status()
     assert (status["SH01-01"]["entries"], status["SH01-02"]["entries"]) == (3, 4)
     assert theirs[0]["prev_hash"] == GENESIS_HASH
+
+
+def test_the_wire_checks_cover_every_hashed_field():
+    """A field added to the chain must be checked and stored by HQ too."""
+    checked = {name for name, *_ in _CHECKS}
+    assert checked == {*HASHED_FIELDS, "till_id"} - {"store_seq"}

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -18,6 +19,7 @@ import trustme
 from click.testing import CliRunner
 
 from hq.cli import main
+from tests.hq.signing_till import SigningTill, body_of, chain, enroll
 
 POS_HQ = Path(sys.executable).with_name("pos-hq")
 
@@ -122,3 +124,63 @@ def test_serve_speaks_https_with_its_own_certificate(hq_url, tmp_path):
         untrusting.close()
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_two_worker_processes_share_the_nonces_and_the_chain(hq_url):
+    """`--workers 2`: requests land on either process; a replay is refused by both, and
+    batches sent at once to both append once."""
+    subprocess.run([POS_HQ, "--db", hq_url, "init"], check=True, capture_output=True)
+    cli = ["--db", hq_url, "--json"]
+    assert CliRunner().invoke(main, [*cli, "store", "add", "--code", "SH01", "--name", "店"])
+    issued = CliRunner().invoke(main, [*cli, "till", "enroll", "--store", "SH01"])
+    token = json.loads(issued.stdout)["token"]
+    port = free_port()
+    server = subprocess.Popen(
+        [POS_HQ, "--db", hq_url, "serve", "--port", str(port), "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    till = SigningTill("SH01-01")
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    client.get("/health")
+                    break
+                except httpx.TransportError:
+                    assert server.poll() is None, server.communicate()
+                    assert time.monotonic() < deadline, "pos-hq serve did not answer in 30 s"
+                    time.sleep(0.1)
+            assert enroll(client, till, token).status_code == 200
+            path = "/v1/tills/SH01-01/batches"
+            body = body_of({"entries": chain(20), "rows": []})
+            headers = till.headers("POST", path, body, nonce="replayed-across-workers-01")
+            assert client.post(path, content=body, headers=headers).status_code == 200
+            for _ in range(6):  # fresh connections: the copies reach both workers
+                with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as other:
+                    again = other.post(path, content=body, headers=headers)
+                    assert again.status_code == 409, again.text
+            more = body_of({"entries": chain(60)[20:], "rows": []})
+            with ThreadPoolExecutor(4) as pool:
+                answers = list(
+                    pool.map(
+                        lambda _: httpx.post(
+                            f"http://127.0.0.1:{port}{path}",
+                            content=more,
+                            headers=till.headers("POST", path, more),
+                            timeout=10,
+                        ),
+                        range(4),
+                    )
+                )
+            assert sorted(a.json()["accepted"] for a in answers) == [0, 0, 0, 40]
+            head_path = "/v1/tills/SH01-01/head"
+            head = client.get(head_path, headers=till.headers("GET", head_path)).json()
+            assert head["acked_seq"] == 60
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    verified = json.loads(CliRunner().invoke(main, [*cli, "verify"]).stdout)
+    assert verified["entries"] == 60
+    assert [p for p in verified["problems"] if "till" in p] == []  # the chain is whole

@@ -91,6 +91,27 @@ def test_a_replayed_request_is_refused_even_by_a_restarted_hq(hq: Hq):
     assert hq.push(entries).json()["duplicates"] == 2
 
 
+def test_one_request_sent_twice_at_once_is_taken_once(hq: Hq):
+    """Two copies of one signed request race: the nonce's primary key lets one through."""
+    path = "/v1/tills/SH01-01/batches"
+    body = body_of({"entries": chain(50), "rows": []})
+    headers = hq.till.headers("POST", path, body, nonce=NONCE)
+    answers: list[int] = []
+    start = threading.Barrier(3)
+
+    def send() -> None:
+        start.wait()
+        answers.append(hq.client.post(path, content=body, headers=headers).status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers) == [200, 409, 409]
+    assert entries_held(hq) == 50
+
+
 @pytest.mark.parametrize("seconds", [MAX_SKEW_SECONDS + 5, -(MAX_SKEW_SECONDS + 5)])
 def test_a_request_from_a_clock_off_by_more_than_five_minutes_is_refused(hq: Hq, seconds):
     stamped = datetime.now(UTC) + timedelta(seconds=seconds)
