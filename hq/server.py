@@ -152,7 +152,7 @@ def create_app(engine: Engine, clock: Callable[[], datetime] = _utc_now) -> Fast
         """Up to 1,000 ledger entries and replicated rows of the signing till, taken in one
         transaction; answers HQ's high-water marks."""
         check_owner(signed.till, till=till)
-        return ingest_batch(engine, till, signed.json(), clock()).as_json()
+        return ingest_batch(engine, till, signed.body, clock()).as_json()
 
     @app.get("/v1/tills/{till}/head")
     def head(till: str, signed: Signed) -> dict[str, object]:

@@ -123,6 +123,25 @@ def chain(
     return entries
 
 
+def chain_with(
+    changes: list[dict[str, Any]],
+    *,
+    start: int = 1,
+    prev_hash: str = GENESIS_HASH,
+    till: str = "SH01-01",
+    store_id: str = STORE_UUID,
+) -> list[dict[str, Any]]:
+    """A chain with one entry per item of `changes`, each a realistic entry with those
+    fields set (a test's hand-picked kinds, cards and amounts)."""
+    entries = []
+    for offset, change in enumerate(changes):
+        fields = {**entry_fields(start + offset, till, store_id), **change}
+        entry = to_wire(fields, prev_hash)
+        prev_hash = entry["hash"]
+        entries.append(entry)
+    return entries
+
+
 def rehash(entries: list[dict[str, Any]], prev_hash: str) -> list[dict[str, Any]]:
     """The entries with their hashes made right again after a test changed one."""
     out = []

@@ -17,7 +17,7 @@ from hq.models import Fork, HqLedgerEntry, HqRow, Till
 from hq.server import create_app
 from pos_app.domain.ledger_chain import GENESIS_HASH
 from tests.hq.conftest import Hq
-from tests.hq.signing_till import OTHER_STORE_UUID, body_of, chain, rehash, served
+from tests.hq.signing_till import CARD, OTHER_STORE_UUID, body_of, chain, rehash, served
 
 SALE_ROW = {
     "outbox_id": 7,
@@ -45,18 +45,21 @@ def count(hq: Hq, model: type) -> int:
 
 def test_a_batch_goes_up_over_real_http_and_comes_back_as_sent(hq: Hq):
     entries = chain(25)
+    balance = sum(e["principal_delta"] for e in entries if e["card_id"] == CARD)
+    card = {"id": CARD, "principal_fen": balance, "bonus_fen": 0}
+    card_row = {"outbox_id": 8, "table": "card", "key": [CARD], "op": "U", "data": card}
     with served(create_app(hq.engine)) as base, httpx.Client(base_url=base) as client:
         path = "/v1/tills/SH01-01/batches"
-        body = body_of({"entries": entries, "rows": [SALE_ROW]})
+        body = body_of({"entries": entries, "rows": [SALE_ROW, card_row]})
         answer = client.post(path, content=body, headers=hq.till.headers("POST", path, body))
         assert answer.status_code == 200, answer.text
         assert answer.json() == {
             "acked_seq": 25,
             "head_hash": entries[-1]["hash"],
-            "acked_outbox_id": 7,
+            "acked_outbox_id": 8,
             "accepted": 25,
             "duplicates": 0,
-            "rows": 1,
+            "rows": 2,
         }
         path = "/v1/tills/SH01-01/entries?after=10&limit=5"
         back = client.get(path, headers=hq.till.headers("GET", path))
@@ -69,7 +72,7 @@ def test_a_batch_goes_up_over_real_http_and_comes_back_as_sent(hq: Hq):
         "store": "SH01",
         "acked_seq": 25,
         "head_hash": entries[-1]["hash"],
-        "acked_outbox_id": 7,
+        "acked_outbox_id": 8,
         "forks": 0,
     }
     status = hq.status()["SH01-01"]
@@ -189,7 +192,7 @@ def test_malformed_entries_are_refused(hq: Hq):
         [{**good[0], "hash": "X" * 64}],
         [{**good[0], "kind": "x" * 33}],
         [{**good[0], "payload": "nul\x00"}],
-        [good[1], good[0]],
+        [good[0], good[1], good[0]],
         broken_link,
         ["not an object"],
     ):

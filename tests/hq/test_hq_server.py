@@ -1,15 +1,20 @@
-"""The HQ's HTTP side so far: `pos-hq serve` answering /health and /openapi.json."""
+"""`pos-hq serve`: /health and /openapi.json, HTTPS with HQ's own certificate, and plain
+HTTP refused off loopback."""
 
 from __future__ import annotations
 
 import json
 import socket
+import ssl
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
+import httpx
+import pytest
+import trustme
 from click.testing import CliRunner
 
 from hq.cli import main
@@ -47,6 +52,8 @@ def test_serve_answers_health_and_its_openapi_schema(hq_url):
         assert isinstance(schema, dict)
         assert schema["info"]["title"] == "pos-hq"
         assert "/health" in schema["paths"]
+        for path in ("/v1/enroll", "/v1/tills/{till}/batches", "/v1/tills/{till}/head"):
+            assert path in schema["paths"], path
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -65,3 +72,53 @@ def test_plain_http_is_refused_off_loopback(tmp_path):
     assert json.loads(result.stdout)["error"] == "invalid_input"
     half = CliRunner().invoke(main, ["--db", url, "--json", "serve", "--cert", __file__])
     assert half.exit_code == 2
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_serve_speaks_https_with_its_own_certificate(hq_url, tmp_path):
+    """HQ's certificate is issued by a CA of HQ's own (trustme stands in for it): a client
+    that trusts that CA gets /health over HTTPS, one that does not is refused, and plain HTTP
+    to the port gets no answer. With a certificate HQ may listen beyond loopback."""
+    subprocess.run([POS_HQ, "--db", hq_url, "init"], check=True, capture_output=True)
+    ca = trustme.CA()
+    issued = ca.issue_cert("127.0.0.1", "localhost")
+    cert, key, ca_file = tmp_path / "hq.pem", tmp_path / "hq.key", tmp_path / "ca.pem"
+    issued.cert_chain_pems[0].write_to_path(str(cert))
+    issued.private_key_pem.write_to_path(str(key))
+    ca.cert_pem.write_to_path(str(ca_file))
+    port = free_port()
+    server = subprocess.Popen(
+        [POS_HQ, "--db", hq_url, "serve", "--host", "0.0.0.0", "--port", str(port)]
+        + ["--cert", str(cert), "--key", str(key)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    trusting = httpx.Client(verify=ssl.create_default_context(cafile=str(ca_file)), timeout=2)
+    untrusting = httpx.Client(verify=ssl.create_default_context(), timeout=2)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                health = trusting.get(f"https://127.0.0.1:{port}/health")
+                break
+            except httpx.ConnectError:
+                assert server.poll() is None, server.communicate()
+                assert time.monotonic() < deadline, "pos-hq serve did not answer in 20 s"
+                time.sleep(0.1)
+        assert health.status_code == 200
+        assert health.json() == {"status": "ok", "schema_current": True}
+        assert health.http_version == "HTTP/1.1"
+        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+            untrusting.get(f"https://127.0.0.1:{port}/health")
+        with pytest.raises(httpx.HTTPError):
+            httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+    finally:
+        trusting.close()
+        untrusting.close()
+        server.terminate()
+        server.wait(timeout=10)
