@@ -121,12 +121,7 @@ def _push(
     tally: _Tally,
     progress: Progress | None,
 ) -> None:
-    head = hq.get(f"/v1/tills/{config.till_id}/head")
-    acked_seq = _int(head, "acked_seq")
-    acked_hash = head.get("head_hash")
-    acked_outbox_id = _int(head, "acked_outbox_id")
-    _check_contains(ctx, config.store_id, acked_seq, acked_hash)
-    state.record_ack(ctx, acked_seq, acked_hash, acked_outbox_id)
+    acked_seq, acked_hash, acked_outbox_id = _hq_marks(ctx, config, hq)
     with read_session(ctx.engine) as session:
         _, entries, rows = pending_counts(session, config.store_id, acked_seq, acked_outbox_id)
     total = entries + rows
@@ -145,9 +140,11 @@ def _push(
             if exc.code == "sync_fork":
                 raise _Forked(_int(exc.body, "seq"), exc) from None
             if exc.code == "sync_gap" and gaps < MAX_GAPS_IN_A_ROW:
+                # HQ holds less than it acknowledged (put back to an older copy): start
+                # again from what it holds now, rows included.
                 gaps += 1
-                acked_seq = _int(exc.body, "acked_seq")
-                log.info("sync: HQ holds up to #%d; resending from there", acked_seq)
+                log.warning("sync: HQ holds up to #%s only; resending", exc.body.get("acked_seq"))
+                acked_seq, acked_hash, acked_outbox_id = _hq_marks(ctx, config, hq)
                 continue
             raise
         gaps = 0
@@ -169,6 +166,22 @@ def _push(
         tally.duplicates += _int(answer, "duplicates")
         if progress is not None:
             progress(tally.entries + tally.rows, total)
+
+
+def _hq_marks(ctx: StoreContext, config: state.SyncConfig, hq: HqClient) -> tuple[int, Any, int]:
+    """HQ's head, checked against the local chain and recorded. If HQ holds fewer rows than
+    it once acknowledged (the till deleted those outbox rows), every replicated row is
+    queued again: the rows' only other copy is the till's own tables."""
+    head = hq.get(f"/v1/tills/{config.till_id}/head")
+    acked_seq = _int(head, "acked_seq")
+    acked_hash = head.get("head_hash")
+    acked_outbox_id = _int(head, "acked_outbox_id")
+    _check_contains(ctx, config.store_id, acked_seq, acked_hash)
+    if acked_outbox_id < state.read_config(ctx).acked_outbox_id:
+        queued = state.requeue_all_rows(ctx)
+        log.warning("sync: HQ lost rows it had acknowledged; %d rows queued again", queued)
+    state.record_ack(ctx, acked_seq, acked_hash, acked_outbox_id)
+    return acked_seq, acked_hash, acked_outbox_id
 
 
 def _check_contains(ctx: StoreContext, store_id: str, seq: int, entry_hash: Any) -> None:
