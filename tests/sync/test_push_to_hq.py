@@ -8,10 +8,13 @@ import pytest
 from sqlalchemy import func, select
 
 from db.engine import read_session
-from db.models import SyncOutbox, SyncState
+from db.models import Operator, SyncOutbox, SyncState
 from pos_app.domain.errors import AlreadyExists, PermissionDenied
+from pos_app.domain.permissions import Permission
 from pos_app.services import members
+from pos_app.services.operator_records import record_operator_change
 from pos_app.services.sync_setup import setup
+from pos_app.services.use_case import use_case
 from pos_app.sync.errors import HqRefused, HqUnreachable, SyncNotConfigured
 from pos_app.sync.outbox import MAX_BATCH_ITEMS
 from pos_app.sync.pusher import PushResult, push
@@ -213,3 +216,45 @@ def test_rows_hq_lost_after_acknowledging_them_are_sent_again(
     assert [m["member_no"] for m in members_at_hq] == [view.member_no]
     assert {r["table"] for r in rows} >= {"store", "operator", "member", "audit_event"}
     assert hq_lite.cli("verify")["ok"] is True
+
+
+def test_a_fork_hq_refuses_mid_push_is_recorded_and_stops_pushing(
+    till: StoreFixture, hq_lite: HqServer, tmp_path
+):
+    """Two copies of one till push different histories: the second one's batch is refused
+    with `sync_fork`, which the till records; it pushes no more."""
+    import shutil
+
+    from pos_app.services.context import DB_FILENAME, open_store
+
+    _connect(till, hq_lite)
+    add_entries(till, 3)
+    assert push(till.ctx).result is PushResult.DONE
+    held = hq_lite.tills()["SH01-01"]["acked_seq"]
+    till.ctx.engine.dispose()
+    other_dir = tmp_path / "copy"
+    other_dir.mkdir()
+    for name in (DB_FILENAME, DB_FILENAME + "-wal"):
+        if (till.data_dir / name).exists():
+            shutil.copy(till.data_dir / name, other_dir / name)
+    other = open_store(other_dir, clock=till.clock, key_dir=till.ctx.key_dir)
+    try:
+        admin = till.admin
+        with use_case(other, admin, Permission.OPERATOR_MANAGE) as uc:
+            op = uc.session.scalars(select(Operator).where(Operator.login == "cashier")).one()
+            record_operator_change(uc, op, "the other copy")
+        add_entries(till, 2)
+
+        def the_other_copy_pushes_first(done: int, _total: int) -> None:
+            if done == 0:  # after this push checked HQ's head, before its first batch
+                assert push(other).result is PushResult.DONE
+
+        forked = push(till.ctx, progress=the_other_copy_pushes_first)
+        assert forked.result is PushResult.FORK, forked
+        assert forked.fork_seq == held + 1 and forked.error_code == "sync_fork"
+        status = sync_status(till.ctx)
+        assert status.fork_seq == held + 1 and status.last_error_code == "sync_fork"
+        assert hq_lite.tills()["SH01-01"]["forks"] >= 1
+        assert push(till.ctx).result is PushResult.FORK  # stopped
+    finally:
+        other.engine.dispose()
