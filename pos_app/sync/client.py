@@ -192,12 +192,11 @@ def _answer(base_url: str, response: httpx.Response) -> dict[str, Any]:
         code = data["code"]
         zh = str(data.get("zh") or data.get("en") or code)
         en = str(data.get("en") or code)
-        return_status = response.status_code
         raise HqRefused(
             f"总部拒绝了请求（{code}）：{zh}",
             f"HQ refused the request ({code}): {en}",
             code=code,
-            status=return_status,
+            status=response.status_code,
             body=data,
         )
     if response.status_code >= 500 or response.status_code == 200:

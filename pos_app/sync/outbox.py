@@ -26,12 +26,7 @@ from pos_app.domain.ledger_chain import HASHED_FIELDS
 MAX_BATCH_ITEMS = 1000
 
 # The entry as it goes up: every hashed field (store_seq renamed), the till, the links.
-_ENTRY_COLUMNS = (
-    *(name for name in HASHED_FIELDS),
-    "till_id",
-    "prev_hash",
-    "hash",
-)
+_ENTRY_COLUMNS = (*HASHED_FIELDS, "till_id", "prev_hash", "hash")
 _SELECT_ENTRY = select(*(getattr(LedgerEntry, name) for name in _ENTRY_COLUMNS))
 
 
