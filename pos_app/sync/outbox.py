@@ -43,6 +43,12 @@ class Batch:
     def body(self) -> dict[str, Any]:
         return {"entries": self.entries, "rows": self.rows}
 
+    def marks_after(self, acked_seq: int, acked_outbox_id: int) -> tuple[int, int]:
+        """The marks HQ answers once it holds this batch (and what was acknowledged before)."""
+        seq = self.entries[-1]["seq"] if self.entries else acked_seq
+        outbox_id = max((r["outbox_id"] for r in self.rows), default=acked_outbox_id)
+        return int(seq), max(int(outbox_id), acked_outbox_id)
+
 
 def entry_to_wire(values: dict[str, Any]) -> dict[str, Any]:
     """A ledger row's columns as the protocol sends them (`store_seq` as `seq`)."""
