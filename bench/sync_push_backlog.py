@@ -21,7 +21,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,7 +66,7 @@ def main() -> int:
     parser.add_argument("--hq-db", default=None)
     parser.add_argument("--tmp", type=Path, default=None)
     args = parser.parse_args()
-    work = args.tmp or Path(tempfile.mkdtemp(prefix="bench-sync-"))
+    work = args.tmp or Path(__file__).resolve().parent.parent / ".bench-tmp" / "sync-push"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     pg_name = None

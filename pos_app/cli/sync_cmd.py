@@ -13,6 +13,7 @@ from pos_app.cli.invocation import Invocation
 from pos_app.cli.operator_options import Credentials, operator_options, signed_in
 from pos_app.cli.output import Row
 from pos_app.cli.progress_display import StderrProgress
+from pos_app.domain.errors import AlreadyExists
 
 
 @click.group()
@@ -168,8 +169,6 @@ def sync_restore(
     from pos_app.services.sync_restore import restore_from_hq
 
     if inv.has_store_file():
-        from pos_app.domain.errors import AlreadyExists
-
         raise AlreadyExists(
             f"数据目录 {inv.data_dir} 里已经有门店数据库；从总部恢复只能恢复到空的数据目录",
             f"The data folder {inv.data_dir} already holds a store database; a restore from "

@@ -131,13 +131,14 @@ class HqClient:
             path = path + "?" + "&".join(f"{k}={int(v)}" for k, v in params.items())
         return self._send("GET", path, None, signed=True)
 
-    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    def post(self, path: str, body: dict[str, Any] | bytes) -> dict[str, Any]:
+        """A signed POST of a JSON object (or of its bytes, already encoded)."""
         return self._send("POST", path, body, signed=True)
 
     def _send(
-        self, method: str, path: str, body: dict[str, Any] | None, *, signed: bool
+        self, method: str, path: str, body: dict[str, Any] | bytes | None, *, signed: bool
     ) -> dict[str, Any]:
-        content = b"" if body is None else _json_bytes(body)
+        content = json_bytes(body) if isinstance(body, dict) else (body or b"")
         headers = {"Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = "application/json"
@@ -159,7 +160,8 @@ class HqClient:
         return _answer(self.base_url, response)
 
 
-def _json_bytes(body: dict[str, Any]) -> bytes:
+def json_bytes(body: dict[str, Any]) -> bytes:
+    """A request body as sent: compact UTF-8 JSON."""
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
@@ -192,12 +194,11 @@ def _answer(base_url: str, response: httpx.Response) -> dict[str, Any]:
         code = data["code"]
         zh = str(data.get("zh") or data.get("en") or code)
         en = str(data.get("en") or code)
-        return_status = response.status_code
         raise HqRefused(
             f"总部拒绝了请求（{code}）：{zh}",
             f"HQ refused the request ({code}): {en}",
             code=code,
-            status=return_status,
+            status=response.status_code,
             body=data,
         )
     if response.status_code >= 500 or response.status_code == 200:

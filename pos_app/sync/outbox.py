@@ -26,12 +26,7 @@ from pos_app.domain.ledger_chain import HASHED_FIELDS
 MAX_BATCH_ITEMS = 1000
 
 # The entry as it goes up: every hashed field (store_seq renamed), the till, the links.
-_ENTRY_COLUMNS = (
-    *(name for name in HASHED_FIELDS),
-    "till_id",
-    "prev_hash",
-    "hash",
-)
+_ENTRY_COLUMNS = (*HASHED_FIELDS, "till_id", "prev_hash", "hash")
 _SELECT_ENTRY = select(*(getattr(LedgerEntry, name) for name in _ENTRY_COLUMNS))
 
 
@@ -47,6 +42,12 @@ class Batch:
 
     def body(self) -> dict[str, Any]:
         return {"entries": self.entries, "rows": self.rows}
+
+    def marks_after(self, acked_seq: int, acked_outbox_id: int) -> tuple[int, int]:
+        """The marks HQ answers once it holds this batch (and what was acknowledged before)."""
+        seq = self.entries[-1]["seq"] if self.entries else acked_seq
+        outbox_id = max((r["outbox_id"] for r in self.rows), default=acked_outbox_id)
+        return int(seq), max(int(outbox_id), acked_outbox_id)
 
 
 def entry_to_wire(values: dict[str, Any]) -> dict[str, Any]:

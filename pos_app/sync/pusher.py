@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -31,9 +32,9 @@ from db.models import LedgerEntry
 from pos_app.services.context import StoreContext
 from pos_app.services.sync_identity import load_private_key
 from pos_app.sync import state
-from pos_app.sync.client import HqClient
+from pos_app.sync.client import HqClient, json_bytes
 from pos_app.sync.errors import HqRefused, HqUnreachable, SyncError
-from pos_app.sync.outbox import next_batch, pending_counts
+from pos_app.sync.outbox import Batch, next_batch, pending_counts
 
 log = logging.getLogger(__name__)
 
@@ -121,12 +122,7 @@ def _push(
     tally: _Tally,
     progress: Progress | None,
 ) -> None:
-    head = hq.get(f"/v1/tills/{config.till_id}/head")
-    acked_seq = _int(head, "acked_seq")
-    acked_hash = head.get("head_hash")
-    acked_outbox_id = _int(head, "acked_outbox_id")
-    _check_contains(ctx, config.store_id, acked_seq, acked_hash)
-    state.record_ack(ctx, acked_seq, acked_hash, acked_outbox_id)
+    acked_seq, acked_hash, acked_outbox_id = _hq_marks(ctx, config, hq)
     with read_session(ctx.engine) as session:
         _, entries, rows = pending_counts(session, config.store_id, acked_seq, acked_outbox_id)
     total = entries + rows
@@ -134,41 +130,81 @@ def _push(
         progress(0, total)
     gaps = 0
     path = f"/v1/tills/{config.till_id}/batches"
-    while True:
-        with read_session(ctx.engine) as session:
-            batch = next_batch(session, config.store_id, acked_seq, acked_outbox_id)
-        if not len(batch):
-            return
-        try:
-            answer = hq.post(path, batch.body())
-        except HqRefused as exc:
-            if exc.code == "sync_fork":
-                raise _Forked(_int(exc.body, "seq"), exc) from None
-            if exc.code == "sync_gap" and gaps < MAX_GAPS_IN_A_ROW:
-                gaps += 1
-                acked_seq = _int(exc.body, "acked_seq")
-                log.info("sync: HQ holds up to #%d; resending from there", acked_seq)
-                continue
-            raise
-        gaps = 0
-        new_seq = _int(answer, "acked_seq")
-        new_outbox_id = _int(answer, "acked_outbox_id")
-        if new_seq <= acked_seq and new_outbox_id <= acked_outbox_id:
-            raise HqRefused(
-                "总部收下了这批记录却没有前移确认位置，同步已停止",
-                "HQ took the batch but its acknowledged marks did not move; sync stopped",
-                code="sync_no_progress",
-                status=200,
-                body=answer,
-            )
-        acked_seq, acked_hash, acked_outbox_id = new_seq, answer.get("head_hash"), new_outbox_id
-        state.record_ack(ctx, acked_seq, acked_hash, acked_outbox_id)
-        tally.batches += 1
-        tally.entries += len(batch.entries)
-        tally.rows += len(batch.rows)
-        tally.duplicates += _int(answer, "duplicates")
-        if progress is not None:
-            progress(tally.entries + tally.rows, total)
+    # The next batch is read and encoded on a worker thread while HQ works on this one
+    # (it assumes HQ takes this batch whole; any other answer throws it away).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-next-batch") as worker:
+        upcoming = worker.submit(_prepare, ctx, config.store_id, acked_seq, acked_outbox_id)
+        while True:
+            batch, body = upcoming.result()
+            if not len(batch):
+                return
+            expected = batch.marks_after(acked_seq, acked_outbox_id)
+            upcoming = worker.submit(_prepare, ctx, config.store_id, *expected)
+            try:
+                answer = hq.post(path, body)
+            except HqRefused as exc:
+                if exc.code == "sync_fork":
+                    raise _Forked(_int(exc.body, "seq"), exc) from None
+                if exc.code == "sync_gap" and gaps < MAX_GAPS_IN_A_ROW:
+                    # HQ holds less than it acknowledged (put back to an older copy): start
+                    # again from what it holds now, rows included.
+                    gaps += 1
+                    log.warning(
+                        "sync: HQ holds up to #%s only; resending", exc.body.get("acked_seq")
+                    )
+                    upcoming.exception()  # wait for it, and throw it away
+                    acked_seq, acked_hash, acked_outbox_id = _hq_marks(ctx, config, hq)
+                    upcoming = worker.submit(
+                        _prepare, ctx, config.store_id, acked_seq, acked_outbox_id
+                    )
+                    continue
+                raise
+            gaps = 0
+            new_seq = _int(answer, "acked_seq")
+            new_outbox_id = _int(answer, "acked_outbox_id")
+            if new_seq <= acked_seq and new_outbox_id <= acked_outbox_id:
+                raise HqRefused(
+                    "总部收下了这批记录却没有前移确认位置，同步已停止",
+                    "HQ took the batch but its acknowledged marks did not move; sync stopped",
+                    code="sync_no_progress",
+                    status=200,
+                    body=answer,
+                )
+            acked_seq, acked_hash, acked_outbox_id = new_seq, answer.get("head_hash"), new_outbox_id
+            state.record_ack(ctx, acked_seq, acked_hash, acked_outbox_id)
+            tally.batches += 1
+            tally.entries += len(batch.entries)
+            tally.rows += len(batch.rows)
+            tally.duplicates += _int(answer, "duplicates")
+            if progress is not None:
+                progress(tally.entries + tally.rows, total)
+            if (acked_seq, acked_outbox_id) != expected:
+                upcoming.exception()  # read after other marks than HQ answered: throw away
+                upcoming = worker.submit(_prepare, ctx, config.store_id, acked_seq, acked_outbox_id)
+
+
+def _prepare(
+    ctx: StoreContext, store_id: str, acked_seq: int, acked_outbox_id: int
+) -> tuple[Batch, bytes]:
+    with read_session(ctx.engine) as session:
+        batch = next_batch(session, store_id, acked_seq, acked_outbox_id)
+    return batch, json_bytes(batch.body())
+
+
+def _hq_marks(ctx: StoreContext, config: state.SyncConfig, hq: HqClient) -> tuple[int, Any, int]:
+    """HQ's head, checked against the local chain and recorded. If HQ holds fewer rows than
+    it once acknowledged (the till deleted those outbox rows), every replicated row is
+    queued again: the rows' only other copy is the till's own tables."""
+    head = hq.get(f"/v1/tills/{config.till_id}/head")
+    acked_seq = _int(head, "acked_seq")
+    acked_hash = head.get("head_hash")
+    acked_outbox_id = _int(head, "acked_outbox_id")
+    _check_contains(ctx, config.store_id, acked_seq, acked_hash)
+    if acked_outbox_id < state.read_config(ctx).acked_outbox_id:
+        queued = state.requeue_all_rows(ctx)
+        log.warning("sync: HQ lost rows it had acknowledged; %d rows queued again", queued)
+    state.record_ack(ctx, acked_seq, acked_hash, acked_outbox_id)
+    return acked_seq, acked_hash, acked_outbox_id
 
 
 def _check_contains(ctx: StoreContext, store_id: str, seq: int, entry_hash: Any) -> None:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
 from db.engine import read_session, write_session
-from db.models import SyncOutbox, SyncState, Till
+from db.models import Base, SyncOutbox, SyncState, Till
 from pos_app.domain.errors import DomainError
 from pos_app.services.context import StoreContext
 from pos_app.sync.errors import not_configured
@@ -89,6 +89,31 @@ def record_ack(
             )
         )
         session.execute(delete(SyncOutbox).where(SyncOutbox.id <= acked_outbox_id))
+
+
+def requeue_all_rows(ctx: StoreContext) -> int:
+    """Queue every row of every replicated table again (HQ lost rows it had acknowledged).
+    The replicated tables are those the outbox triggers watch (migration 0007)."""
+    with write_session(ctx.engine) as session:
+        tables = session.scalars(
+            text(
+                "SELECT tbl_name FROM sqlite_master WHERE type = 'trigger' "
+                "AND name = 'sync_outbox_' || tbl_name || '_insert' ORDER BY tbl_name"
+            )
+        ).all()
+        queued = 0
+        for name in tables:
+            table = Base.metadata.tables[name]
+            key = ", ".join(c.name for c in table.primary_key.columns)
+            # Names from the schema itself, checked against the models above.
+            result = session.connection().execute(
+                text(
+                    f"INSERT INTO sync_outbox (table_name, row_key, op) "
+                    f"SELECT '{name}', json_array({key}), 'I' FROM {name}"
+                )
+            )
+            queued += result.rowcount
+        return queued
 
 
 def record_unreachable(ctx: StoreContext, error: DomainError) -> None:
