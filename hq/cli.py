@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, NoReturn
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 from sqlalchemy import Engine
@@ -22,9 +24,11 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from hq import admin, migrate
+from hq.card_balances import verify_cards
 from hq.chain_verify import verify_tills
 from hq.engine import default_url, open_engine
 from hq.errors import INVALID_INPUT, REFUSED, HqError, HqInvalidInput
+from hq.reports import CHAIN_TIMEZONE, liabilities_report, sales_report
 
 VERIFY_FAILED = 3
 
@@ -147,8 +151,15 @@ def _is_loopback(host: str) -> bool:
 @click.option("--port", default=8443, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--cert", type=click.Path(exists=True, dir_okay=False), help="TLS 证书 certificate")
 @click.option("--key", type=click.Path(exists=True, dir_okay=False), help="TLS 私钥 private key")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="工作进程数 Worker processes (e.g. one per core)",
+)
 @click.pass_obj
-def serve(run: Run, host: str, port: int, cert: str | None, key: str | None) -> None:
+def serve(run: Run, host: str, port: int, cert: str | None, key: str | None, workers: int) -> None:
     """运行总部服务器 Run the HQ server (HTTPS; plain HTTP only on a loopback address)."""
     if (cert is None) != (key is None):
         raise HqInvalidInput("--cert 与 --key 须同时给出", "--cert and --key go together")
@@ -159,14 +170,31 @@ def serve(run: Run, host: str, port: int, cert: str | None, key: str | None) -> 
         )
     import uvicorn  # only this command needs the server stack
 
-    from hq.server import create_app
+    from hq.server import DB_ENVIRONMENT, create_app
 
     engine = run.engine()
     try:
         with _session(run):  # refuse to serve a database that is not set up
             pass
+        if workers == 1:
+            uvicorn.run(
+                create_app(engine),
+                host=host,
+                port=port,
+                ssl_certfile=cert,
+                ssl_keyfile=key,
+                log_level="warning",
+            )
+            return
+        # Worker processes import the app by name and open the database themselves.
+        os.environ[DB_ENVIRONMENT] = run.db_url
         uvicorn.run(
-            create_app(engine),
+            "hq.server:app_from_environment",
+            factory=True,
+            workers=workers,
+            # A worker busy ingesting can answer the supervisor's ping late (its ping
+            # thread waits for the GIL); uvicorn's 5 s default would kill it mid-request.
+            timeout_worker_healthcheck=60,
             host=host,
             port=port,
             ssl_certfile=cert,
@@ -201,12 +229,18 @@ def till() -> None:
 
 @till.command("enroll")
 @click.option("--store", "store_code", required=True, help="门店代码 Store code")
+@click.option(
+    "--till",
+    "till_code",
+    help="为已有的收银台重发令牌（如硬盘损坏后重装） Re-issue a token for an existing till "
+    "(e.g. after its disk died); redeeming it replaces the till's key",
+)
 @click.pass_obj
-def till_enroll(run: Run, store_code: str) -> None:
+def till_enroll(run: Run, store_code: str, till_code: str | None) -> None:
     """新增收银台并发放一次性登记令牌（24 小时有效） Add a till and issue its one-time
     enrollment token (valid 24 h)."""
     with _session(run) as session:
-        enrollment = admin.enroll_till(session, store_code, run.clock())
+        enrollment = admin.enroll_till(session, store_code, run.clock(), till_code)
     run.emit(
         {"till": enrollment.till, "token": enrollment.token},
         f"收银台 Till {enrollment.till}\n"
@@ -232,26 +266,108 @@ def status(run: Run) -> None:
 @main.command()
 @click.pass_obj
 def verify(run: Run) -> None:
-    """核对每台收银台的哈希链（有问题时退出码 3） Re-check every till's hash chain
-    (exit code 3 when anything is wrong)."""
+    """核对每台收银台的哈希链与每张卡在全部收银台的余额（有问题时退出码 3） Re-check every
+    till's hash chain and every card's balance over all tills (exit code 3 when anything is
+    wrong)."""
     with _session(run) as session:
         chains = verify_tills(session)
-    problems = [p for chain in chains for p in chain.problems]
+        cards = verify_cards(session)
+    problems: list[dict[str, object]] = [
+        {"till": p.till, "seq": p.seq, "problem": p.code, "message": f"{p.zh} / {p.en}"}
+        for chain in chains
+        for p in chain.problems
+    ]
+    problems += [
+        {"card": p.card, "problem": p.code, "message": f"{p.zh} / {p.en}"} for p in cards.problems
+    ]
     data = {
         "ok": not problems,
         "tills": len(chains),
         "entries": sum(chain.entries for chain in chains),
-        "problems": [
-            {"till": p.till, "seq": p.seq, "problem": p.code, "message": f"{p.zh} / {p.en}"}
-            for p in problems
-        ],
+        "cards": cards.cards,
+        "problems": problems,
     }
-    lines = [f"{p.till} #{p.seq}: {p.zh} / {p.en}" for p in problems]
+    lines = [
+        f"{p.get('till', '')} #{p['seq']}: {p['message']}"
+        if "till" in p
+        else f"卡 card {p['card']}: {p['message']}"
+        for p in problems
+    ]
     summary = (
-        f"{data['tills']} 台收银台，{data['entries']} 条记录 "
-        f"{data['tills']} tills, {data['entries']} entries: "
+        f"{data['tills']} 台收银台，{data['entries']} 条记录，{data['cards']} 张卡 "
+        f"{data['tills']} tills, {data['entries']} entries, {data['cards']} cards: "
         + ("全部正确 all correct" if not problems else f"{len(problems)} 处问题 problems")
     )
     run.emit(data, "\n".join([*lines, summary]))
     if problems:
         raise click.exceptions.Exit(VERIFY_FAILED)
+
+
+@main.group()
+def report() -> None:
+    """全连锁报表 Chain-wide reports."""
+
+
+def _business_day(_ctx: click.Context, _param: click.Parameter, value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise HqInvalidInput(
+            f"日期应为 YYYY-MM-DD：{value!r}", f"A day is YYYY-MM-DD: {value!r}"
+        ) from None
+
+
+def _zone(_ctx: click.Context, _param: click.Parameter, value: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise HqInvalidInput(f"未知时区：{value!r}", f"Unknown time zone: {value!r}") from None
+
+
+@report.command("sales")
+@click.option("--day", required=True, callback=_business_day, help="营业日 YYYY-MM-DD")
+@click.option(
+    "--tz",
+    "zone",
+    default=CHAIN_TIMEZONE,
+    show_default=True,
+    callback=_zone,
+    help="营业日所在时区 Time zone of the business day",
+)
+@click.pass_obj
+def report_sales(run: Run, day: date, zone: ZoneInfo) -> None:
+    """各门店当日销售 Daily sales per store (from the sales the tills sent up)."""
+    with _session(run) as session:
+        data = sales_report(session, day, zone)
+    lines = [
+        f"{s['store']}  销售 sales {s['sales']}  退货 refunds {s['refunds']}  "
+        f"应收 gross {_yuan(s['gross_fen'])}  优惠 discount {_yuan(s['discount_fen'])}  "
+        f"实收 total {_yuan(s['total_fen'])}"
+        for s in data["stores"]
+    ]
+    chain = data["chain"]
+    lines.append(
+        f"全连锁 chain  销售 sales {chain['sales']}  退货 refunds {chain['refunds']}  "
+        f"实收 total {_yuan(chain['total_fen'])}  ({data['day']}, {data['timezone']})"
+    )
+    run.emit(data, "\n".join(lines))
+
+
+@report.command("liabilities")
+@click.pass_obj
+def report_liabilities(run: Run) -> None:
+    """会员储值与积分负债（按门店与全连锁） Member stored value and points owed, per store
+    (where it was sold or spent) and for the whole chain."""
+    with _session(run) as session:
+        data = liabilities_report(session)
+    lines = [
+        f"{s['store']}  本金 principal {_yuan(s['principal_fen'])}  "
+        f"赠送 bonus {_yuan(s['bonus_fen'])}  积分 points {s['points']}"
+        for s in [*data["stores"], {"store": "全连锁 chain", **data["chain"]}]
+    ]
+    run.emit(data, "\n".join(lines))
+
+
+def _yuan(fen: int) -> str:
+    sign = "-" if fen < 0 else ""
+    return f"{sign}¥{abs(fen) // 100}.{abs(fen) % 100:02d}"

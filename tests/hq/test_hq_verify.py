@@ -91,7 +91,13 @@ def test_a_whole_chain_verifies(hq_url):
     till_with_chain(hq_url, 5)
     result = hq(hq_url, "verify")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"ok": True, "tills": 1, "entries": 5, "problems": []}
+    assert json.loads(result.stdout) == {
+        "ok": True,
+        "tills": 1,
+        "entries": 5,
+        "cards": 0,
+        "problems": [],
+    }
 
 
 def test_a_till_without_entries_verifies(hq_url):
