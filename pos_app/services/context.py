@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 
 from db.engine import make_engine, read_session
 from db.migrate import upgrade
-from db.models import Store
+from db.models import Store, Till
 from pos_app.domain.errors import NotInitialized
 from pos_app.services.store_secret import StoreKeys, default_key_dir, load_keys
 
@@ -40,6 +40,7 @@ class StoreContext:
     key_dir: Path = field(default_factory=default_key_dir)
     _store: Store | None = field(default=None, init=False, repr=False)
     _keys: StoreKeys | None = field(default=None, init=False, repr=False)
+    _till_id: str | None = field(default=None, init=False, repr=False)
 
     def now(self) -> datetime:
         return self.clock()
@@ -62,9 +63,28 @@ class StoreContext:
                 self._store = store
         return self._store
 
+    @property
+    def till_id(self) -> str:
+        """This installation's till ("SH01-01"): every entry it writes and every receipt
+        number it gives carries it. Refuses politely before `init`."""
+        if self._till_id is None:
+            store = self.store
+            with read_session(self.engine) as session:
+                till_id = session.scalars(
+                    select(Till.id).where(Till.store_id == store.id).order_by(Till.id)
+                ).first()
+            if till_id is None:
+                raise NotInitialized(
+                    "本机尚未设置收银机编号，请先运行 pos-app init",
+                    "This installation has no till id yet: run pos-app init first",
+                )
+            self._till_id = till_id
+        return self._till_id
+
     def forget_store(self) -> None:
         self._store = None
         self._keys = None
+        self._till_id = None
 
     @property
     def keys(self) -> StoreKeys | None:

@@ -66,6 +66,7 @@ def use_case(
     target: str | None = None,
 ) -> Iterator[UseCase]:
     store_id = ctx.store.id
+    till_id = ctx.till_id
     keys = ctx.keys
     if keys is None:
         # Every store gets its key when it is set up or first opened by this version, so a
@@ -91,6 +92,7 @@ def use_case(
                 approved_by_id=approver_id,
                 mac_key=keys.ledger_mac,
                 guard=(lambda kind: refuse_if_broken(alarm, kind)) if alarm else None,
+                till_id=till_id,
             )
             uc = UseCase(ctx, session, ledger, rules, approver_id, keys)
             yield uc
