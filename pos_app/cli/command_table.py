@@ -133,6 +133,11 @@ COMMANDS: tuple[CommandEntry, ...] = (
         "backup_cmd",
         "备份 Backups of the store's database, each verified before it is kept.",
     ),
+    CommandEntry(
+        "sync",
+        "sync_cmd",
+        "同步总部 Sync with HQ: connect the till, push its records, status, restore.",
+    ),
 )
 
 BY_NAME = {entry.name: entry for entry in COMMANDS}

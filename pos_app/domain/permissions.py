@@ -82,6 +82,8 @@ class Permission(StrEnum):
     INTEGRITY_ACKNOWLEDGE = "integrity.acknowledge"
     BACKUP = "backup.make"
     BACKUP_RESTORE = "backup.restore"
+    # Connecting the till to HQ (enrolling its sync key): who the store's data goes to.
+    SYNC_SETUP = "sync.setup"
 
 
 # The lowest role allowed to perform each action.
@@ -136,6 +138,7 @@ MINIMUM_ROLE: dict[Permission, Role] = {
     Permission.INTEGRITY_ACKNOWLEDGE: Role.MANAGER,
     Permission.BACKUP: Role.CASHIER,
     Permission.BACKUP_RESTORE: Role.MANAGER,
+    Permission.SYNC_SETUP: Role.MANAGER,
 }
 
 # Privileged actions: a cashier may do them only with a manager's approval on the spot;
@@ -198,6 +201,7 @@ PERMISSION_NAMES: dict[Permission, tuple[str, str]] = {
     Permission.INTEGRITY_ACKNOWLEDGE: ("确认账本校验问题", "acknowledge a failed verify"),
     Permission.BACKUP: ("备份数据", "back up the store"),
     Permission.BACKUP_RESTORE: ("从备份恢复", "restore the store from a backup"),
+    Permission.SYNC_SETUP: ("连接总部", "connect the till to HQ"),
 }
 
 
