@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -17,6 +18,8 @@ from pos_app.domain.errors import NotInitialized
 from pos_app.services.store_secret import StoreKeys, default_key_dir, load_keys
 
 DB_FILENAME = "store.sqlite3"
+
+log = logging.getLogger(__name__)
 
 
 def utc_now() -> datetime:
@@ -38,6 +41,9 @@ class StoreContext:
     # the store's key file, kept apart from it (see store_secret).
     data_dir: Path | None = None
     key_dir: Path = field(default_factory=default_key_dir)
+    # Called after each committed use case (a sale, a top-up…): the sync agent's nudge.
+    # Each must be quick and must not raise; they run on the thread that wrote.
+    commit_listeners: list[Callable[[], None]] = field(default_factory=list, repr=False)
     _store: Store | None = field(default=None, init=False, repr=False)
     _keys: StoreKeys | None = field(default=None, init=False, repr=False)
     _till_id: str | None = field(default=None, init=False, repr=False)
@@ -80,6 +86,14 @@ class StoreContext:
                 )
             self._till_id = till_id
         return self._till_id
+
+    def notify_committed(self) -> None:
+        """Tell the listeners a use case committed (a listener's failure is only logged)."""
+        for listener in list(self.commit_listeners):
+            try:
+                listener()
+            except Exception:  # noqa: BLE001 — a sale that committed must not fail after it
+                log.exception("a commit listener failed")
 
     def forget_store(self) -> None:
         self._store = None

@@ -103,6 +103,7 @@ def use_case(
     head = uc.ledger.head_after
     if head is not None and ctx.data_dir is not None:
         write_head(keys, ctx.data_dir, head[0], head[1], uc.now_iso)
+    ctx.notify_committed()  # e.g. the sync agent: what was just written can go up
     if uc.refusal is not None:
         raise uc.refusal  # after the commit: the record of the refused try is kept
     log.info("%s by %s on %s", permission.value, actor.login, target or "-")
