@@ -45,24 +45,24 @@ def sync_status(ctx: StoreContext) -> SyncStatus:
         acked_seq = state.acked_seq if state else 0
         acked_outbox_id = state.acked_outbox_id if state else 0
         head, entries, rows = pending_counts(session, store_id, acked_seq, acked_outbox_id)
-    error = _error(state.last_error if state else None)
-    return SyncStatus(
-        configured=state is not None,
-        till_id=till_id,
-        hq_url=state.hq_url if state else None,
-        pending=entries + rows,
-        pending_entries=entries,
-        pending_rows=rows,
-        acked_seq=acked_seq,
-        head_seq=head,
-        last_ok=state.last_ok_at if state else None,
-        last_attempt=state.last_attempt_at if state else None,
-        unreachable_since=state.unreachable_since if state else None,
-        fork_seq=state.fork_seq if state else None,
-        last_error=error.get("en"),
-        last_error_zh=error.get("zh"),
-        last_error_code=error.get("code"),
-    )
+        error = _error(state.last_error if state else None)
+        return SyncStatus(
+            configured=state is not None,
+            till_id=till_id,
+            hq_url=state.hq_url if state else None,
+            pending=entries + rows,
+            pending_entries=entries,
+            pending_rows=rows,
+            acked_seq=acked_seq,
+            head_seq=head,
+            last_ok=state.last_ok_at if state else None,
+            last_attempt=state.last_attempt_at if state else None,
+            unreachable_since=state.unreachable_since if state else None,
+            fork_seq=state.fork_seq if state else None,
+            last_error=error.get("en"),
+            last_error_zh=error.get("zh"),
+            last_error_code=error.get("code"),
+        )
 
 
 def _error(text: str | None) -> dict[str, str]:
