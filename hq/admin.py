@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from hq.errors import HqError, HqInvalidInput
@@ -51,22 +51,32 @@ class Enrollment:
     expires_at: str
 
 
-def enroll_till(session: Session, store_code: str, now: datetime) -> Enrollment:
-    """A new till of the store, numbered after its highest, and its one-time token."""
+def enroll_till(
+    session: Session, store_code: str, now: datetime, till_code: str | None = None
+) -> Enrollment:
+    """A new till of the store, numbered after its highest, and its one-time token.
+
+    With `till_code`, a fresh token for an existing till of the store instead (a till whose
+    disk died: redeeming the token replaces its public key). Its earlier unused tokens
+    expire now, so only the newest one enrolls."""
     store = session.scalar(select(Store).where(Store.code == store_code))
     if store is None:
         raise HqError("not_found", f"没有门店 {store_code}", f"No store {store_code}")
-    codes = session.scalars(select(Till.code).where(Till.store_id == store.id)).all()
-    number = max((int(code.rsplit("-", 1)[1]) for code in codes), default=0) + 1
-    if number > MAX_TILLS_PER_STORE:
-        raise HqError(
-            "limit_reached",
-            f"门店 {store_code} 的收银台已满 {MAX_TILLS_PER_STORE} 台",
-            f"Store {store_code} already has {MAX_TILLS_PER_STORE} tills",
+    if till_code is not None:
+        till = session.scalar(select(Till).where(Till.code == till_code, Till.store_id == store.id))
+        if till is None:
+            raise HqError(
+                "not_found",
+                f"门店 {store_code} 没有收银台 {till_code}",
+                f"Store {store_code} has no till {till_code}",
+            )
+        session.execute(
+            update(EnrollmentToken)
+            .where(EnrollmentToken.till_id == till.id, EnrollmentToken.used_at.is_(None))
+            .values(expires_at=iso(now))
         )
-    till = Till(code=f"{store.code}-{number:02d}", store_id=store.id, enrolled_at=iso(now))
-    session.add(till)
-    session.flush()
+    else:
+        till = _new_till(session, store, now)
     token = secrets.token_urlsafe(32)
     expires = iso(now + TOKEN_LIFETIME)
     session.add(
@@ -76,6 +86,21 @@ def enroll_till(session: Session, store_code: str, now: datetime) -> Enrollment:
     )
     session.flush()
     return Enrollment(till=till.code, token=token, expires_at=expires)
+
+
+def _new_till(session: Session, store: Store, now: datetime) -> Till:
+    codes = session.scalars(select(Till.code).where(Till.store_id == store.id)).all()
+    number = max((int(code.rsplit("-", 1)[1]) for code in codes), default=0) + 1
+    if number > MAX_TILLS_PER_STORE:
+        raise HqError(
+            "limit_reached",
+            f"门店 {store.code} 的收银台已满 {MAX_TILLS_PER_STORE} 台",
+            f"Store {store.code} already has {MAX_TILLS_PER_STORE} tills",
+        )
+    till = Till(code=f"{store.code}-{number:02d}", store_id=store.id, enrolled_at=iso(now))
+    session.add(till)
+    session.flush()
+    return till
 
 
 def till_status(session: Session) -> list[dict[str, object]]:

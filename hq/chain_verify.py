@@ -35,9 +35,12 @@ class TillChain:
 
 
 def hashed_fields(entry: HqLedgerEntry) -> dict[str, object]:
-    """The fields the till hashed, by the till's names (its store_seq is HQ's seq)."""
+    """The fields the till hashed, by the till's names (its store_seq is HQ's seq; the
+    till id it names, hashed when set, is HQ's source_till_id)."""
     renamed = {"store_id": "source_store_id", "store_seq": "seq"}
-    return {name: getattr(entry, renamed.get(name, name)) for name in HASHED_FIELDS}
+    fields = {name: getattr(entry, renamed.get(name, name)) for name in HASHED_FIELDS}
+    fields["till_id"] = entry.source_till_id
+    return fields
 
 
 def verify_tills(session: Session) -> list[TillChain]:

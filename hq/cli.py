@@ -201,12 +201,18 @@ def till() -> None:
 
 @till.command("enroll")
 @click.option("--store", "store_code", required=True, help="门店代码 Store code")
+@click.option(
+    "--till",
+    "till_code",
+    help="为已有的收银台重发令牌（如硬盘损坏后重装） Re-issue a token for an existing till "
+    "(e.g. after its disk died); redeeming it replaces the till's key",
+)
 @click.pass_obj
-def till_enroll(run: Run, store_code: str) -> None:
+def till_enroll(run: Run, store_code: str, till_code: str | None) -> None:
     """新增收银台并发放一次性登记令牌（24 小时有效） Add a till and issue its one-time
     enrollment token (valid 24 h)."""
     with _session(run) as session:
-        enrollment = admin.enroll_till(session, store_code, run.clock())
+        enrollment = admin.enroll_till(session, store_code, run.clock(), till_code)
     run.emit(
         {"till": enrollment.till, "token": enrollment.token},
         f"收银台 Till {enrollment.till}\n"

@@ -6,7 +6,10 @@ same on both databases; money is integer fen (BIGINT: chain-wide sums outgrow 32
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, ForeignKey, Index, MetaData, String, Text
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, MetaData, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -19,6 +22,8 @@ NAMING_CONVENTION = {
 
 Time = String(32)
 Hash = String(64)
+# A replicated row's columns: JSONB on PostgreSQL (indexable, compact), JSON text on SQLite.
+RowData = JSON().with_variant(JSONB(), "postgresql")
 
 
 class Base(DeclarativeBase):
@@ -46,6 +51,11 @@ class Till(Base):
     acked_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     head_hash: Mapped[str | None] = mapped_column(Hash)
     last_seen: Mapped[str | None] = mapped_column(Time)
+    # The highest outbox row id HQ holds of this till: the till may delete up to it.
+    acked_outbox_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The till's own store id (a UUID in its database) from its first entry: every later
+    # entry must carry the same, or it is another store's data.
+    source_store_id: Mapped[str | None] = mapped_column(String(36))
 
 
 class EnrollmentToken(Base):
@@ -73,6 +83,8 @@ class HqLedgerEntry(Base):
     entry_id: Mapped[str] = mapped_column(String(36), unique=True)
     # The till's own store id (a UUID in its database), as the till hashed it.
     source_store_id: Mapped[str] = mapped_column(String(36))
+    # The till code the entry names (hashed when set); None on entries older than tills.
+    source_till_id: Mapped[str | None] = mapped_column(String(24))
     kind: Mapped[str] = mapped_column(String(32))
     member_id: Mapped[str | None] = mapped_column(String(36), index=True)
     card_id: Mapped[str | None] = mapped_column(String(36), index=True)
@@ -104,3 +116,31 @@ class Fork(Base):
     received_hash: Mapped[str] = mapped_column(Hash)
     received_record: Mapped[str] = mapped_column(Text)
     detected_at: Mapped[str] = mapped_column(Time)
+
+
+class HqRow(Base):
+    """The newest version HQ holds of one replicated row of a till (sale, card, member …):
+    upserted by (till, table, key), keeping the highest outbox id, so a resent or reordered
+    older version never overwrites a newer one. `data` is None for a deleted row."""
+
+    __tablename__ = "hq_row"
+    __table_args__ = (Index("ix_hq_row_till_outbox", "till_id", "outbox_id"),)
+    till_id: Mapped[int] = mapped_column(ForeignKey("till.id"), primary_key=True)
+    table_name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    row_key: Mapped[str] = mapped_column(Text, primary_key=True)  # canonical JSON array
+    op: Mapped[str] = mapped_column(String(1))
+    data: Mapped[dict[str, Any] | None] = mapped_column(RowData)
+    outbox_id: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[str] = mapped_column(Time)
+
+
+class HqNonce(Base):
+    """Nonces of accepted signed requests, kept in the database so a restarted HQ or a
+    second worker still refuses a replay. `seen_at` is the request's own timestamp (epoch
+    seconds): a nonce older than twice the skew window can no longer pass and is pruned."""
+
+    __tablename__ = "hq_nonce"
+    __table_args__ = (Index("ix_hq_nonce_till_seen", "till", "seen_at"),)
+    till: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(128), primary_key=True)
+    seen_at: Mapped[int] = mapped_column(BigInteger)

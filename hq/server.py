@@ -1,24 +1,206 @@
-"""The HQ's HTTP application (FastAPI; its schema at /openapi.json).
+"""The HQ's HTTP application (FastAPI; its schema at /openapi.json): enrollment, and the
+signed endpoints tills push to and restore from (docs/sync-protocol.md).
 
-This step serves only /health; the enrollment and ingest endpoints, and the request
-signatures that guard them, come in the next steps of issue 13.
+Every refusal is JSON `{"code", "zh", "en", …details}` with the protocol's status. Signed
+requests are checked by a dependency that reads the raw body (the signature covers its
+hash), looks the till's public key up in the database and records the nonce there.
+Handlers are plain functions: FastAPI runs them in its thread pool, so database work never
+blocks the event loop.
 """
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-from sqlalchemy import Engine
+import base64
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
 from hq import migrate
+from hq.enrollment import redeem
+from hq.ingest import MAX_BATCH_ITEMS, entries_after, ingest_batch, rows_after
+from hq.models import Fork, Store, Till
+from hq.nonce_registry import DatabaseNonceRegistry
+from hq.sync_refusals import BatchTooLarge, InvalidRequest, SyncRefusal
+from pos_app.domain.errors import DomainError
+from pos_app.domain.sync_signing import (
+    SyncAuthError,
+    SyncReplayed,
+    check_owner,
+    verify_request,
+)
+
+# A full batch of 1,000 entries with large payloads stays well under this.
+MAX_BODY_BYTES = 32 * 1024 * 1024
 
 
-def create_app(engine: Engine) -> FastAPI:
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    till: str  # the till whose key signed the request
+    body: bytes
+
+    def json(self) -> object:
+        try:
+            return json.loads(self.body)
+        except (ValueError, UnicodeDecodeError):
+            raise InvalidRequest(
+                "请求内容不是有效的 JSON", "The request body is not valid JSON"
+            ) from None
+
+
+def refusal_response(error: DomainError) -> JSONResponse:
+    if isinstance(error, SyncReplayed):
+        status = 409  # the protocol's answer to a replay: the request was seen before
+    elif isinstance(error, SyncAuthError | SyncRefusal):
+        status = error.http_status
+    else:
+        status = 422
+    body: dict[str, Any] = {"code": error.code, "zh": error.zh, "en": error.en}
+    if isinstance(error, SyncRefusal):
+        body.update(error.details)
+    return JSONResponse(body, status_code=status)
+
+
+def _verify(
+    engine: Engine, now: datetime, method: str, path: str, headers: dict[str, str], body: bytes
+) -> str:
+    """The signing till, with the nonce recorded in the database (committed at once: a
+    replay is refused whatever becomes of the request itself)."""
+    with engine.begin() as conn:
+
+        def public_key(till: str) -> bytes | None:
+            text = conn.scalar(select(Till.public_key).where(Till.code == till))
+            return base64.b64decode(text) if text else None
+
+        return verify_request(
+            public_key, method, path, headers, body, now, DatabaseNonceRegistry(conn)
+        )
+
+
+async def _signed(request: Request) -> SignedRequest:
+    """The dependency of every signed endpoint: reads the raw body and checks the signature."""
+    length = request.headers.get("content-length", "0")
+    if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+        raise BatchTooLarge("请求过大", "The request is too large")
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        raise BatchTooLarge("请求过大", "The request is too large")
+    # The signature covers the path exactly as sent, with its query string.
+    path = request.scope.get("raw_path") or request.scope["path"].encode("utf-8")
+    query = request.scope.get("query_string", b"")
+    target = path.decode("latin-1") + ("?" + query.decode("latin-1") if query else "")
+    state = request.app.state
+    till = await run_in_threadpool(
+        _verify, state.engine, state.clock(), request.method, target, dict(request.headers), body
+    )
+    return SignedRequest(till, body)
+
+
+Signed = Annotated[SignedRequest, Depends(_signed)]
+Limit = Annotated[int, Query(ge=1, le=MAX_BATCH_ITEMS)]
+After = Annotated[int, Query(ge=0)]
+
+
+def create_app(engine: Engine, clock: Callable[[], datetime] = _utc_now) -> FastAPI:
     app = FastAPI(title="pos-hq", summary="The chain HQ: tills' ledgers, synced", version="1")
+    app.state.engine = engine
+    app.state.clock = clock
+
+    @app.exception_handler(DomainError)
+    async def _refused(_request: Request, error: DomainError) -> JSONResponse:
+        return refusal_response(error)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
+        where = "; ".join(".".join(str(p) for p in e.get("loc", ())) for e in error.errors())
+        return refusal_response(
+            InvalidRequest(f"请求参数不对：{where}", f"The request's parameters are wrong: {where}")
+        )
 
     @app.get("/health")
     def health() -> dict[str, object]:
         """Up, and whether the database is at the schema this server was built for."""
         revision = migrate.current_revision(engine)
         return {"status": "ok", "schema_current": revision == migrate.head_revision(engine)}
+
+    @app.post("/v1/enroll")
+    async def enroll(request: Request) -> dict[str, object]:
+        """A till redeems its one-time token and registers its Ed25519 public key (not
+        signed: the token is the credential)."""
+        body = SignedRequest("", await request.body()).json()
+
+        def run() -> dict[str, object]:
+            with Session(engine) as session, session.begin():
+                return redeem(session, body, clock())
+
+        return await run_in_threadpool(run)
+
+    @app.post("/v1/tills/{till}/batches")
+    def push_batch(till: str, signed: Signed) -> dict[str, object]:
+        """Up to 1,000 ledger entries and replicated rows of the signing till, taken in one
+        transaction; answers HQ's high-water marks."""
+        check_owner(signed.till, till=till)
+        return ingest_batch(engine, till, signed.json(), clock()).as_json()
+
+    @app.get("/v1/tills/{till}/head")
+    def head(till: str, signed: Signed) -> dict[str, object]:
+        """What HQ holds of the till: ask first, so a lost answer costs one round trip."""
+        check_owner(signed.till, till=till)
+        forks = select(func.count()).select_from(Fork).where(Fork.till_id == Till.id)
+        with engine.connect() as conn:
+            row = conn.execute(
+                select(
+                    Store.code,
+                    Till.acked_seq,
+                    Till.head_hash,
+                    Till.acked_outbox_id,
+                    forks.scalar_subquery(),
+                )
+                .join(Store, Store.id == Till.store_id)
+                .where(Till.code == till)
+            ).one()
+        store, acked_seq, head_hash, acked_outbox_id, n_forks = row
+        return {
+            "till": till,
+            "store": store,
+            "acked_seq": acked_seq,
+            "head_hash": head_hash,
+            "acked_outbox_id": acked_outbox_id,
+            "forks": n_forks,
+        }
+
+    def till_id_of(conn: Any, till: str) -> int:
+        till_id: int = conn.scalar(select(Till.id).where(Till.code == till))
+        return till_id
+
+    @app.get("/v1/tills/{till}/entries")
+    def entries(
+        till: str, signed: Signed, after: After = 0, limit: Limit = MAX_BATCH_ITEMS
+    ) -> dict[str, object]:
+        """The till's entries after seq `after`, as sent up (a restore reads these)."""
+        check_owner(signed.till, till=till)
+        with engine.connect() as conn:
+            return {"entries": entries_after(conn, till_id_of(conn, till), after, limit)}
+
+    @app.get("/v1/tills/{till}/rows")
+    def rows(
+        till: str, signed: Signed, after: After = 0, limit: Limit = MAX_BATCH_ITEMS
+    ) -> dict[str, object]:
+        """The newest version of each of the till's rows after outbox id `after`."""
+        check_owner(signed.till, till=till)
+        with engine.connect() as conn:
+            return {"rows": rows_after(conn, till_id_of(conn, till), after, limit)}
 
     return app

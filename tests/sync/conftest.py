@@ -1,0 +1,205 @@
+"""A real HQ for the sync tests: `pos-hq serve` in a process of its own on a free loopback
+port (plain http, or HTTPS with a `trustme` certificate), over a SQLite file or a fresh
+PostgreSQL database (127.0.0.1:5432, trust auth; created and dropped per test). Without a
+reachable PostgreSQL the PostgreSQL half is skipped on a developer's machine and fails in CI.
+
+Each till gets a key folder of its own (a copy of the store's key file), so that the sync
+key one test makes is never another test's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+import trustme
+from psycopg import sql
+
+from pos_app.services.store_secret import key_path
+from tests.conftest import StoreFixture
+
+PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=3"
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+POS_HQ = [str(Path(sys.executable).parent / "pos-hq")]
+
+
+def _postgres_or_skip() -> psycopg.Connection:
+    try:
+        return psycopg.connect(PG_ADMIN, autocommit=True)
+    except psycopg.OperationalError as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is required in CI: {exc}")
+        pytest.skip(f"no PostgreSQL at 127.0.0.1:5432: {exc}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def hq_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty HQ database on each of HQ's two databases."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'hq.sqlite3'}"
+        return
+    yield from _pg_database()
+
+
+@pytest.fixture
+def hq_sqlite(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'hq.sqlite3'}"
+
+
+@pytest.fixture
+def hq_pg() -> Iterator[str]:
+    yield from _pg_database()
+
+
+def _pg_database() -> Iterator[str]:
+    name = f"pos_hq_sync_{secrets.token_hex(6)}"
+    with _postgres_or_skip() as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield PG_URL.format(name=name)
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class HqServer:
+    """`pos-hq` on one database: its CLI, and its server in a process that tests may kill
+    and start again (same port, same database)."""
+
+    db_url: str
+    workdir: Path
+    port: int = field(default_factory=free_port)
+    tls: tuple[Path, Path, Path] | None = None  # (CA file, certificate, key)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
+
+    @property
+    def ca_file(self) -> str | None:
+        return str(self.tls[0]) if self.tls else None
+
+    def cli(self, *args: str, code: int = 0) -> dict[str, Any]:
+        """`pos-hq --db URL --json ARGS`, its one JSON object."""
+        done = subprocess.run(
+            [*POS_HQ, "--db", self.db_url, "--json", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == code, (done.stdout, done.stderr)
+        data = json.loads(done.stdout.strip().splitlines()[-1])
+        assert isinstance(data, dict)
+        return data
+
+    def enroll(self, store: str = "SH01", till: str | None = None) -> str:
+        """A one-time enrollment token (for a new till, or again for `till`)."""
+        args = ["till", "enroll", "--store", store] + (["--till", till] if till else [])
+        return str(self.cli(*args)["token"])
+
+    def start(self) -> None:
+        args = [*POS_HQ, "--db", self.db_url, "serve", "--host", "127.0.0.1"]
+        args += ["--port", str(self.port)]
+        if self.tls:
+            args += ["--cert", str(self.tls[1]), "--key", str(self.tls[2])]
+        log = (self.workdir / "hq-serve.log").open("ab")
+        self.process = subprocess.Popen(args, stdout=log, stderr=log)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError((self.workdir / "hq-serve.log").read_text())
+            try:
+                verify = ssl.create_default_context(cafile=self.ca_file) if self.tls else True
+                httpx.get(self.url + "/health", verify=verify, timeout=1)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise AssertionError("pos-hq serve did not start")
+
+    def kill(self) -> None:
+        """kill -9: no goodbye, as a crash or a pulled plug."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.process = None
+
+    def tills(self) -> dict[str, dict[str, Any]]:
+        return {t["till"]: t for t in self.cli("status")["tills"]}
+
+
+def _hq(db_url: str, workdir: Path, tls: bool = False) -> Iterator[HqServer]:
+    server = HqServer(db_url, workdir)
+    if tls:
+        ca = trustme.CA()
+        cert = ca.issue_cert("127.0.0.1", "localhost")
+        paths = (workdir / "ca.pem", workdir / "hq-cert.pem", workdir / "hq-key.pem")
+        ca.cert_pem.write_to_path(str(paths[0]))
+        cert.cert_chain_pems[0].write_to_path(str(paths[1]))
+        cert.private_key_pem.write_to_path(str(paths[2]))
+        server.tls = paths
+    server.cli("init")
+    server.cli("store", "add", "--code", "SH01", "--name", "上海南京路店")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+@pytest.fixture
+def hq(hq_db: str, tmp_path: Path) -> Iterator[HqServer]:
+    """HQ on SQLite and on PostgreSQL, store SH01 added, serving plain http on loopback."""
+    yield from _hq(hq_db, tmp_path)
+
+
+@pytest.fixture
+def hq_lite(hq_sqlite: str, tmp_path: Path) -> Iterator[HqServer]:
+    """HQ on SQLite only (for tests about the till, not about HQ's database)."""
+    yield from _hq(hq_sqlite, tmp_path)
+
+
+@pytest.fixture
+def hq_tls(hq_sqlite: str, tmp_path: Path) -> Iterator[HqServer]:
+    """HQ serving HTTPS with a certificate from a test CA."""
+    yield from _hq(hq_sqlite, tmp_path, tls=True)
+
+
+@pytest.fixture
+def till(store: StoreFixture, tmp_path: Path) -> StoreFixture:
+    """The store with a key folder of its own (its store key copied in)."""
+    keys = tmp_path / "till-keys"
+    keys.mkdir(mode=0o700)
+    source = key_path(store.ctx.key_dir, store.ctx.store.id)
+    shutil.copy(source, keys / source.name)
+    (keys / source.name).chmod(0o600)
+    store.ctx.key_dir = keys
+    store.ctx.forget_store()
+    # HQ checks each request's time against its own (5 min): the till's clock is today's.
+    store.clock.set(datetime.now(UTC))
+    return store
