@@ -156,3 +156,23 @@ def test_z_reports_and_vouchers_show_the_till(store: StoreFixture) -> None:
     topup = entries(store, "topup")[-1]
     voucher = voucher_for(store.ctx, store.cashier, topup.entry_id)
     assert voucher.voucher_no == f"SH01-01-V{topup.store_seq:07d}"
+
+
+def test_pos_app_init_takes_the_till_and_refuses_a_wrong_one(tmp_path: Path) -> None:
+    from tests.test_cli import Cli, one_json
+
+    base = (
+        "init --store-code sh01 --store-name 上海南京路店 --admin-login boss "
+        "--admin-password boss12345"
+    )
+    second = Cli(tmp_path / "second").json(f"{base} --till sh01-02")
+    assert (second["store_code"], second["till"]) == ("SH01", "SH01-02")
+    first = Cli(tmp_path / "first").run(base)
+    assert first.exit_code == 0 and "收银机 Till" in first.stdout and "SH01-01" in first.stdout
+    wrong = Cli(tmp_path / "wrong").run(f"--json {base} --till SH02-01")
+    assert wrong.exit_code == 2
+    assert one_json(wrong.stdout)["error"] == "invalid_input"
+    assert "不属于门店 SH01" in wrong.stderr
+    assert not (tmp_path / "wrong").exists()  # nothing set up
+    english = Cli(tmp_path / "english").run(f"{base} --till SH01-1", lang="en")
+    assert english.exit_code == 2 and "Not a valid till id" in english.stderr
