@@ -283,7 +283,7 @@ class ReprintDialog(QDialog):
         hint.setWordWrap(True)
         hint.setProperty("role", "muted")
         self.number_field = QLineEdit(self)
-        self.number_field.setPlaceholderText(self.tr("for example SH01-260302-0001"))
+        self.number_field.setPlaceholderText(self.tr("for example SH01-01-260302-0001"))
         disable_input_method(self.number_field)
         self.error_label = error_label(self)
         self.reprint_button = QPushButton(self.tr("Reprint (Enter)"), self)
