@@ -13,9 +13,7 @@ links, sales / top-ups / card payments with the till's payloads). In the same ru
 - in-process: the same chain (as a second till) through `hq.ingest.ingest_batch` directly.
 - floor: a bare `COPY` of the same rows into a plain table with no index or constraint.
 
-- many tills: `--tills` tills (default 200, each in a store of its own) push
-  `--per-till` entries in batches of `--till-batch`, all at once, each till on a
-  connection of its own (asyncio), to the same `pos-hq serve --workers N`.
+Many tills pushing at once: bench/sync_fleet.py.
 
 Prints entries/s of each, p50/p99 ack latency per batch, and the ratios to COPY.
 Target: HTTP ingest ≥ 20,000 entries/s.
@@ -24,7 +22,6 @@ Target: HTTP ingest ≥ 20,000 entries/s.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import base64
 import json
 import os
@@ -171,61 +168,10 @@ def server_cpu_seconds_now(pid: int) -> float:
     return sum(sum(p.cpu_times()[:2]) for p in [main, *main.children(recursive=True)])
 
 
-def enrolled_tills(engine: Any, stores: int, prefix: str) -> dict[str, Ed25519PrivateKey]:
-    """One till in each of `stores` new stores, with its key registered."""
-    keys = {}
-    with Session(engine) as session, session.begin():
-        for number in range(1, stores + 1):
-            admin.add_store(session, f"{prefix}{number:03d}", "模拟门店", datetime.now(UTC))
-            code = admin.enroll_till(session, f"{prefix}{number:03d}", datetime.now(UTC)).till
-            keys[code] = Ed25519PrivateKey.generate()
-            raw = base64.b64encode(public_key_bytes(keys[code])).decode()
-            session.execute(update(Till).where(Till.code == code).values(public_key=raw))
-    return keys
-
-
-async def push_at_once(
-    base_url: str, keys: dict[str, Ed25519PrivateKey], bodies: dict[str, list[bytes]]
-) -> list[float]:
-    """Every till pushes its batches one after the other, all tills at the same time, each
-    on a connection of its own; the ack latency of every batch."""
-    latencies: list[float] = []
-    limits = httpx.Limits(max_connections=len(keys), max_keepalive_connections=len(keys))
-    async with httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits) as client:
-
-        async def till(code: str) -> None:
-            path = f"/v1/tills/{code}/batches"
-            for body in bodies[code]:
-                sent = time.perf_counter()
-                headers = sign_request(keys[code], code, "POST", path, body, datetime.now(UTC))
-                headers["Content-Type"] = "application/json"
-                try:
-                    answer = await client.post(path, content=body, headers=headers)
-                except httpx.TransportError as exc:
-                    raise SystemExit(
-                        f"{code} batch {bodies[code].index(body)}: {exc!r} "
-                        f"after {time.perf_counter() - sent:.1f} s"
-                    ) from exc
-                if answer.status_code != 200:
-                    raise SystemExit(f"HQ refused {code}: {answer.status_code} {answer.text}")
-                latencies.append(time.perf_counter() - sent)
-
-        await asyncio.gather(*(till(code) for code in keys))
-    return latencies
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--entries", type=int, default=50_000)
     parser.add_argument("--batch", type=int, default=1_000)
-    parser.add_argument("--tills", type=int, default=200, help="tills pushing at once (0: skip)")
-    parser.add_argument("--per-till", type=int, default=500, help="entries of each such till")
-    parser.add_argument("--till-batch", type=int, default=100, help="their batch size")
     parser.add_argument("--workers", type=int, default=2, help="pos-hq serve worker processes")
     parser.add_argument("--pg", default="host=127.0.0.1 port=5432 user=postgres dbname=postgres")
     args = parser.parse_args()
@@ -294,24 +240,6 @@ def main() -> int:
             server_cpu_seconds = server_cpu_seconds_now(server.pid) - cpu_before
         assert answer.json()["acked_seq"] == args.entries
 
-        crowd_latencies: list[float] = []
-        crowd_seconds = 0.0
-        if args.tills:
-            crowd = enrolled_tills(engine, args.tills, "SIM")
-            crowd_bodies = {
-                code: [
-                    json.dumps({"entries": entries[i : i + args.till_batch], "rows": []}).encode()
-                    for i in range(0, args.per_till, args.till_batch)
-                ]
-                for code in crowd
-                for entries in [till_entries(args.per_till, code)]
-            }
-            started = time.perf_counter()
-            crowd_latencies = asyncio.run(
-                push_at_once(f"http://127.0.0.1:{port}", crowd, crowd_bodies)
-            )
-            crowd_seconds = time.perf_counter() - started
-
         direct_bodies = [
             json.dumps({"entries": chain_direct[i : i + args.batch], "rows": []}).encode()
             for i in range(0, args.entries, args.batch)
@@ -373,16 +301,6 @@ def main() -> int:
         print(f"                            {rate(args.entries, http_seconds)}")
         print(f"  ack latency per batch     p50 {p50:.1f} ms  p99 {p99:.1f} ms")
         print(f"  HQ process CPU            {server_cpu_seconds * per_entry:.1f} µs/entry")
-        if args.tills:
-            total = args.tills * args.per_till
-            print(
-                f"{args.tills} tills pushing at once   {rate(total, crowd_seconds)}  "
-                f"[{args.per_till} entries each, batches of {args.till_batch}]"
-            )
-            print(
-                f"  ack latency per batch     p50 {percentile(crowd_latencies, 0.5) * 1000:.1f} ms"
-                f"  p99 {percentile(crowd_latencies, 0.99) * 1000:.1f} ms"
-            )
         print(f"ingest_batch in process     {rate(args.entries, direct_seconds)}")
         print(f"  Python CPU                {direct_cpu_seconds * per_entry:.1f} µs/entry")
         print(f"bare COPY, plain table      {rate(args.entries, copy_seconds)}")

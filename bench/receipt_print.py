@@ -90,7 +90,7 @@ def sample_receipt() -> ReceiptDocument:
     return ReceiptDocument(
         store_code="SH01",
         store_name="上海南京路店",
-        receipt_no="SH01-261123-0042",
+        receipt_no="SH01-01-261123-0042",
         kind="sale",
         business_time="2026-11-23 10:00",
         operator_name="王收银",

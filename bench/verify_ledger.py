@@ -26,7 +26,7 @@ from pathlib import Path
 from common import DEFAULT_TMP, Progress, member_csv, open_existing, store_with_rules
 
 from db.chain_check import connect_read_only
-from pos_app.domain.ledger_chain import HASHED_FIELDS
+from pos_app.domain.ledger_chain import HASHED_FIELDS, HASHED_WHEN_SET
 from pos_app.services.context import DB_FILENAME, StoreContext
 from pos_app.services.member_import import import_members
 from pos_app.services.verify import verify_file, verify_ledger
@@ -53,9 +53,14 @@ def bare_rates(db_path: Path) -> tuple[int, float, float]:
     """(rows, rows/s, rows/s hashed): each entry's hashed bytes (prev_hash, then its
     canonical JSON, built by SQLite) streamed off the driver doing nothing with them, and
     the same with their SHA-256 taken — the least any check of the chain does."""
+    # As verify builds them: an entry's till is in its bytes only when set.
     body = ", ".join(f"'{name}', {name}" for name in sorted(HASHED_FIELDS))
+    with_till = ", ".join(
+        f"'{name}', {name}" for name in sorted((*HASHED_FIELDS, *HASHED_WHEN_SET))
+    )
     sql = (
-        f"SELECT CAST(prev_hash || json_object({body}) AS BLOB) FROM ledger_entry "
+        "SELECT CAST(prev_hash || CASE WHEN till_id IS NULL THEN "
+        f"json_object({body}) ELSE json_object({with_till}) END AS BLOB) FROM ledger_entry "
         "ORDER BY store_id, store_seq"
     )
     conn = connect_read_only(db_path)

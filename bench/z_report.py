@@ -557,7 +557,7 @@ class StoreBuilder:
             raw = session.connection().connection.driver_connection
             assert raw is not None
             writer = LedgerWriter(session, self.store_id, self.ops["admin"], self.rules_version,
-                                  iso(datetime.now(UTC)))  # fmt: skip
+                                  iso(datetime.now(UTC)), till_id=self.ctx.till_id)  # fmt: skip
             ordered = sorted(rows.entries, key=lambda e: e[1])  # stable: same-time stays put
             out: list[dict[str, Any]] = []
             for op, t, row in ordered:

@@ -24,21 +24,37 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from pos_app.domain.ledger_chain import GENESIS_HASH, HASHED_FIELDS, MacChecker, chain_hash
+from pos_app.domain.ledger_chain import (
+    GENESIS_HASH,
+    HASHED_FIELDS,
+    HASHED_WHEN_SET,
+    MacChecker,
+    chain_hash,
+)
 
 MAX_PROBLEMS = 50
 
 _SORTED_FIELDS = sorted(HASHED_FIELDS)
+_WITH_TILL = sorted((*HASHED_FIELDS, *HASHED_WHEN_SET))
+
+
+def _json_object(names: list[str]) -> str:
+    return "json_object(" + ", ".join(f"'{name}', {name}" for name in names) + ")"
+
+
 # The bytes the hash covers (prev_hash, then the canonical JSON) come out as one BLOB, so
-# they reach hashlib without a round trip through a Python str.
+# they reach hashlib without a round trip through a Python str. An entry's till is in its
+# canonical JSON only when set (entries older than till identity have none).
 _CHAIN_SQL = (
-    "SELECT store_seq, entry_id, prev_hash, hash, mac, CAST(coalesce(prev_hash, '') || json_object("
-    + ", ".join(f"'{name}', {name}" for name in _SORTED_FIELDS)
-    + ") AS BLOB) FROM ledger_entry WHERE store_id = ? AND store_seq BETWEEN ? AND ? "
+    "SELECT store_seq, entry_id, prev_hash, hash, mac, CAST(coalesce(prev_hash, '') || "
+    f"CASE WHEN till_id IS NULL THEN {_json_object(_SORTED_FIELDS)} "
+    f"ELSE {_json_object(_WITH_TILL)} END"
+    " AS BLOB) FROM ledger_entry WHERE store_id = ? AND store_seq BETWEEN ? AND ? "
     "ORDER BY store_seq"
 )
+_ENTRY_FIELDS = (*HASHED_FIELDS, *HASHED_WHEN_SET)
 _ENTRY_SQL = (
-    "SELECT " + ", ".join(HASHED_FIELDS) + " FROM ledger_entry WHERE store_id = ? AND store_seq = ?"
+    "SELECT " + ", ".join(_ENTRY_FIELDS) + " FROM ledger_entry WHERE store_id = ? AND store_seq = ?"
 )
 
 
@@ -222,7 +238,7 @@ def _reference_ok(
     if row is None:
         return False
     try:
-        return chain_hash(prev_hash, dict(zip(HASHED_FIELDS, row, strict=True))) == entry_hash
+        return chain_hash(prev_hash, dict(zip(_ENTRY_FIELDS, row, strict=True))) == entry_hash
     except Exception:  # noqa: BLE001 — a column of the wrong type: not the app's entry
         return False
 

@@ -1,5 +1,8 @@
-"""Appending to the ledger: UUIDv7 ids, gap-free per-store sequence, SHA-256 hash chain, and
-each entry sealed with a MAC made with the store's key (`mac_key`).
+"""Appending to the ledger: UUIDv7 ids, gap-free sequence, SHA-256 hash chain, each entry
+naming the till that wrote it and sealed with a MAC made with the store's key (`mac_key`).
+
+The database is one till's: its sequence and chain are the till's own (the column keeps its
+older name, `store_seq`).
 
 Callers hold a write transaction (BEGIN IMMEDIATE), so reading the head and appending after
 it cannot race another writer. The writer caches the head for the rest of its transaction.
@@ -47,6 +50,9 @@ class LedgerWriter:
     # Called with each entry's kind before it is written; raises to refuse it (a store under
     # an integrity alarm records no more money moves).
     guard: Callable[[str], None] | None = None
+    # The till writing ("SH01-01"), stamped on and hashed with every entry. None only where
+    # no till exists yet (never in the app: a store's till is made with the store).
+    till_id: str | None = None
     _head: tuple[int, str] | None = field(default=None, init=False)
     _start: int | None = field(default=None, init=False)
     _macs: MacChecker | None = field(default=None, init=False, repr=False)
@@ -131,6 +137,7 @@ class LedgerWriter:
                 "related_entry_id": row.get("related_entry_id"),
                 "rules_version": self.rules_version,
                 "payload": canonical_payload(row.get("payload")),
+                "till_id": self.till_id,
             }
             fields["hash"] = chain_hash(prev_hash, fields)
             fields["prev_hash"] = prev_hash

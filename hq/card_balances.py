@@ -107,7 +107,7 @@ def _compare(card: str, summed: tuple[int, int], row: tuple[int, int] | None) ->
         CardProblem(
             card,
             "balance_mismatch",
-            f"卡上余额（本金 {row[0]} 分，赠送 {row[1]} 分）与各收银台账目之和"
+            f"卡上余额（本金 {row[0]} 分，赠送 {row[1]} 分）与各收银机账目之和"
             f"（本金 {summed[0]} 分，赠送 {summed[1]} 分）不符",
             f"The card's balance (principal {row[0]} fen, bonus {row[1]} fen) is not the sum "
             f"of its entries over all tills (principal {summed[0]} fen, bonus {summed[1]} fen)",

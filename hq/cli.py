@@ -224,7 +224,7 @@ def store_add(run: Run, code: str, name: str) -> None:
 
 @main.group()
 def till() -> None:
-    """收银台 Tills."""
+    """收银机 Tills."""
 
 
 @till.command("enroll")
@@ -232,18 +232,18 @@ def till() -> None:
 @click.option(
     "--till",
     "till_code",
-    help="为已有的收银台重发令牌（如硬盘损坏后重装） Re-issue a token for an existing till "
+    help="为已有的收银机重发令牌（如硬盘损坏后重装） Re-issue a token for an existing till "
     "(e.g. after its disk died); redeeming it replaces the till's key",
 )
 @click.pass_obj
 def till_enroll(run: Run, store_code: str, till_code: str | None) -> None:
-    """新增收银台并发放一次性登记令牌（24 小时有效） Add a till and issue its one-time
+    """新增收银机并发放一次性登记令牌（24 小时有效） Add a till and issue its one-time
     enrollment token (valid 24 h)."""
     with _session(run) as session:
         enrollment = admin.enroll_till(session, store_code, run.clock(), till_code)
     run.emit(
         {"till": enrollment.till, "token": enrollment.token},
-        f"收银台 Till {enrollment.till}\n"
+        f"收银机 Till {enrollment.till}\n"
         f"登记令牌（只显示这一次）Enrollment token (shown only now): {enrollment.token}\n"
         f"有效期至 Expires at (UTC): {enrollment.expires_at}",
     )
@@ -252,7 +252,7 @@ def till_enroll(run: Run, store_code: str, till_code: str | None) -> None:
 @main.command()
 @click.pass_obj
 def status(run: Run) -> None:
-    """各收银台同步状态 What HQ holds of each till's ledger."""
+    """各收银机同步状态 What HQ holds of each till's ledger."""
     with _session(run) as session:
         tills = admin.till_status(session)
     lines = [
@@ -260,13 +260,13 @@ def status(run: Run) -> None:
         f"forks={t['forks']}  last_seen={t['last_seen'] or '-'}"
         for t in tills
     ]
-    run.emit({"tills": tills}, "\n".join(lines) or "尚无收银台 No tills yet")
+    run.emit({"tills": tills}, "\n".join(lines) or "尚无收银机 No tills yet")
 
 
 @main.command()
 @click.pass_obj
 def verify(run: Run) -> None:
-    """核对每台收银台的哈希链与每张卡在全部收银台的余额（有问题时退出码 3） Re-check every
+    """核对每台收银机的哈希链与每张卡在全部收银机的余额（有问题时退出码 3） Re-check every
     till's hash chain and every card's balance over all tills (exit code 3 when anything is
     wrong)."""
     with _session(run) as session:
@@ -294,7 +294,7 @@ def verify(run: Run) -> None:
         for p in problems
     ]
     summary = (
-        f"{data['tills']} 台收银台，{data['entries']} 条记录，{data['cards']} 张卡 "
+        f"{data['tills']} 台收银机，{data['entries']} 条记录，{data['cards']} 张卡 "
         f"{data['tills']} tills, {data['entries']} entries, {data['cards']} cards: "
         + ("全部正确 all correct" if not problems else f"{len(problems)} 处问题 problems")
     )

@@ -287,7 +287,7 @@ def _apply(
                 store_id = entry["store_id"]
             elif entry["store_id"] != store_id:
                 raise SyncForbidden(
-                    f"第 {seq} 条记录属于另一家门店，不是收银台 {till_code} 的",
+                    f"第 {seq} 条记录属于另一家门店，不是收银机 {till_code} 的",
                     f"Entry {seq} belongs to another store than till {till_code}'s",
                 )
             store(entry)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from pos_app.domain.ledger_chain import HASHED_FIELDS, chain_hash, entry_mac
+from pos_app.domain.ledger_chain import HASHED_FIELDS, HASHED_WHEN_SET, chain_hash, entry_mac
 
 
 def drop_triggers(conn: sqlite3.Connection) -> None:
@@ -25,7 +25,8 @@ def rehash(
     ).fetchall()
     prev = rows[0]["prev_hash"]
     for row in rows:
-        new_hash = chain_hash(prev, {name: row[name] for name in HASHED_FIELDS})
+        fields = {name: row[name] for name in (*HASHED_FIELDS, *HASHED_WHEN_SET)}
+        new_hash = chain_hash(prev, fields)
         mac = entry_mac(mac_key, new_hash) if mac_key else row["mac"]
         conn.execute(
             "UPDATE ledger_entry SET prev_hash = ?, hash = ?, mac = ? WHERE entry_id = ?",

@@ -70,7 +70,7 @@ def test_the_scan_would_catch_an_import(tmp_path):
     assert {"PySide6.QtWidgets", "sqlalchemy.orm"} <= imported_modules(fake)
 
 
-@pytest.mark.parametrize("folder", ["pos_app/domain", "db", "hardware", "hq"])
+@pytest.mark.parametrize("folder", ["pos_app/domain", "db", "hardware", "hq", "pos_app/sync"])
 def test_core_imports_no_qt(folder):
     assert offending(sources(folder), QT) == {}
 

@@ -103,6 +103,7 @@ def test_small_file_imports_members_cards_and_opening_balances(
         for entry in opening:
             fields = {c.name: getattr(entry, c.name) for c in LedgerEntry.__table__.columns}
             assert chain_hash(entry.prev_hash, fields) == entry.hash
+            assert entry.till_id == "SH01-01"
     assert kinds == [
         "member_registered",
         "card_issued",

@@ -215,6 +215,7 @@ def _walkthrough(inv: Invocation, ctx: StoreContext, admin: Actor, summary: obje
         "created": summary is not None,
         "store_code": ctx.store.code,
         "store_name": ctx.store.name,
+        "till": ctx.till_id,
         "rules": {"version": rules.version, "label": rules.label},
         "logins": [
             {"login": x.login, "password": x.password, "role": x.role.value} for x in DEMO_LOGINS
@@ -236,6 +237,7 @@ def _walkthrough(inv: Invocation, ctx: StoreContext, admin: Actor, summary: obje
     out.rows(
         [
             ("门店 Store", f"{ctx.store.code} {ctx.store.name}"),
+            ("收银机 Till", ctx.till_id),
             ("数据目录 Data dir", inv.data_dir),
             ("规则 Rules", f"v{rules.version} {rules.label}"),
             ("会员 Members", report.members),

@@ -35,6 +35,8 @@ def report_fields(report: VerifyReport) -> dict[str, Any]:
         "integrity_ok": report.integrity_ok,
         "head_seq": report.head_seq,
         "head_hash": report.head_hash,
+        "till": report.till_id,
+        "hq_acked_seq": report.hq_acked_seq,
         "seconds": round(report.seconds, 3),
         "first_bad_entry": asdict(first) if first else None,
         "problem_count": report.problem_count,
@@ -46,6 +48,10 @@ def report_fields(report: VerifyReport) -> dict[str, Any]:
 def report_rows(report: VerifyReport) -> list[Row]:
     rows: list[Row] = [
         ("结果 Result", "通过 OK" if report.ok else f"发现 {len(report.problems)} 个问题 problems"),
+    ]
+    if report.till_id:
+        rows.append(("收银机 Till", report.till_id))
+    rows += [
         ("账本记录 Entries", report.entries),
         ("会员卡 Cards", report.cards),
         ("会员 Members", report.members),
@@ -57,6 +63,8 @@ def report_rows(report: VerifyReport) -> list[Row]:
         )
     if report.head_seq:
         rows.append(("账本末条 Head", f"#{report.head_seq} {report.head_hash[:16]}"))
+    if report.hq_acked_seq:
+        rows.append(("总部已确认 HQ acknowledged", f"#{report.hq_acked_seq}"))
     rows.append(("用时 Took", f"{report.seconds:.1f} s"))
     return rows
 
@@ -123,7 +131,7 @@ def _show(inv: Invocation, report: VerifyReport, alarm: Alarm | None, cleared: b
             (
                 "问题 Problems",
                 ["位置 Where", "问题 Problem"],
-                [[p.where, p.message] for p in report.problems],
+                [[p.where, f"{p.zh} {p.message}" if p.zh else p.message] for p in report.problems],
             )
         ],
     )

@@ -1,8 +1,8 @@
 """`pos-app`: the root command group, its global options, exit codes and error output.
 
 Exit codes are in `pos_app.cli.exit_codes`: 0 done, 1 refused, 2 invalid input or usage,
-3 `verify` found problems, 70 an internal error (a bug; the traceback goes to the log, never
-to the terminal).
+3 `verify` found problems (or a sync fork), 4 HQ unreachable (`sync push`), 70 an internal
+error (a bug; the traceback goes to the log, never to the terminal).
 
 A refusal prints its message on stderr (Chinese, or English with --lang en / POS_LANG=en);
 with --json it also prints {"error": CODE, "message": TEXT} on stdout, where CODE is the
@@ -227,8 +227,8 @@ def cli(ctx: click.Context, data_dir: Path | None, as_json: bool, lang: str, ver
     With no command, starts the cashier app on the store (`pos-app demo` starts it on the
     demo store).
 
-    Exit codes: 0 done, 1 refused, 2 invalid input or usage, 3 verify found problems,
-    70 internal error (details in the store's log).
+    Exit codes: 0 done, 1 refused, 2 invalid input or usage, 3 verify found problems
+    (or a sync fork), 4 HQ unreachable, 70 internal error (details in the store's log).
     """
     source = ctx.get_parameter_source("data_dir")
     inv = Invocation(data_dir.expanduser() if data_dir else default_data_dir(), as_json, lang)

@@ -94,6 +94,7 @@ def print_shift_report(inv: Invocation, r: ShiftReport, width: int) -> None:
     heading = ReportHeading(
         kind="z" if r.final else "x",
         store_name=ctx.store.name,
+        till_id=ctx.till_id,
         period_from=local_time(r.figures.start, ctx.tz),
         period_to=local_time(r.figures.end, ctx.tz),
         shift_no=r.shift.shift_no,
@@ -171,6 +172,7 @@ def print_day_report(inv: Invocation, r: DayReport, width: int) -> None:
     heading = ReportHeading(
         kind="day" if r.closed else "day_open",
         store_name=ctx.store.name,
+        till_id=ctx.till_id,
         period_from=local_time(r.figures.start, ctx.tz),
         period_to=local_time(r.figures.end, ctx.tz),
         day=r.day.isoformat(),
@@ -317,6 +319,7 @@ def range_cmd(
     heading = ReportHeading(
         kind="range",
         store_name=ctx.store.name,
+        till_id=ctx.till_id,
         period_from=first.isoformat(),
         period_to=last.isoformat(),
         printed_at=_printed_at(ctx),

@@ -46,6 +46,12 @@ from pos_app.services.store_setup import add_operator, init_store
 @click.option(
     "--timezone", default="Asia/Shanghai", show_default=True, help="营业时区 Business time zone"
 )
+@click.option(
+    "--till",
+    "till_id",
+    default=None,
+    help="本机收银机编号 This till's id, e.g. SH01-02 (default: <store code>-01)",
+)
 @click.pass_obj
 def init(
     inv: Invocation,
@@ -55,6 +61,7 @@ def init(
     admin_password: str,
     admin_name: str,
     timezone: str,
+    till_id: str | None,
 ) -> None:
     """初始化门店 Set up the store in the data folder, with its first admin."""
     existed = inv.paths_present()
@@ -67,6 +74,7 @@ def init(
             admin_password,
             admin_name=admin_name,
             timezone=timezone,
+            till_id=till_id,
         )
     except DomainError:
         inv.discard_new_store(existed)
@@ -76,11 +84,13 @@ def init(
             "store_id": info.store_id,
             "store_code": info.code,
             "store_name": info.name,
+            "till": info.till_id,
             "admin_login": admin_login.strip(),
             "data_dir": str(inv.data_dir),
         },
         [
             ("门店 Store", f"{info.code} {info.name}"),
+            ("收银机 Till", info.till_id),
             ("管理员 Admin", admin_login.strip()),
             ("数据目录 Data dir", inv.data_dir),
         ],

@@ -51,7 +51,7 @@ def sync_setup(
     actor = signed_in(inv, creds)
     result = setup(inv.store(), actor, hq_url, token, ca_file, reenroll=reenroll)
     rows: list[Row] = [
-        ("收银台 Till", result.till_id),
+        ("收银机 Till", result.till_id),
         ("门店 Store", result.store_code),
         ("总部 HQ", result.hq_url),
         ("总部已确认 HQ holds up to", f"#{result.acked_seq}"),
@@ -118,7 +118,7 @@ def sync_status(inv: Invocation) -> None:
     error = status.last_error if inv.lang.startswith("en") else status.last_error_zh
     rows: list[Row] = [
         ("已连接 Configured", "是 yes" if status.configured else "否 no"),
-        ("收银台 Till", status.till_id or "—"),
+        ("收银机 Till", status.till_id or "—"),
         ("总部 HQ", status.hq_url or "—"),
         ("待同步 Pending", status.pending),
         ("本机账本末条 Local head", f"#{status.head_seq}"),
@@ -153,7 +153,7 @@ def _time(iso_utc: str | None) -> str:
     "--till",
     "till_id",
     metavar="ID",
-    help="收银台编号（默认由令牌决定） The till's id (by default the token's)",
+    help="收银机编号（默认由令牌决定） The till's id (by default the token's)",
 )
 @click.pass_obj
 def sync_restore(
@@ -192,7 +192,7 @@ def sync_restore(
         )
     inv.adopt(ctx)
     rows: list[Row] = [
-        ("收银台 Till", result.till_id),
+        ("收银机 Till", result.till_id),
         ("门店 Store", result.store_code),
         ("总部 HQ", result.hq_url),
         ("账本记录 Entries", result.entries),

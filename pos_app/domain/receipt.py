@@ -86,6 +86,9 @@ class ReceiptDocument:
     approved_by_name: str | None = None
     reprint: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # The till that gave the receipt ("SH01-01"); None on receipts kept from before tills
+    # had ids.
+    till_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

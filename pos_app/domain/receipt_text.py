@@ -38,6 +38,7 @@ MIN_LABEL_COLUMNS = 6
 @dataclass(frozen=True)
 class _Labels:
     store: str
+    till: str
     sale: str
     refund: str
     reprint: str
@@ -76,6 +77,7 @@ class _Labels:
 
 _ZH = _Labels(
     store="门店",
+    till="收银机",
     sale="销售单",
     refund="退货单",
     reprint="补打",
@@ -113,6 +115,7 @@ _ZH = _Labels(
 
 _EN = _Labels(
     store="Store",
+    till="Till",
     sale="SALE",
     refund="REFUND",
     reprint="REPRINT",
@@ -252,6 +255,8 @@ def _header(page: _Page, doc: ReceiptDocument, labels: _Labels) -> None:
     if doc.reprint:
         page.centered(f"** {labels.reprint} **")
     page.field(labels.receipt_no, doc.receipt_no, labels.colon)
+    if doc.till_id:
+        page.field(labels.till, doc.till_id, labels.colon)
     if doc.original_receipt_no:
         page.field(labels.original_no, doc.original_receipt_no, labels.colon)
     page.field(labels.time, doc.business_time, labels.colon)

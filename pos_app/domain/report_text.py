@@ -30,6 +30,7 @@ TITLES = {
 
 _LABELS: dict[str, tuple[str, str]] = {
     "store": ("门店", "Store"),
+    "till": ("收银机", "Till"),
     "shift": ("班次", "Shift"),
     "day": ("营业日", "Day"),
     "from": ("从", "From"),
@@ -118,6 +119,7 @@ class ReportHeading:
     closed_by: str | None = None
     printed_at: str | None = None
     ledger_head: str | None = None  # "#seq hash…": the paper copy of the chain's head
+    till_id: str | None = None  # the till whose records these are ("SH01-01")
 
 
 def _money(fen: int) -> str:
@@ -208,6 +210,8 @@ def _heading(page: _Page, h: ReportHeading) -> None:
     zh, en = TITLES.get(h.kind, (h.kind, h.kind))
     page.centered(h.store_name)
     page.centered(en if page.en else zh)
+    if h.till_id:
+        page.field("till", h.till_id)
     if h.shift_no is not None:
         page.field("shift", str(h.shift_no))
     if h.day:

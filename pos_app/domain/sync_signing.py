@@ -230,7 +230,7 @@ def verify_request(
     raw_key = public_key_lookup(till)
     if raw_key is None:
         raise SyncUnauthorized(
-            f"总部不认识收银台 {till}（未登记或已停用）",
+            f"总部不认识收银机 {till}（未登记或已停用）",
             f"HQ does not know till {till} (not enrolled, or revoked)",
             code="sync_unknown_till",
         )
@@ -248,7 +248,7 @@ def verify_request(
         )
     except (InvalidSignature, ValueError):
         raise SyncUnauthorized(
-            f"同步请求的签名不对（不是收银台 {till} 的密钥签的，或请求被改动）",
+            f"同步请求的签名不对（不是收银机 {till} 的密钥签的，或请求被改动）",
             f"The sync request's signature is wrong (not made with till {till}'s key, "
             "or the request was changed)",
             code="sync_bad_signature",
@@ -274,12 +274,12 @@ def check_owner(
     signed the request. Call it for every till and store a request carries."""
     if till is not None and till != authenticated_till:
         raise SyncForbidden(
-            f"收银台 {authenticated_till} 不能发送收银台 {till} 的数据",
+            f"收银机 {authenticated_till} 不能发送收银机 {till} 的数据",
             f"Till {authenticated_till} may not send till {till}'s data",
         )
     if store is not None and store != store_of(authenticated_till):
         raise SyncForbidden(
-            f"收银台 {authenticated_till} 不能发送门店 {store} 的数据",
+            f"收银机 {authenticated_till} 不能发送门店 {store} 的数据",
             f"Till {authenticated_till} may not send store {store}'s data",
         )
 
@@ -293,16 +293,16 @@ def _epoch_seconds(now: datetime) -> int:
 def _check_clock(timestamp: int, now: int) -> None:
     if timestamp - now > MAX_SKEW_SECONDS:
         raise SyncUnauthorized(
-            f"收银台的时钟比总部快了 {timestamp - now} 秒（最多允许 {MAX_SKEW_SECONDS} 秒），"
-            "请校准收银台时间",
+            f"收银机的时钟比总部快了 {timestamp - now} 秒（最多允许 {MAX_SKEW_SECONDS} 秒），"
+            "请校准收银机时间",
             f"The till's clock is {timestamp - now} s ahead of HQ's (at most "
             f"{MAX_SKEW_SECONDS} s allowed); set the till's time right",
             code="sync_clock_ahead",
         )
     if now - timestamp > MAX_SKEW_SECONDS:
         raise SyncUnauthorized(
-            f"收银台的时钟比总部慢了 {now - timestamp} 秒（最多允许 {MAX_SKEW_SECONDS} 秒），"
-            "或请求在路上耽搁太久；请校准收银台时间",
+            f"收银机的时钟比总部慢了 {now - timestamp} 秒（最多允许 {MAX_SKEW_SECONDS} 秒），"
+            "或请求在路上耽搁太久；请校准收银机时间",
             f"The till's clock is {now - timestamp} s behind HQ's (at most "
             f"{MAX_SKEW_SECONDS} s allowed), or the request was held up; set the till's time "
             "right",

@@ -493,7 +493,7 @@ def sell_in_tx(
         check_pin_in_tx(uc, card, member, sv_amount, request.pin)
         if uc.refusal is not None:
             return None  # commit the failed try only
-    receipt_no = next_receipt_no(s, ctx.store.code, today)
+    receipt_no = next_receipt_no(s, ctx.till_id, today)
     sale_id = new_id()
     first = is_first_purchase(uc, member) if member else False
     priced = cart.priced
@@ -619,6 +619,7 @@ def sell_in_tx(
         )
     document = ReceiptDocument(
         store_code=ctx.store.code,
+        till_id=ctx.till_id,
         store_name=ctx.store.name,
         receipt_no=receipt_no,
         kind="sale",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -12,11 +13,13 @@ from sqlalchemy import Engine, select
 
 from db.engine import make_engine, read_session
 from db.migrate import upgrade
-from db.models import Store
+from db.models import Store, Till
 from pos_app.domain.errors import NotInitialized
 from pos_app.services.store_secret import StoreKeys, default_key_dir, load_keys
 
 DB_FILENAME = "store.sqlite3"
+
+log = logging.getLogger(__name__)
 
 
 def utc_now() -> datetime:
@@ -38,8 +41,12 @@ class StoreContext:
     # the store's key file, kept apart from it (see store_secret).
     data_dir: Path | None = None
     key_dir: Path = field(default_factory=default_key_dir)
+    # Called after each committed use case (a sale, a top-up…): the sync agent's nudge.
+    # Each must be quick and must not raise; they run on the thread that wrote.
+    commit_listeners: list[Callable[[], None]] = field(default_factory=list, repr=False)
     _store: Store | None = field(default=None, init=False, repr=False)
     _keys: StoreKeys | None = field(default=None, init=False, repr=False)
+    _till_id: str | None = field(default=None, init=False, repr=False)
 
     def now(self) -> datetime:
         return self.clock()
@@ -62,9 +69,36 @@ class StoreContext:
                 self._store = store
         return self._store
 
+    @property
+    def till_id(self) -> str:
+        """This installation's till ("SH01-01"): every entry it writes and every receipt
+        number it gives carries it. Refuses politely before `init`."""
+        if self._till_id is None:
+            store = self.store
+            with read_session(self.engine) as session:
+                till_id = session.scalars(
+                    select(Till.id).where(Till.store_id == store.id).order_by(Till.id)
+                ).first()
+            if till_id is None:
+                raise NotInitialized(
+                    "本机尚未设置收银机编号，请先运行 pos-app init",
+                    "This installation has no till id yet: run pos-app init first",
+                )
+            self._till_id = till_id
+        return self._till_id
+
+    def notify_committed(self) -> None:
+        """Tell the listeners a use case committed (a listener's failure is only logged)."""
+        for listener in list(self.commit_listeners):
+            try:
+                listener()
+            except Exception:  # noqa: BLE001 — a sale that committed must not fail after it
+                log.exception("a commit listener failed")
+
     def forget_store(self) -> None:
         self._store = None
         self._keys = None
+        self._till_id = None
 
     @property
     def keys(self) -> StoreKeys | None:

@@ -685,8 +685,9 @@ class _Built:
     lots: list[tuple[Any, ...]]
 
 
-# The hashed fields, then the chain links: the column order of the entry rows built below.
-_ENTRY_COLUMNS = (*HASHED_FIELDS, "prev_hash", "hash", "mac")
+# The hashed fields, the chain links, then the till: the column order of the entry rows
+# built below.
+_ENTRY_COLUMNS = (*HASHED_FIELDS, "prev_hash", "hash", "mac", "till_id")
 _MEMBER_COLUMNS = (
     "id",
     "member_no",
@@ -732,13 +733,17 @@ class _Builder:
     """Turns rows into the member, card, ledger entry and points lot rows to insert. Pure
     Python, no database: it can run on a thread while the previous chunk commits."""
 
-    def __init__(self, store_id: str, store_code: str, operator_id: str, mac_key: bytes) -> None:
+    def __init__(
+        self, store_id: str, store_code: str, till_id: str, operator_id: str, mac_key: bytes
+    ) -> None:
         self.store_id, self.store_code, self.operator_id = store_id, store_code, operator_id
+        self.till_id = till_id
         self.ids = _Ids()
         self.macs = MacChecker(mac_key)
 
     def build(self, rows: list[_Row], plan: _Plan, now: str) -> _Built:
         store_id, store_code, operator_id = self.store_id, self.store_code, self.operator_id
+        till_id = self.till_id
         tier, expires_on = plan.tier, plan.expires_on
         approved, version = plan.approved_by_id, plan.rules_version
         constants = {
@@ -754,6 +759,7 @@ class _Builder:
             "principal_delta": 0,
             "bonus_delta": 0,
             "points_delta": 0,
+            "till_id": till_id,
         }
         kind_registered = EntryKind.MEMBER_REGISTERED.value
         kind_issued = EntryKind.CARD_ISSUED.value
@@ -832,7 +838,7 @@ class _Builder:
                 (
                     eid, store_id, seq, kind_registered, member_id, None, operator_id, approved,
                     now, now, 0, 0, 0, 0, None, None, version, payload, prev, digest,
-                    mac(digest),
+                    mac(digest), till_id,
                 )
             )  # fmt: skip
             prev = digest
@@ -851,7 +857,7 @@ class _Builder:
                 (
                     eid, store_id, seq, kind_issued, member_id, card_id, operator_id, approved,
                     now, now, 0, 0, 0, 0, None, None, version, media_payloads[media], prev,
-                    digest, mac(digest),
+                    digest, mac(digest), till_id,
                 )
             )  # fmt: skip
             prev = digest
@@ -875,6 +881,7 @@ class _Builder:
                         eid, store_id, seq, kind_opening, member_id, card_id, operator_id,
                         approved, now, now, principal, bonus, points, 0, None, None, version,
                         points_payload if points else money_payload, prev, digest, mac(digest),
+                        till_id,
                     )
                 )  # fmt: skip
                 prev = digest
@@ -925,7 +932,9 @@ class _Writer:
         if keys is None:
             raise missing_key_error(key_path(ctx.key_dir, store.id))
         self.keys = keys
-        self.builder = _Builder(store.id, store.code, actor.operator_id, keys.ledger_mac)
+        self.builder = _Builder(
+            store.id, store.code, ctx.till_id, actor.operator_id, keys.ledger_mac
+        )
         self.expected_head: tuple[int, str] = (0, GENESIS_HASH)
 
     def run(self, rows: list[_Row]) -> None:

@@ -57,6 +57,7 @@ def report_heading(ctx: StoreContext, report: AnyReport) -> ReportHeading:
         return ReportHeading(
             kind="z" if report.final else "x",
             store_name=name,
+            till_id=ctx.till_id,
             period_from=_local(ctx, report.figures.start),
             period_to=_local(ctx, report.figures.end),
             shift_no=report.shift.shift_no,
@@ -69,6 +70,7 @@ def report_heading(ctx: StoreContext, report: AnyReport) -> ReportHeading:
         return ReportHeading(
             kind="day" if report.closed else "day_open",
             store_name=name,
+            till_id=ctx.till_id,
             period_from=_local(ctx, report.figures.start),
             period_to=_local(ctx, report.figures.end),
             day=report.day.isoformat(),
@@ -79,6 +81,7 @@ def report_heading(ctx: StoreContext, report: AnyReport) -> ReportHeading:
     return ReportHeading(
         kind="range",
         store_name=name,
+        till_id=ctx.till_id,
         period_from=report.date_from.isoformat(),
         period_to=report.date_to.isoformat(),
         printed_at=printed_at,

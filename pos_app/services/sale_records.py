@@ -23,11 +23,12 @@ from pos_app.services.auth import Actor, authorize
 from pos_app.services.context import StoreContext
 
 
-def next_receipt_no(session: Session, store_code: str, day: date) -> str:
-    """SH01-260302-0001: the store, the business day, the day's running number. Sales and
-    refunds share the sequence, so a receipt number is never reused."""
+def next_receipt_no(session: Session, till_id: str, day: date) -> str:
+    """SH01-01-260302-0001: the till (store SH01, till 01), the business day, the day's
+    running number on this till. Sales and refunds share the sequence, so a receipt number is
+    never reused, and two tills of one store never give the same one."""
     number = next_value(session, f"receipt:{day.isoformat()}")
-    return f"{store_code}-{day.strftime('%y%m%d')}-{number:04d}"
+    return f"{till_id}-{day.strftime('%y%m%d')}-{number:04d}"
 
 
 def operator_name(session: Session, operator_id: str | None) -> str | None:

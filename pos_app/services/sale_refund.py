@@ -244,7 +244,7 @@ def _refund_in_tx(
         member = s.get(Member, claim.member_id)
     qualified = qualified_level(uc, member) if member is not None else None
     today = ctx.business_day()
-    refund_no = next_receipt_no(s, ctx.store.code, today)
+    refund_no = next_receipt_no(s, ctx.till_id, today)
     refund_id = new_id()
     purchase = s.get(LedgerEntry, original.entry_id)
     assert purchase is not None
@@ -350,6 +350,7 @@ def _refund_in_tx(
     tier = uc.rules.tiers.level(member.tier_code) if member else None
     document = ReceiptDocument(
         store_code=ctx.store.code,
+        till_id=ctx.till_id,
         store_name=ctx.store.name,
         receipt_no=refund_no,
         kind="refund",

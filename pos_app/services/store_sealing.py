@@ -83,6 +83,7 @@ def _seal_operators(
         rules_version=version,
         now_iso=ctx.now_iso(),
         mac_key=keys.ledger_mac,
+        till_id=ctx.till_id,
     )
     uc = UseCase(ctx, session, ledger, rules, None, keys)
     for op in operators:

@@ -9,10 +9,11 @@ from sqlalchemy import select
 
 from db.engine import write_session
 from db.ledger import LedgerWriter, new_id
-from db.models import Operator, Store
+from db.models import Operator, Store, Till
 from pos_app.domain.control_chars import refuse_control_chars
 from pos_app.domain.errors import AlreadyExists, InvalidInput
 from pos_app.domain.permissions import Permission, Role
+from pos_app.domain.till_id import check_till_id, default_till_id
 from pos_app.services.audit import record
 from pos_app.services.auth import Actor
 from pos_app.services.chain_head import write_head
@@ -31,6 +32,7 @@ class StoreInfo:
     store_id: str
     code: str
     name: str
+    till_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -84,14 +86,17 @@ def init_store(
     admin_password: str,
     admin_name: str = "管理员",
     timezone: str = "Asia/Shanghai",
+    till_id: str | None = None,
 ) -> StoreInfo:
-    """Create the store and its first admin. Refused if the store is already set up."""
+    """Create the store, this installation's till (`till_id`, by default the store's till
+    01) and its first admin. Refused if the store is already set up."""
     code = store_code.strip().upper()
     if not re.fullmatch(r"[A-Z0-9]{2,12}", code):
         raise InvalidInput(
             f"门店编码不正确：{store_code!r}（2–12 位字母或数字）",
             f"Not a valid store code: {store_code!r} (2–12 letters or digits)",
         )
+    till = check_till_id(code, till_id) if till_id is not None else default_till_id(code)
     store_name = _check_store_name(store_name)
     admin_name = refuse_control_chars(admin_name.strip(), "姓名", "name")
     login = _check_login(admin_login)
@@ -121,6 +126,8 @@ def init_store(
             )
             session.add_all([store, admin])
             session.flush()
+            session.add(Till(id=till, store_id=store.id, created_at=now))
+            session.flush()
             # The key is made with the store, before its first entry: a store set up by this
             # version never has an unsealed entry.
             keys = create_keys(ctx.key_dir, store.id, 1, now)
@@ -132,10 +139,11 @@ def init_store(
                 rules_version=version,
                 now_iso=now,
                 mac_key=keys.ledger_mac,
+                till_id=till,
             )
             uc = UseCase(ctx, session, ledger, rules, None, keys)
             record_operator_change(uc, admin, "added")
-            record(session, now, admin.id, "store.init", target=code)
+            record(session, now, admin.id, "store.init", target=code, detail={"till": till})
     except BaseException:
         if keys is not None:  # the key of a store that was never committed
             keys.path.unlink(missing_ok=True)
@@ -144,7 +152,7 @@ def init_store(
     head = ledger.head_after
     if head is not None and ctx.data_dir is not None:
         write_head(keys, ctx.data_dir, head[0], head[1], now)
-    return StoreInfo(store.id, store.code, store.name)
+    return StoreInfo(store.id, store.code, store.name, till)
 
 
 def add_operator(
@@ -207,6 +215,6 @@ def update_store_info(ctx: StoreContext, actor: Actor, name: str) -> StoreInfo:
             target=store.code,
             detail={"name": new_name, "was": old_name},
         )
-        info = StoreInfo(store.id, store.code, store.name)
+        info = StoreInfo(store.id, store.code, store.name, ctx.till_id)
     ctx.forget_store()  # the cached row still has the old name
     return info

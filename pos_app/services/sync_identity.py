@@ -84,7 +84,7 @@ def load_private_key(key_dir: Path, till_id: str) -> Ed25519PrivateKey:
         mode = path.stat().st_mode
     except FileNotFoundError:
         raise SyncKeyError(
-            f"收银台的同步密钥文件不存在：{path}。请先运行 pos-app sync setup 登记本收银台"
+            f"收银机的同步密钥文件不存在：{path}。请先运行 pos-app sync setup 登记本收银机"
             "（或设置 POS_KEY_DIR 指向密钥所在的文件夹）",
             f"The till's sync key file is missing: {path}. Run pos-app sync setup to enroll "
             "this till (or point POS_KEY_DIR at the folder that holds the key)",
@@ -94,7 +94,7 @@ def load_private_key(key_dir: Path, till_id: str) -> Ed25519PrivateKey:
         raise _unreadable(path, "not a regular file")
     if stat.S_IMODE(mode) & 0o077:
         raise SyncKeyError(
-            f"收银台的同步密钥文件 {path} 权限过宽（{stat.S_IMODE(mode):o}），别人可能已读到它；"
+            f"收银机的同步密钥文件 {path} 权限过宽（{stat.S_IMODE(mode):o}），别人可能已读到它；"
             f"只允许本人读写：chmod 600 {path}",
             f"The till's sync key file {path} is open to others (mode "
             f"{stat.S_IMODE(mode):o}), so it may have been read; it must be owner-only: "
@@ -114,7 +114,7 @@ def load_private_key(key_dir: Path, till_id: str) -> Ed25519PrivateKey:
 
 def _exists(path: Path) -> SyncKeyError:
     return SyncKeyError(
-        f"收银台的同步密钥文件已存在：{path}，不会覆盖",
+        f"收银机的同步密钥文件已存在：{path}，不会覆盖",
         f"The till's sync key file already exists: {path}; it is never overwritten",
         code="sync_key_exists",
     )
@@ -123,7 +123,7 @@ def _exists(path: Path) -> SyncKeyError:
 def _unreadable(path: Path, why: str) -> SyncKeyError:
     # `why` never quotes the file's content: it is a private key.
     return SyncKeyError(
-        f"无法读取收银台的同步密钥文件 {path}：{why}",
+        f"无法读取收银机的同步密钥文件 {path}：{why}",
         f"Cannot read the till's sync key file {path}: {why}",
         code="sync_key_unreadable",
     )

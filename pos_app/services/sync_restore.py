@@ -130,7 +130,7 @@ def restore_from_hq(
             answer = hq.enroll(token, public_key_text(key))
             if answer.get("till") != till_id:
                 raise _failed(
-                    f"总部登记的是收银台 {answer.get('till')}，不是 {till_id}",
+                    f"总部登记的是收银机 {answer.get('till')}，不是 {till_id}",
                     f"HQ enrolled till {answer.get('till')}, not {till_id}",
                 )
             head_seq = _count(answer.get("acked_seq"))
@@ -220,7 +220,7 @@ def _rebuild(
         )
         store = session.scalars(select(Store)).first()
         if store is None:
-            raise _failed("总部没有这个收银台的门店记录", "HQ holds no store row for this till")
+            raise _failed("总部没有这个收银机的门店记录", "HQ holds no store row for this till")
         if session.get(Till, till_id) is None:
             session.add(Till(id=till_id, store_id=store.id, created_at=store.created_at))
     return entries, sum(len(r) for r in rows.values())

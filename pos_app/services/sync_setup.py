@@ -89,7 +89,7 @@ def setup(
     till_id = till_id or f"{store.code}-01"  # a store made before tills had ids is till 01
     if connected_to is not None and not reenroll:
         raise AlreadyExists(
-            f"本收银台 {till_id} 已经连接总部 {connected_to}；如要重新登记（换新密钥），"
+            f"本收银机 {till_id} 已经连接总部 {connected_to}；如要重新登记（换新密钥），"
             "请加 --reenroll 并使用总部新发的令牌",
             f"This till {till_id} is already connected to HQ at {connected_to}; to enroll it "
             "again (with a new key), add --reenroll and use a new token from HQ",
@@ -160,8 +160,8 @@ def _retire_key(ctx: StoreContext, till_id: str, stamp: str) -> Path | None:
 def _check_answer(answer: dict[str, object], till_id: str, store_code: str) -> None:
     if answer.get("till") != till_id or answer.get("store") != store_code:
         raise HqRefused(
-            f"总部登记的是收银台 {answer.get('till')}（门店 {answer.get('store')}），"
-            f"不是本收银台 {till_id}（门店 {store_code}）",
+            f"总部登记的是收银机 {answer.get('till')}（门店 {answer.get('store')}），"
+            f"不是本收银机 {till_id}（门店 {store_code}）",
             f"HQ enrolled till {answer.get('till')} (store {answer.get('store')}), not this "
             f"till {till_id} (store {store_code})",
             code="enroll_till_mismatch",

@@ -66,6 +66,7 @@ def use_case(
     target: str | None = None,
 ) -> Iterator[UseCase]:
     store_id = ctx.store.id
+    till_id = ctx.till_id
     keys = ctx.keys
     if keys is None:
         # Every store gets its key when it is set up or first opened by this version, so a
@@ -91,6 +92,7 @@ def use_case(
                 approved_by_id=approver_id,
                 mac_key=keys.ledger_mac,
                 guard=(lambda kind: refuse_if_broken(alarm, kind)) if alarm else None,
+                till_id=till_id,
             )
             uc = UseCase(ctx, session, ledger, rules, approver_id, keys)
             yield uc
@@ -101,6 +103,7 @@ def use_case(
     head = uc.ledger.head_after
     if head is not None and ctx.data_dir is not None:
         write_head(keys, ctx.data_dir, head[0], head[1], uc.now_iso)
+    ctx.notify_committed()  # e.g. the sync agent: what was just written can go up
     if uc.refusal is not None:
         raise uc.refusal  # after the commit: the record of the refused try is kept
     log.info("%s by %s on %s", permission.value, actor.login, target or "-")

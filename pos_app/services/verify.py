@@ -58,9 +58,13 @@ PROGRESS_EVERY = 50_000
 @dataclass(frozen=True)
 class Problem:
     where: str
-    message: str
+    message: str  # English
     store_seq: int | None = None
     entry_id: str | None = None
+    # A stable code and the Chinese text, for the problems that have them (till and HQ
+    # checks); the older findings are English only.
+    code: str | None = None
+    zh: str | None = None
 
 
 @dataclass
@@ -74,6 +78,9 @@ class VerifyReport:
     integrity_ok: bool = True
     head_seq: int = 0
     head_hash: str = ""
+    till_id: str | None = None  # the till whose ledger this is (None: an older file)
+    # HQ's acknowledged head as the till last recorded it (0: never synced).
+    hq_acked_seq: int = 0
     seconds: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)
     problem_count: int = 0  # every problem found; `problems` keeps the first MAX_PROBLEMS
@@ -293,10 +300,16 @@ def _verify_snapshot(
     ).fetchone()[0]
     if foreign:
         report.add(Problem("ledger", f"{foreign} entries belong to another store"))
+    report.till_id = _own_till(conn)
+    if report.till_id is not None:
+        _check_till_of_entries(conn, store_id, report.till_id, report)
+    hq = _hq_state(conn)
     recorded_heads = _recorded_heads(conn, store_id)
     want = frozenset(seq for seq, _, _, _ in recorded_heads)
     if head is not None:
         want |= {head.seq}
+    if hq is not None and hq.acked_seq > 0:
+        want |= {hq.acked_seq}
     chain_args = (
         db_path, store_id, keys.ledger_mac if keys else None,
         keys.keyed_from_seq if keys else 1, last_seq, want,
@@ -326,6 +339,9 @@ def _verify_snapshot(
         report.add(Problem(f"#{seq} {entry_id}", message, seq, entry_id))
     report.problem_count += chain.problem_count - len(chain.problems)
     _check_heads(recorded_heads, head, chain, report)
+    if hq is not None:
+        report.hq_acked_seq = hq.acked_seq
+        _check_hq_head(hq, chain, report)
     for problem in replayed.problems:
         report.add(problem)
     report.problem_count += replayed.problem_count - len(replayed.problems)
@@ -343,6 +359,109 @@ def _verify_snapshot(
     for where, message in verify_operators(session, keys):
         report.add(Problem(where, message))
     report.phases["projections"] = time.perf_counter() - started
+
+
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    # A backup made before tills had ids (migration 0007) has neither `till` nor `sync_state`.
+    row = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+    ).fetchone()
+    return row is not None
+
+
+def _own_till(conn: sqlite3.Connection) -> str | None:
+    if not _has_table(conn, "till"):
+        return None
+    row = conn.execute("SELECT id FROM till ORDER BY id").fetchone()
+    return str(row[0]) if row else None
+
+
+def _check_till_of_entries(
+    conn: sqlite3.Connection, store_id: str, till_id: str, report: VerifyReport
+) -> None:
+    """Every entry that names a till names this one: the chain is this till's own, so an
+    entry of another till was put here (a copied or merged database)."""
+    count, first, other = conn.execute(
+        "SELECT count(*), min(store_seq), min(till_id) FROM ledger_entry "
+        "WHERE store_id = ? AND till_id IS NOT NULL AND till_id != ?",
+        (store_id, till_id),
+    ).fetchone()
+    if count:
+        report.add(
+            Problem(
+                "ledger",
+                f"{count} entries name another till ({other}, first #{first}), "
+                f"not this till {till_id}",
+                first,
+                code="foreign_till",
+                zh=f"有 {count} 条账本记录属于其他收银机（{other}，首条 #{first}），"
+                f"不是本机 {till_id} 的",
+            )
+        )
+
+
+@dataclass(frozen=True)
+class _HqState:
+    acked_seq: int
+    acked_hash: str | None
+    fork_seq: int | None
+    fork_detected_at: str | None
+
+
+def _hq_state(conn: sqlite3.Connection) -> _HqState | None:
+    """What HQ acknowledged, as this till recorded it (None when sync is not set up)."""
+    if not _has_table(conn, "sync_state"):
+        return None
+    row = conn.execute(
+        "SELECT acked_seq, acked_hash, fork_seq, fork_detected_at FROM sync_state ORDER BY id"
+    ).fetchone()
+    if row is None:
+        return None
+    return _HqState(int(row[0] or 0), row[1], row[2], row[3])
+
+
+def _check_hq_head(hq: _HqState, chain: ChainResult, report: VerifyReport) -> None:
+    """The chain must still hold the entry HQ acknowledged, unchanged: HQ keeps a copy off
+    this machine, so a tail cut short or rewritten and re-sealed with the key (which the
+    local checks alone cannot tell from a genuine chain) differs from it."""
+    if hq.acked_seq > 0:
+        found = chain.hashes_at.get(hq.acked_seq)
+        if found is None:
+            report.add(
+                Problem(
+                    "HQ head",
+                    f"HQ holds this till's entries up to #{hq.acked_seq}, but the ledger ends "
+                    f"at #{chain.last_seq}: entries were deleted, or an older copy of the "
+                    "database was put back",
+                    chain.last_seq + 1,
+                    code="hq_head_missing",
+                    zh=f"总部已确认收到本机账本到第 {hq.acked_seq} 条，但本地账本只到第 "
+                    f"{chain.last_seq} 条：有记录被删除，或放回了旧的数据库副本",
+                )
+            )
+        elif found != hq.acked_hash:
+            report.add(
+                Problem(
+                    f"#{hq.acked_seq}",
+                    f"entry #{hq.acked_seq} differs from the one HQ acknowledged "
+                    f"({(hq.acked_hash or '')[:16]}…): the ledger was rewritten up to there",
+                    hq.acked_seq,
+                    code="hq_head_rewritten",
+                    zh=f"第 {hq.acked_seq} 条账本记录与总部确认收到的不同：账本在此之前被改写过",
+                )
+            )
+    if hq.fork_seq is not None:
+        report.add(
+            Problem(
+                "HQ fork",
+                f"HQ holds a different entry #{hq.fork_seq} for this till (a fork, found "
+                f"{(hq.fork_detected_at or '')[:19]}): sync is stopped until it is resolved",
+                hq.fork_seq,
+                code="hq_fork",
+                zh=f"总部保存的本机第 {hq.fork_seq} 条账本记录与本地不同（分叉，发现于 "
+                f"{(hq.fork_detected_at or '')[:19]}）：同步已停止，需先处理",
+            )
+        )
 
 
 def _recorded_heads(conn: sqlite3.Connection, store_id: str) -> list[tuple[int, str, int, str]]:

@@ -115,7 +115,9 @@ def voucher_for(
         return Voucher(
             kind=kind,
             store_name=ctx.store.name,
-            voucher_no=f"{ctx.store.code}-V{entry.store_seq:07d}",
+            # The till's own sequence: named by the till, so two tills never print one
+            # number (an entry from before tills had ids keeps the number it was given).
+            voucher_no=f"{entry.till_id or ctx.store.code}-V{entry.store_seq:07d}",
             business_time=moment.strftime("%Y-%m-%d %H:%M"),
             operator_name=operator.name if operator else entry.operator_id,
             shift_no=int(shift_no) if isinstance(shift_no, int) else None,

@@ -49,6 +49,6 @@ class HqRefused(SyncError):
 
 def not_configured() -> SyncNotConfigured:
     return SyncNotConfigured(
-        "本收银台还没有连接总部：请先运行 pos-app sync setup --hq URL --token T",
+        "本收银机还没有连接总部：请先运行 pos-app sync setup --hq URL --token T",
         "This till is not connected to HQ yet: run pos-app sync setup --hq URL --token T first",
     )

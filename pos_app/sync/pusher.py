@@ -221,7 +221,7 @@ def _check_contains(ctx: StoreContext, store_id: str, seq: int, entry_hash: Any)
         return
     if local is None:
         error = SyncError(
-            f"总部已有本收银台到 #{seq} 的账本，本机的账本却更短（可能换回了旧的数据库副本）；"
+            f"总部已有本收银机到 #{seq} 的账本，本机的账本却更短（可能换回了旧的数据库副本）；"
             "同步已停止，请联系总部",
             f"HQ holds this till's ledger up to #{seq} but the local ledger is shorter (an "
             "older copy of the database put back?); sync stopped, call HQ",

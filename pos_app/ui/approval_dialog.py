@@ -35,7 +35,7 @@ from pos_app.domain.permissions import PERMISSION_NAMES, Permission
 from pos_app.services.auth import Approval
 from pos_app.services.employee_cards import approve_by_card
 from pos_app.services.sign_in import approve
-from pos_app.ui.error_text import describe_error
+from pos_app.ui.error_text import describe_error, error_label
 from pos_app.ui.operations import ServiceOp, report_failure
 from pos_app.ui.till_session import TillSession
 
@@ -99,10 +99,7 @@ class ApprovalDialog(QDialog):
         form.addRow(self.tr("Password"), self.password_field)
         self.card_hint = QLabel(self.tr("or tap a manager's employee card"), self)
         self.card_hint.setProperty("role", "muted")
-        self.error_label = QLabel(self)
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #c62828; font-weight: bold;")
-        self.error_label.hide()
+        self.error_label = error_label(self)
 
         self.approve_button = QPushButton(self.tr("Approve"), self)
         self.approve_button.setProperty("primary", True)

@@ -56,7 +56,7 @@ from pos_app.services.context import StoreContext
 from pos_app.services.members import CardView, MemberView
 from pos_app.services.stored_value import TOPUP_TENDERS, preview_bonus, top_up
 from pos_app.ui.approval_dialog import ApprovalDialog, run_with_approval
-from pos_app.ui.error_text import describe_error
+from pos_app.ui.error_text import ERROR_STYLE, describe_error
 from pos_app.ui.operations import ServiceOp
 from pos_app.ui.till_session import TillSession
 from pos_app.ui.translations import fill
@@ -67,7 +67,6 @@ T = TypeVar("T")
 PREVIEW_DELAY_MS = 200  # the bonus preview waits for a pause in typing
 AMOUNT_PATTERN = r"[0-9]{0,9}([.][0-9]{0,2})?"
 ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-ERROR_STYLE = "color: #c62828; font-weight: bold;"
 
 
 # -- Words the desk shows for the services' codes -------------------------------------------

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from pos_app.domain.errors import DomainError
-from pos_app.ui.error_text import describe_error
+from pos_app.ui.error_text import describe_error, error_label
 from pos_app.ui.wedge_filter import disable_input_method
 
 
@@ -47,10 +47,7 @@ class EntryDialog(QDialog):
         self.field_label = QLabel(self)
         row.addWidget(self.field_label)
         row.addWidget(self.field, 1)
-        self.error_label = QLabel(self)
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #c62828; font-weight: bold;")
-        self.error_label.hide()
+        self.error_label = error_label(self)
         self.ok_button = QPushButton(self.tr("OK (Enter)"), self)
         self.ok_button.setProperty("primary", True)
         self.ok_button.setAutoDefault(False)

@@ -5,12 +5,27 @@ from __future__ import annotations
 
 import logging
 
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QWidget
 from sqlalchemy.exc import OperationalError
 
 from hardware.errors import DeviceError
 from pos_app.domain.errors import DomainError
 
 log = logging.getLogger(__name__)
+
+ERROR_STYLE = "color: #c62828; font-weight: bold;"
+
+
+def error_label(parent: QWidget, *, centered: bool = False) -> QLabel:
+    """The red line under a form that says what is wrong with the input; hidden until then."""
+    label = QLabel(parent)
+    label.setWordWrap(True)
+    label.setStyleSheet(ERROR_STYLE)
+    if centered:
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.hide()
+    return label
 
 
 def describe_error(exc: BaseException, lang: str) -> str:

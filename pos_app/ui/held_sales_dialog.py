@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from pos_app.domain.money import format_fen
 from pos_app.domain.sale_request import SaleRequest
 from pos_app.services.held_sales import HeldView, discard_held, held_sales, recall_sale
-from pos_app.ui.error_text import describe_error
+from pos_app.ui.error_text import describe_error, error_label
 from pos_app.ui.operations import ServiceOp
 from pos_app.ui.till_session import TillSession
 from pos_app.ui.translations import fill
@@ -76,10 +76,7 @@ class HeldSalesDialog(QDialog):
         self.empty_label = QLabel(self.tr("No sales are on hold."), self)
         self.empty_label.setProperty("role", "muted")
         self.empty_label.hide()
-        self.error_label = QLabel(self)
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #c62828; font-weight: bold;")
-        self.error_label.hide()
+        self.error_label = error_label(self)
 
         self.recall_button = QPushButton(self.tr("Recall (Enter)"), self)
         self.recall_button.setProperty("primary", True)

@@ -26,7 +26,7 @@ from pos_app.domain.sale_request import TENDER_NAMES
 from pos_app.services.report_export import Sheet
 from pos_app.services.report_sheets import journal_sheet
 from pos_app.services.sales_journal import MAX_PAGE, JournalPage, JournalQuery, sales_journal
-from pos_app.ui.error_text import describe_error
+from pos_app.ui.error_text import describe_error, error_label
 from pos_app.ui.operations import ServiceOp
 from pos_app.ui.receipt_output import ReceiptOutput
 from pos_app.ui.sheets_view import export_to_file, read_only_table
@@ -90,10 +90,7 @@ class JournalDialog(QDialog):
         dates.addWidget(self.search_button)
         grid.addLayout(dates, 1, 0, 1, 6)
 
-        self.error_label = QLabel(self)
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #c62828; font-weight: bold;")
-        self.error_label.hide()
+        self.error_label = error_label(self)
         self.table = read_only_table(self)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.table.itemDoubleClicked.connect(lambda _item: self.reprint())

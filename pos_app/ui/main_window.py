@@ -32,6 +32,7 @@ from pos_app.domain.permissions import ROLE_NAMES
 from pos_app.ui.backup_schedule import BackupScheduler
 from pos_app.ui.error_text import describe_error
 from pos_app.ui.operations import ServiceOp
+from pos_app.ui.sync_indicator import SyncIndicator
 from pos_app.ui.till_session import TillSession
 from pos_app.ui.translations import fill
 
@@ -216,10 +217,16 @@ class MainWindow(QMainWindow):
         self.busy_label = QLabel(bar)
         self.printer_label = QLabel(bar)
         self.reader_label = QLabel(bar)
-        self.sync_label = QLabel(self.tr("Sync: not set up"), bar)
-        self.sync_label.setToolTip(self.tr("Sending the ledger to HQ comes with a later release"))
+        self.till_label = QLabel(fill(self.tr("Till %1"), self.session.ctx.till_id), bar)
+        self.sync_label = SyncIndicator(
+            self.session.ctx.tz, self.session.lang, self.session.ctx.now, bar
+        )
+        self.sync_label.sig_sync_now.connect(self.session.sync_now)
+        self.session.sig_sync_status.connect(self.sync_label.show_status)
+        if self.session.sync_report is not None:
+            self.sync_label.show_status(*self.session.sync_report)
         bar.addWidget(self.busy_label, 1)
-        for label in (self.printer_label, self.reader_label, self.sync_label):
+        for label in (self.printer_label, self.reader_label, self.till_label, self.sync_label):
             bar.addPermanentWidget(label)
         self._device_text: dict[str, str] = {}
         self._show_device("printer", None)

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLa
 from pos_app.services.member_history import MAX_PAGE, MemberHistory, member_history
 from pos_app.services.report_export import Sheet
 from pos_app.services.report_sheets import history_sheet
-from pos_app.ui.error_text import describe_error
+from pos_app.ui.error_text import describe_error, error_label
 from pos_app.ui.operations import ServiceOp
 from pos_app.ui.sheets_view import export_to_file, fill_table, read_only_table
 from pos_app.ui.till_session import TillSession
@@ -33,10 +33,7 @@ class MemberHistoryDialog(QDialog):
         self.resize(860, 540)
         self.title_label = QLabel(self)
         self.title_label.setProperty("role", "title")
-        self.error_label = QLabel(self)
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #c62828; font-weight: bold;")
-        self.error_label.hide()
+        self.error_label = error_label(self)
         self.table = read_only_table(self)
         self.newer_button = QPushButton(self.tr("Newer"), self)
         self.newer_button.clicked.connect(lambda: self._turn(-1))

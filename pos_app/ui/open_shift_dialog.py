@@ -29,7 +29,7 @@ from pos_app.services.auth import Actor
 from pos_app.services.context import StoreContext
 from pos_app.services.report_printing import report_heading, report_print_document
 from pos_app.services.shifts import ShiftReport, ShiftView, close_shift, current_shift, open_shift
-from pos_app.ui.error_text import describe_error
+from pos_app.ui.error_text import describe_error, error_label
 from pos_app.ui.operations import ServiceOp
 from pos_app.ui.till_session import TillSession
 from pos_app.ui.translations import fill
@@ -104,10 +104,7 @@ class OpenShiftDialog(QDialog):
         float_row.addWidget(QLabel(self.tr("Float in the drawer (¥)"), self))
         float_row.addWidget(self.float_field)
         float_row.addStretch(1)
-        self.error_label = QLabel(self)
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #c62828; font-weight: bold;")
-        self.error_label.hide()
+        self.error_label = error_label(self)
 
         self.open_button = QPushButton(self.tr("Open shift (Enter)"), self)
         self.open_button.setProperty("primary", True)

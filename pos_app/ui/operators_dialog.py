@@ -41,13 +41,12 @@ from pos_app.services.operators import (
     reset_password,
 )
 from pos_app.services.store_setup import add_operator
-from pos_app.ui.error_text import describe_error
+from pos_app.ui.error_text import ERROR_STYLE, describe_error
 from pos_app.ui.operations import ServiceOp
 from pos_app.ui.till_session import TillSession
 from pos_app.ui.translations import fill
 
 OK_STYLE = "color: #1a7f37;"
-ERROR_STYLE = "color: #c62828; font-weight: bold;"
 LOGIN, NAME, ROLE, STATE, CARD = range(5)
 
 

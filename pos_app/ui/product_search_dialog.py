@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from pos_app.domain.money import format_fen
 from pos_app.services.catalogue import ProductView, search_products
-from pos_app.ui.error_text import describe_error
+from pos_app.ui.error_text import describe_error, error_label
 from pos_app.ui.operations import ServiceOp
 from pos_app.ui.till_session import TillSession
 from pos_app.ui.translations import fill
@@ -81,10 +81,7 @@ class ProductSearchDialog(QDialog):
         self.table.cellDoubleClicked.connect(lambda _row, _col: self.pick())
         self.status_label = QLabel(self)
         self.status_label.setProperty("role", "muted")
-        self.error_label = QLabel(self)
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #c62828; font-weight: bold;")
-        self.error_label.hide()
+        self.error_label = error_label(self)
         add = QPushButton(self.tr("Add to cart (Enter)"), self)
         add.setProperty("primary", True)
         add.setAutoDefault(False)

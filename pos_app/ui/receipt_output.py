@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from shiboken6 import isValid
 
 from hardware.errors import DeviceError
 from hardware.events import CardPresented, DeviceStatus
@@ -35,8 +34,9 @@ from pos_app.domain.money import fen_to_yuan_text
 from pos_app.domain.receipt import ReceiptDocument
 from pos_app.services.checkout import SaleResult
 from pos_app.services.sale_records import reprint as reprint_receipt
+from pos_app.ui.alert_output import AlertBarOutput, main_window_of, refresh_status
 from pos_app.ui.device_hub import DeviceHub
-from pos_app.ui.error_text import describe_error
+from pos_app.ui.error_text import describe_error, error_label
 from pos_app.ui.operations import ServiceOp
 from pos_app.ui.till_session import TillSession
 from pos_app.ui.translations import fill
@@ -46,24 +46,6 @@ log = logging.getLogger(__name__)
 
 PRINT_WAIT_SECONDS = 10.0  # how long to wait for the printer's answer before saying "queued"
 SCANNED_KINDS = ("barcode", "qr")  # a receipt's QR code read by a scanner on the card sources
-
-
-def refresh_status(window: QWidget | None) -> None:
-    """Have the main window ask the devices for their state now, not at its next poll: a
-    printer that just failed a job shows as such (out of paper …) in the status bar."""
-    refresh = getattr(window, "refresh_device_status", None)
-    if window is not None and isValid(window) and callable(refresh):
-        refresh()
-
-
-def main_window_of(widget: QWidget | None) -> QWidget | None:
-    """The till's main window (the one with the alert bar) above `widget`, through dialogs."""
-    while widget is not None and isValid(widget):
-        window = widget.window()
-        if hasattr(window, "show_message"):
-            return window
-        widget = window.parentWidget()
-    return None
 
 
 @dataclass(frozen=True)
@@ -136,23 +118,13 @@ def _print_and_wait(hub: DeviceHub, doc: ReceiptDocument, *, copy: bool = False)
     return PrintOutcome(job, status)
 
 
-class ReceiptOutput(QObject):
+class ReceiptOutput(AlertBarOutput):
     """The till's receipt output, one per session: prints, remembers the last receipt for
     F10, and tells the cashier in the alert bar what the printer did."""
 
-    sig_outcome = Signal(str, str)
-    """A printing outcome was shown in the alert bar: (level, text) — for tests and logs."""
-
     def __init__(self, session: TillSession) -> None:
         super().__init__(session)
-        self.session = session
         self.last_receipt_no: str | None = None
-
-    @classmethod
-    def of(cls, session: TillSession) -> ReceiptOutput:
-        """The session's receipt output, made on first use."""
-        found = session.findChild(ReceiptOutput)
-        return found if isinstance(found, ReceiptOutput) else cls(session)
 
     # -- after a sale ------------------------------------------------------------------------
 
@@ -172,7 +144,7 @@ class ReceiptOutput(QObject):
                 busy_text=self.tr("Printing the receipt…"),
             )
             .success(lambda outcome: self._report_sale(window, doc, outcome, print_it))
-            .failure(lambda exc: self._show(window, "warning", self._not_printed(doc, exc)))
+            .failure(lambda exc: self.show(window, "warning", self._not_printed(doc, exc)))
             .run()
         )
 
@@ -200,7 +172,7 @@ class ReceiptOutput(QObject):
                 reason = fill(self.tr("The cash drawer did not open: %1"), reason)
             texts.append(reason)
             level = "warning"
-        self._show(window, level, "\n".join(texts))
+        self.show(window, level, "\n".join(texts))
 
     def _not_printed(self, doc: ReceiptDocument, reason: BaseException | str) -> str:
         text = reason if isinstance(reason, str) else describe_error(reason, self.session.lang)
@@ -255,7 +227,7 @@ class ReceiptOutput(QObject):
                     busy_text=self.tr("Printing the receipt…"),
                 )
                 .success(lambda outcome: self._report_reprint(window, doc, outcome))
-                .failure(lambda exc: self._show(window, "error", self._reprint_failed(doc, exc)))
+                .failure(lambda exc: self.show(window, "error", self._reprint_failed(doc, exc)))
                 .run()
             )
 
@@ -280,22 +252,15 @@ class ReceiptOutput(QObject):
         self, window: QWidget | None, doc: ReceiptDocument, outcome: PrintOutcome
     ) -> None:
         if outcome.printed:
-            self._show(window, "info", fill(self.tr("Receipt %1 reprinted"), doc.receipt_no))
+            self.show(window, "info", fill(self.tr("Receipt %1 reprinted"), doc.receipt_no))
         else:
-            self._show(window, "warning", self._reprint_failed(doc, self._job_reason(outcome)))
+            self.show(window, "warning", self._reprint_failed(doc, self._job_reason(outcome)))
 
     def _reprint_failed(self, doc: ReceiptDocument, reason: BaseException | str) -> str:
         text = reason if isinstance(reason, str) else describe_error(reason, self.session.lang)
         return fill(
             self.tr("Receipt %1 not reprinted: %2. Press F10 to try again."), doc.receipt_no, text
         )
-
-    def _show(self, window: QWidget | None, level: str, text: str) -> None:
-        if not text:
-            return
-        if window is not None and isValid(window) and hasattr(window, "show_message"):
-            window.show_message(text, level)
-        self.sig_outcome.emit(level, text)
 
 
 class ReprintDialog(QDialog):
@@ -318,12 +283,9 @@ class ReprintDialog(QDialog):
         hint.setWordWrap(True)
         hint.setProperty("role", "muted")
         self.number_field = QLineEdit(self)
-        self.number_field.setPlaceholderText(self.tr("for example SH01-260302-0001"))
+        self.number_field.setPlaceholderText(self.tr("for example SH01-01-260302-0001"))
         disable_input_method(self.number_field)
-        self.error_label = QLabel(self)
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #c62828; font-weight: bold;")
-        self.error_label.hide()
+        self.error_label = error_label(self)
         self.reprint_button = QPushButton(self.tr("Reprint (Enter)"), self)
         self.reprint_button.setProperty("primary", True)
         self.reprint_button.setAutoDefault(False)

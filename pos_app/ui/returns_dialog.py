@@ -43,14 +43,13 @@ from pos_app.services.checkout import SaleResult
 from pos_app.services.sale_lookup import SaleForReturn, sale_for_return
 from pos_app.services.sale_refund import refund_sale
 from pos_app.ui.approval_dialog import ask_approval
-from pos_app.ui.error_text import describe_error
+from pos_app.ui.error_text import ERROR_STYLE, describe_error
 from pos_app.ui.operations import ServiceOp
 from pos_app.ui.receipt_output import SCANNED_KINDS, print_after_sale
 from pos_app.ui.till_session import TillSession
 from pos_app.ui.translations import fill
 from pos_app.ui.wedge_filter import disable_input_method
 
-ERROR_STYLE = "color: #c62828; font-weight: bold;"
 COL_PICK, COL_ITEM, COL_SOLD, COL_LEFT, COL_QTY, COL_AMOUNT = range(6)
 
 _open_dialogs: list[ReturnsDialog] = []  # newest last; tests find the open one here

@@ -45,7 +45,7 @@ from pos_app.services.store_setup import MAX_STORE_NAME_CHARS, StoreInfo, update
 from pos_app.settings_file import update_settings
 from pos_app.ui.backup_box import BackupBox
 from pos_app.ui.device_hub import DeviceHub
-from pos_app.ui.error_text import describe_error
+from pos_app.ui.error_text import ERROR_STYLE, describe_error
 from pos_app.ui.operations import ServiceOp
 from pos_app.ui.operators_dialog import OperatorsDialog, open_operators_dialog
 from pos_app.ui.till_session import TillSession
@@ -59,7 +59,6 @@ DRAWER_TEST_REASON = "设置页测试钱箱 drawer test in Settings"  # kept in 
 TEST_PAGE_TITLE = printer_test_page(PrinterProfile()).title  # how its jobs are named
 FINAL_STATES = (JobState.PRINTED, JobState.FAILED, JobState.UNCERTAIN)
 OK_STYLE = "color: #1a7f37;"
-ERROR_STYLE = "color: #c62828; font-weight: bold;"
 MUTED_STYLE = "color: #5b6673;"
 
 

@@ -46,7 +46,7 @@ from pos_app.services.report_printing import (
 from pos_app.services.shifts import CashMove, ShiftReport, ShiftView
 from pos_app.ui.approval_dialog import run_with_approval
 from pos_app.ui.backup_schedule import run_backup
-from pos_app.ui.error_text import describe_error
+from pos_app.ui.error_text import describe_error, error_label
 from pos_app.ui.journal_view import open_journal
 from pos_app.ui.money_input import MoneyInput
 from pos_app.ui.operations import ServiceOp
@@ -73,14 +73,6 @@ def _press(button: QPushButton) -> None:
 def _with_heading(ctx: StoreContext, report: AnyReport) -> ShownReport:
     """A report and its heading, made together on the worker (the heading reads the store)."""
     return report, report_heading(ctx, report)
-
-
-def _error_label(parent: QWidget) -> QLabel:
-    label = QLabel(parent)
-    label.setWordWrap(True)
-    label.setStyleSheet("color: #c62828; font-weight: bold;")
-    label.hide()
-    return label
 
 
 class AmountDialog(QDialog):
@@ -118,7 +110,7 @@ class AmountDialog(QDialog):
         else:
             self.reason_field.hide()
         layout.addLayout(form)
-        self.error_label = _error_label(self)
+        self.error_label = error_label(self)
         layout.addWidget(self.error_label)
         buttons = QDialogButtonBox(self)
         self.ok_button = buttons.addButton(confirm, QDialogButtonBox.ButtonRole.AcceptRole)
@@ -189,7 +181,7 @@ class CashCountDialog(QDialog):
         self.total_label.setProperty("role", "big")
         self.total_label.setAlignment(Qt.AlignmentFlag.AlignRight)
         layout.addWidget(self.total_label)
-        self.error_label = _error_label(self)
+        self.error_label = error_label(self)
         layout.addWidget(self.error_label)
         buttons = QDialogButtonBox(self)
         self.ok_button = buttons.addButton(

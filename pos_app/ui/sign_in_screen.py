@@ -29,7 +29,7 @@ from pos_app.services.context import StoreContext
 from pos_app.services.employee_cards import sign_in_by_card
 from pos_app.services.shifts import ShiftView, current_shift
 from pos_app.services.sign_in import sign_in
-from pos_app.ui.error_text import describe_error
+from pos_app.ui.error_text import describe_error, error_label
 from pos_app.ui.open_shift_dialog import OpenShiftDialog
 from pos_app.ui.operations import ServiceOp
 from pos_app.ui.till_session import TillSession
@@ -40,15 +40,6 @@ PANEL_WIDTH = 460
 def _with_shift(ctx: StoreContext, actor: Actor) -> tuple[Actor, ShiftView | None]:
     """The signed-in operator and the shift that is open, if any (on the database worker)."""
     return actor, current_shift(ctx, actor)
-
-
-def _error_label(parent: QWidget) -> QLabel:
-    label = QLabel(parent)
-    label.setWordWrap(True)
-    label.setStyleSheet("color: #c62828; font-weight: bold;")
-    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    label.hide()
-    return label
 
 
 def _centered(screen: QWidget, panel: QFrame) -> None:
@@ -97,7 +88,7 @@ class SignInScreen(QWidget):
         self.card_hint = QLabel(self.tr("or tap your employee card"), panel)
         self.card_hint.setProperty("role", "muted")
         self.card_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.error_label = _error_label(panel)
+        self.error_label = error_label(panel, centered=True)
 
         layout = QVBoxLayout(panel)
         layout.setSpacing(14)
@@ -231,7 +222,7 @@ class LockScreen(QWidget):
         self.card_hint = QLabel(self.tr("or tap your employee card"), panel)
         self.card_hint.setProperty("role", "muted")
         self.card_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.error_label = _error_label(panel)
+        self.error_label = error_label(panel, centered=True)
         self.sign_out_button = QPushButton(self.tr("Sign out (another operator takes over)"), panel)
         self.sign_out_button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.sign_out_button.clicked.connect(self.session.sign_out)

@@ -34,7 +34,7 @@ from pos_app.services.report_sheets import (
 from pos_app.services.reports import RangeReport, staff_report
 from pos_app.services.sales_analysis import MAX_TOP, sales_analysis
 from pos_app.ui.approval_dialog import run_with_approval
-from pos_app.ui.error_text import describe_error
+from pos_app.ui.error_text import describe_error, error_label
 from pos_app.ui.operations import ServiceOp
 from pos_app.ui.sheets_view import SheetsView, export_to_file
 from pos_app.ui.till_session import TillSession
@@ -68,10 +68,7 @@ class _FiguresDialog(QDialog):
         self.show_button.setProperty("primary", True)
         self.show_button.setDefault(True)
         self.show_button.clicked.connect(self.load)
-        self.error_label = QLabel(self)
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #c62828; font-weight: bold;")
-        self.error_label.hide()
+        self.error_label = error_label(self)
         self.view = SheetsView(self)
         self.export_button = QPushButton(self.tr("Export…"), self)
         self.export_button.setAutoDefault(False)

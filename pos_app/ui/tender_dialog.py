@@ -47,7 +47,7 @@ from pos_app.domain.money import format_fen
 from pos_app.domain.sale_request import TENDER_NAMES, SaleRequest, TenderRequest
 from pos_app.services.auth import Approval
 from pos_app.services.checkout import Quote, SaleResult, sell
-from pos_app.ui.error_text import describe_error
+from pos_app.ui.error_text import ERROR_STYLE, describe_error
 from pos_app.ui.money_input import MoneyInput
 from pos_app.ui.operations import ServiceOp
 from pos_app.ui.pin_pad import PinPad
@@ -80,7 +80,6 @@ MEMBER_TENDERS = ("stored_value", "points", "count_card")
 BIG_STYLE = "font-size: 30pt; font-weight: bold;"
 CHANGE_STYLE = "font-size: 34pt; font-weight: bold; color: #1a7f37;"
 HUGE_CHANGE_STYLE = "font-size: 64pt; font-weight: bold; color: #1a7f37;"
-ERROR_STYLE = "color: #c62828; font-weight: bold;"
 # The tender being entered stands out among the tender buttons.
 CHECKED_TENDER_STYLE = (
     "QPushButton:checked { background: #d7e6fd; border: 2px solid #1f6feb; font-weight: bold; }"

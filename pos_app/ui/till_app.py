@@ -16,6 +16,7 @@ from hardware.errors import DeviceError
 from pos_app.device_settings import DeviceSettings, load_device_settings
 from pos_app.services.context import StoreContext
 from pos_app.settings_file import load_app_settings
+from pos_app.sync.agent import SyncAgent
 from pos_app.ui.device_hub import DeviceHub
 from pos_app.ui.main_window import MainWindow
 from pos_app.ui.operations import ServiceOp, shutdown_workers
@@ -90,11 +91,37 @@ def build_till(
     if settings_error is not None:
         window.show_error(settings_error)
     ServiceOp(window, hub.open_all, kind="io").run()
+    start_sync_agent(session)
     return window
 
 
+def start_sync_agent(session: TillSession) -> SyncAgent:
+    """Push to HQ in the background from now on: after each local commit, on the back-off
+    timer while HQ is away, and when asked; its reports reach the status bar."""
+    agent = SyncAgent(session.ctx, on_status=session.sig_sync_status.emit)
+    session.sync_agent = agent
+    session.ctx.commit_listeners.append(agent.nudge)
+    agent.start()
+    return agent
+
+
+def stop_sync_agent(session: TillSession) -> None:
+    """Stop pushing (at exit): at once while the agent waits, after the request in flight
+    otherwise (each has a timeout)."""
+    agent = session.sync_agent
+    if agent is None:
+        return
+    if agent.nudge in session.ctx.commit_listeners:
+        session.ctx.commit_listeners.remove(agent.nudge)
+    if not agent.stop():
+        log.warning("sync: the agent did not stop in time; leaving it to end with the app")
+    session.sync_agent = None
+
+
 def close_till(window: MainWindow) -> None:
-    """Close the devices and let queued database and print work finish."""
+    """Stop the sync agent, close the devices and let queued database and print work
+    finish."""
+    stop_sync_agent(window.session)
     window.session.devices.close()
     shutdown_workers()
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, Slot
 
 from pos_app.services.auth import Actor
 from pos_app.services.context import StoreContext
 from pos_app.services.shifts import ShiftView
+from pos_app.sync.agent import AgentState, SyncAgent
+from pos_app.sync.status import SyncStatus
 from pos_app.ui.device_hub import DeviceHub
 from pos_app.ui.translations import service_lang
 
@@ -33,6 +35,10 @@ class TillSession(QObject):
     sig_language_changed = Signal(str)
     """The UI language changed ("zh_CN" or "en")."""
 
+    sig_sync_status = Signal(object, object)
+    """The sync agent's report (SyncStatus, AgentState), emitted from the agent's thread and
+    delivered on the GUI thread (a queued connection: the session lives there)."""
+
     def __init__(
         self,
         ctx: StoreContext,
@@ -52,6 +58,20 @@ class TillSession(QObject):
         self.actor: Actor | None = None
         self.shift: ShiftView | None = None
         self.locked = False
+        # The background pusher (started by the app) and its last report, kept for a window
+        # built again after a change of language.
+        self.sync_agent: SyncAgent | None = None
+        self.sync_report: tuple[SyncStatus, AgentState] | None = None
+        self.sig_sync_status.connect(self._keep_sync_report)
+
+    @Slot(object, object)
+    def _keep_sync_report(self, status: SyncStatus, state: AgentState) -> None:
+        self.sync_report = (status, state)
+
+    def sync_now(self) -> None:
+        """A person asked to sync now (the status bar's indicator)."""
+        if self.sync_agent is not None:
+            self.sync_agent.sync_now()
 
     @property
     def lang(self) -> str:

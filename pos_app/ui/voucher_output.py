@@ -15,18 +15,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
-from shiboken6 import isValid
 
 from hardware.errors import DeviceError
 from hardware.printing.jobs import JobState
 from pos_app.domain.voucher import Voucher, voucher_title
 from pos_app.services.vouchers import voucher_for, voucher_print_document
+from pos_app.ui.alert_output import AlertBarOutput, main_window_of, refresh_status
 from pos_app.ui.device_hub import DeviceHub
 from pos_app.ui.error_text import describe_error
 from pos_app.ui.operations import ServiceOp
-from pos_app.ui.receipt_output import PRINT_WAIT_SECONDS, main_window_of, refresh_status
+from pos_app.ui.receipt_output import PRINT_WAIT_SECONDS
 from pos_app.ui.till_session import TillSession
 from pos_app.ui.translations import fill
 
@@ -62,21 +61,12 @@ def _run_devices(hub: DeviceHub, voucher: Voucher, *, kick: bool) -> VoucherOutc
     return VoucherOutcome(False, job.last_error or str(job.state), drawer_error)
 
 
-class VoucherOutput(QObject):
+class VoucherOutput(AlertBarOutput):
     """The till's voucher output, one per session; says in the alert bar what happened."""
-
-    sig_outcome = Signal(str, str)
-    """An outcome was shown in the alert bar: (level, text) — for tests and logs."""
 
     def __init__(self, session: TillSession) -> None:
         super().__init__(session)
-        self.session = session
         self.last_voucher: Voucher | None = None
-
-    @classmethod
-    def of(cls, session: TillSession) -> VoucherOutput:
-        found = session.findChild(VoucherOutput)
-        return found if isinstance(found, VoucherOutput) else cls(session)
 
     def after(self, parent: QWidget, entry_id: str, cash_fen: int = 0) -> None:
         """The operation recorded as `entry_id` is committed: open the drawer when cash
@@ -87,7 +77,7 @@ class VoucherOutput(QObject):
             ServiceOp(window, lambda: voucher_for(ctx, actor, entry_id))
             .success(lambda voucher: self._devices(window, voucher, cash_fen))
             .failure(
-                lambda exc: self._show(window, "warning", describe_error(exc, self.session.lang))
+                lambda exc: self.show(window, "warning", describe_error(exc, self.session.lang))
             )
             .run()
         )
@@ -127,14 +117,7 @@ class VoucherOutput(QObject):
                 reason = fill(self.tr("The cash drawer did not open: %1"), reason)
             texts.append(reason)
             level = "warning"
-        self._show(window, level, "\n".join(texts))
-
-    def _show(self, window: QWidget | None, level: str, text: str) -> None:
-        if not text:
-            return
-        if window is not None and isValid(window) and hasattr(window, "show_message"):
-            window.show_message(text, level)
-        self.sig_outcome.emit(level, text)
+        self.show(window, level, "\n".join(texts))
 
 
 def print_voucher(parent: QWidget, session: TillSession, entry_id: str, cash_fen: int = 0) -> None:

@@ -41,7 +41,7 @@ def test_walk_in_cash_sale_with_change(shop):
     )
     assert result.total_fen == 800 and result.change_fen == 200
     doc = result.receipt
-    assert doc.receipt_no == result.receipt_no and doc.receipt_no.startswith("SH01-260302-")
+    assert doc.receipt_no == result.receipt_no and doc.receipt_no.startswith("SH01-01-260302-")
     assert [(line.sku, line.qty, line.net_fen) for line in doc.lines] == [
         ("D001", 3, 600),
         ("D001", 1, 200),
@@ -243,7 +243,7 @@ def test_reprint_is_the_same_receipt_marked(shop):
     again = reprint(shop.ctx, shop.cashier, result.receipt_no)
     assert again.reprint and again.lines == result.receipt.lines
     with pytest.raises(NotFound):
-        reprint(shop.ctx, shop.cashier, "SH01-000000-0000")
+        reprint(shop.ctx, shop.cashier, "SH01-01-000000-0000")
 
 
 def test_coupon_row_marked_used_with_the_receipt(shop):

@@ -57,10 +57,14 @@ def test_store_seq_is_gap_free_and_the_chain_links(busy_store):
     rows = entries(busy_store)
     assert [row.store_seq for row in rows] == list(range(1, len(rows) + 1))
     assert {row.store_id for row in rows} == {busy_store.ctx.store.id}
+    # Every entry names the till that wrote it, and the hash covers it.
+    assert {row.till_id for row in rows} == {"SH01-01"}
     prev = GENESIS_HASH
     for row in rows:
         assert row.prev_hash == prev
         fields = {name: getattr(row, name) for name in HASHED_FIELDS}
+        assert row.hash != chain_hash(row.prev_hash, fields)  # without its till: not the hash
+        fields["till_id"] = row.till_id
         assert row.hash == chain_hash(row.prev_hash, fields)
         prev = row.hash
     report = verify_ledger(busy_store.ctx)

@@ -38,7 +38,7 @@ def test_a_refund_receipt_and_an_unknown_number_are_refused(shop):
     with pytest.raises(InvalidInput):
         sale_for_return(shop.ctx, shop.cashier, back.receipt_no)
     with pytest.raises(NotFound):
-        sale_for_return(shop.ctx, shop.cashier, "SH01-260302-9999")
+        sale_for_return(shop.ctx, shop.cashier, "SH01-01-260302-9999")
     assert not sale_for_return(shop.ctx, shop.cashier, sale.receipt_no).anything_returnable
 
 

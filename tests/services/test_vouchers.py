@@ -32,7 +32,7 @@ def test_a_top_up_voucher_has_what_moved_and_the_balances_after(store: StoreFixt
     ]
     assert (v1.principal_after_fen, v1.bonus_after_fen) == (50_000, 5_000)
     assert v1.card_no_masked == "88****01" and v1.member_name == "张三"
-    assert v1.voucher_no.startswith("SH01-V")
+    assert v1.voucher_no.startswith("SH01-01-V")
 
     text = render_voucher(voucher_for(store.ctx, store.cashier, second.entry_id), 32)
     lines = text.splitlines()

@@ -99,10 +99,10 @@ def test_f10_without_a_last_receipt_asks_for_the_number(cashier: Till) -> None:
     dialog = reprint_last(till.window, till.session)
     assert isinstance(dialog, ReprintDialog)
     till.qtbot.waitUntil(dialog.isVisible)
-    till.qtbot.keyClicks(dialog.number_field, "SH01-260302-9999")
+    till.qtbot.keyClicks(dialog.number_field, "SH01-01-260302-9999")
     till.qtbot.keyClick(dialog.number_field, Qt.Key.Key_Return)
     till.wait_idle()
-    assert dialog.isVisible() and "SH01-260302-9999" in dialog.error_label.text()
+    assert dialog.isVisible() and "SH01-01-260302-9999" in dialog.error_label.text()
 
     dialog.number_field.clear()
     till.qtbot.keyClicks(dialog.number_field, result.receipt_no)

@@ -102,10 +102,10 @@ def test_an_unknown_receipt_says_so(cashier: Till) -> None:
     till = cashier
     dialog = open_returns_dialog(till.window, till.session)
     till.qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog)
-    till.qtbot.keyClicks(dialog.receipt_field, "SH01-260302-0999")
+    till.qtbot.keyClicks(dialog.receipt_field, "SH01-01-260302-0999")
     till.qtbot.keyClick(dialog.receipt_field, Qt.Key.Key_Return)
     till.wait_idle()
-    assert "SH01-260302-0999" in dialog.error_label.text()
+    assert "SH01-01-260302-0999" in dialog.error_label.text()
     assert dialog.table.rowCount() == 0
     till.qtbot.keyClick(dialog.receipt_field, Qt.Key.Key_Escape)
     till.qtbot.waitUntil(lambda: closed(dialog))

@@ -39,12 +39,8 @@
         <translation>设置</translation>
     </message>
     <message>
-        <source>Sync: not set up</source>
-        <translation>同步：未配置</translation>
-    </message>
-    <message>
-        <source>Sending the ledger to HQ comes with a later release</source>
-        <translation>向总部上传账本将在后续版本提供</translation>
+        <source>Till %1</source>
+        <translation>收银机 %1</translation>
     </message>
     <message>
         <source>Shift open since %1</source>

@@ -63,8 +63,8 @@
         <translation>输入或扫描小票号（在小票二维码下方）。</translation>
     </message>
     <message>
-        <source>for example SH01-260302-0001</source>
-        <translation>例如 SH01-260302-0001</translation>
+        <source>for example SH01-01-260302-0001</source>
+        <translation>例如 SH01-01-260302-0001</translation>
     </message>
     <message>
         <source>Reprint (Enter)</source>
