@@ -239,7 +239,7 @@ def proxy(hq_inproc: HqThread) -> Iterator[FaultProxy]:
 def till_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Template]:
     """A store of its own for each till code the fault tests use, made once per session."""
     return {
-        code: build_template(tmp_path_factory.mktemp(f"till-template-{code}"))
+        code: build_template(tmp_path_factory.mktemp(f"till-template-{code}"), code)
         for code in TILL_CODES
     }
 

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from db.engine import read_session, write_session
-from db.models import LedgerEntry, SyncState, Till
+from db.models import LedgerEntry, SyncState
 from hq import admin
 from hq.models import Fork, HqLedgerEntry, Store
 from hq.models import Till as HqTill
@@ -37,12 +37,15 @@ Chain = list[tuple[int, str]]  # (seq, hash) in seq order
 Template = tuple[Path, Actor, Actor, Actor]  # (folder, admin, manager, cashier)
 
 
-def build_template(data_dir: Path) -> Template:
-    """A store of its own (store id, key, history) as tests/conftest.py's template is made.
-    Two tills must not be copies of one store: their chains would share entries (entry ids
-    are unique chain-wide at HQ), which real tills never do."""
+def build_template(data_dir: Path, till_id: str = "SH01-01") -> Template:
+    """Till `till_id` of its store, set up as tests/conftest.py's template is made. Two tills
+    must not be copies of one store: their chains would share entries (entry ids are unique
+    chain-wide at HQ), which real tills never do."""
     ctx = open_store(data_dir, clock=FakeClock(datetime.now(UTC)))
-    init_store(ctx, "SH01", "上海南京路店", "admin", PASSWORD, admin_name="管理员")
+    store_code = till_id.rsplit("-", 1)[0]
+    init_store(
+        ctx, store_code, "上海南京路店", "admin", PASSWORD, admin_name="管理员", till_id=till_id
+    )
     admin_actor = sign_in(ctx, "admin", PASSWORD)
     add_operator(ctx, admin_actor, "manager", "李店长", "manager", PASSWORD)
     add_operator(ctx, admin_actor, "cashier", "王收银", "cashier", PASSWORD)
@@ -142,9 +145,7 @@ def make_till(
     copy_template(template_dir, data_dir)
     clock = clock or FakeClock(datetime.now(UTC))
     ctx = open_store(data_dir, clock=clock)
-    with write_session(ctx.engine) as session:
-        if session.get(Till, code) is None:
-            session.add(Till(id=code, store_id=ctx.store.id, created_at=ctx.now_iso()))
+    assert ctx.till_id == code, "a till is made from its own template (build_template)"
     store = StoreFixture(ctx, clock, admin_actor, manager, cashier, data_dir)
     mobile = "139" + code.replace("SH", "").replace("-", "").rjust(8, "0")
     member = register_member(ctx, cashier, mobile, f"会员{code}")
