@@ -74,13 +74,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(url: str, log: Path) -> Iterator[str]:
-    """`pos-hq serve` on a free loopback port until the block ends; yields its base URL."""
+def served(url: str, log: Path, workers: int = 1) -> Iterator[str]:
+    """`pos-hq serve --workers N` on a free loopback port until the block ends; yields its
+    base URL."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [str(POS_HQ), "--db", url, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [str(POS_HQ), "--db", url, "serve", "--host", "127.0.0.1", "--port", str(port)]
+            + ["--workers", str(workers)],
             stdout=out,
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},

@@ -100,6 +100,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=10, help="batches per till")
     parser.add_argument("--batch", type=int, default=100, help="entries per batch (≤ 1000)")
     parser.add_argument("--db", help="HQ database URL (default: a fresh PostgreSQL database)")
+    parser.add_argument("--workers", type=int, default=2, help="pos-hq serve worker processes")
     parser.add_argument("--tmp", type=Path, default=DEFAULT_TMP, help="folder for the HQ log")
     args = parser.parse_args()
     args.tmp.mkdir(parents=True, exist_ok=True)
@@ -124,7 +125,7 @@ def main() -> int:
             f"{args.tills} tills × {args.rounds} batches × {args.batch} entries = {total:,} "
             f"entries made in {time.perf_counter() - started:.1f} s (not timed)"
         )
-        with hq_served(url, log) as base:
+        with hq_served(url, log, args.workers) as base:
             enroll_over_http(base, tills)
             seconds, latencies, refusals, retries = asyncio.run(push_all(base, tills, bodies))
         dsn = libpq_dsn(url)
