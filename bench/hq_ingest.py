@@ -41,6 +41,7 @@ import httpx
 import psutil
 import psycopg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hq_server import ENTRY_COLUMNS
 from psycopg import sql
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -54,30 +55,8 @@ from pos_app.domain.sync_signing import public_key_bytes, sign_request
 
 POS_HQ = Path(sys.executable).with_name("pos-hq")
 STORE_UUID = "3f1d2c4b-5a69-4788-9abc-def012345678"
-COLUMNS = [
-    "till_id",
-    "entry_id",
-    "source_store_id",
-    "source_till_id",
-    "kind",
-    "member_id",
-    "card_id",
-    "operator_id",
-    "approved_by_id",
-    "business_time",
-    "wall_time",
-    "principal_delta",
-    "bonus_delta",
-    "points_delta",
-    "amount_fen",
-    "tender",
-    "related_entry_id",
-    "rules_version",
-    "payload",
-    "prev_hash",
-    "hash",
-    "received_at",
-]
+# The entry table's columns but its key's seq, which the COPY below names last.
+COLUMNS = [c for c in ENTRY_COLUMNS if c != "seq"]
 
 
 def till_entries(count: int, till: str) -> list[dict[str, Any]]:

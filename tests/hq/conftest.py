@@ -7,8 +7,6 @@ fails in CI (CI=true): production runs on PostgreSQL, so CI must never pass with
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,10 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from psycopg import sql
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -29,36 +25,14 @@ from hq.engine import open_engine
 from hq.models import Till
 from hq.server import create_app
 from tests.hq.signing_till import SigningTill, add_store_and_till, body_of, enroll
-
-PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=3"
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-
-
-def _postgres_or_skip() -> psycopg.Connection:
-    try:
-        return psycopg.connect(PG_ADMIN, autocommit=True)
-    except psycopg.OperationalError as exc:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is required in CI: {exc}")
-        pytest.skip(f"no PostgreSQL at 127.0.0.1:5432: {exc}")
+from tests.sync_support.hq_databases import hq_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def hq_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The URL of an empty HQ database, fresh for each test."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'hq.sqlite3'}"
-        return
-    name = f"pos_hq_test_{secrets.token_hex(6)}"
-    with _postgres_or_skip() as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield PG_URL.format(name=name)
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+    with hq_database(request.param, tmp_path) as url:
+        yield url
 
 
 @dataclass

@@ -10,10 +10,7 @@ key one test makes is never another test's.
 from __future__ import annotations
 
 import json
-import os
-import secrets
 import shutil
-import socket
 import ssl
 import subprocess
 import sys
@@ -25,39 +22,25 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 import trustme
-from psycopg import sql
 
 from pos_app.services.store_secret import key_path
 from tests.conftest import StoreFixture
 from tests.sync_support.fault_proxy import FaultProxy
-from tests.sync_support.hq_databases import hq_database
+from tests.sync_support.hq_databases import hq_database, postgres_database
+from tests.sync_support.hq_process import free_port
 from tests.sync_support.hq_thread import HqThread
 from tests.sync_support.tills import SyncedTill, Template, build_template, make_till
 
-PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=3"
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 POS_HQ = [str(Path(sys.executable).parent / "pos-hq")]
-
-
-def _postgres_or_skip() -> psycopg.Connection:
-    try:
-        return psycopg.connect(PG_ADMIN, autocommit=True)
-    except psycopg.OperationalError as exc:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is required in CI: {exc}")
-        pytest.skip(f"no PostgreSQL at 127.0.0.1:5432: {exc}")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def hq_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The URL of an empty HQ database on each of HQ's two databases."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'hq.sqlite3'}"
-        return
-    yield from _pg_database()
+    with hq_database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
@@ -67,26 +50,8 @@ def hq_sqlite(tmp_path: Path) -> str:
 
 @pytest.fixture
 def hq_pg() -> Iterator[str]:
-    yield from _pg_database()
-
-
-def _pg_database() -> Iterator[str]:
-    name = f"pos_hq_sync_{secrets.token_hex(6)}"
-    with _postgres_or_skip() as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield PG_URL.format(name=name)
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    with postgres_database() as url:
+        yield url
 
 
 @dataclass
