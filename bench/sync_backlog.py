@@ -29,7 +29,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from common import DEFAULT_TMP, Progress, store_with_rules
-from hq.ingest import ingest_batch
 from hq_server import (
     bare_copy_seconds,
     held_entries,
@@ -44,6 +43,7 @@ from sqlalchemy.orm import Session
 from db.engine import read_session
 from db.models import Operator
 from hq import admin
+from hq.ingest import ingest_batch
 from pos_app.domain.permissions import Permission
 from pos_app.services import stored_value
 from pos_app.services.auth import Actor
