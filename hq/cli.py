@@ -29,6 +29,7 @@ from hq.chain_verify import verify_tills
 from hq.engine import default_url, open_engine
 from hq.errors import INVALID_INPUT, REFUSED, HqError, HqInvalidInput
 from hq.reports import CHAIN_TIMEZONE, liabilities_report, sales_report
+from pos_app.domain.money import format_fen
 
 VERIFY_FAILED = 3
 
@@ -341,14 +342,14 @@ def report_sales(run: Run, day: date, zone: ZoneInfo) -> None:
         data = sales_report(session, day, zone)
     lines = [
         f"{s['store']}  销售 sales {s['sales']}  退货 refunds {s['refunds']}  "
-        f"应收 gross {_yuan(s['gross_fen'])}  优惠 discount {_yuan(s['discount_fen'])}  "
-        f"实收 total {_yuan(s['total_fen'])}"
+        f"应收 gross {format_fen(s['gross_fen'])}  优惠 discount {format_fen(s['discount_fen'])}  "
+        f"实收 total {format_fen(s['total_fen'])}"
         for s in data["stores"]
     ]
     chain = data["chain"]
     lines.append(
         f"全连锁 chain  销售 sales {chain['sales']}  退货 refunds {chain['refunds']}  "
-        f"实收 total {_yuan(chain['total_fen'])}  ({data['day']}, {data['timezone']})"
+        f"实收 total {format_fen(chain['total_fen'])}  ({data['day']}, {data['timezone']})"
     )
     run.emit(data, "\n".join(lines))
 
@@ -361,13 +362,8 @@ def report_liabilities(run: Run) -> None:
     with _session(run) as session:
         data = liabilities_report(session)
     lines = [
-        f"{s['store']}  本金 principal {_yuan(s['principal_fen'])}  "
-        f"赠送 bonus {_yuan(s['bonus_fen'])}  积分 points {s['points']}"
+        f"{s['store']}  本金 principal {format_fen(s['principal_fen'])}  "
+        f"赠送 bonus {format_fen(s['bonus_fen'])}  积分 points {s['points']}"
         for s in [*data["stores"], {"store": "全连锁 chain", **data["chain"]}]
     ]
     run.emit(data, "\n".join(lines))
-
-
-def _yuan(fen: int) -> str:
-    sign = "-" if fen < 0 else ""
-    return f"{sign}¥{abs(fen) // 100}.{abs(fen) % 100:02d}"

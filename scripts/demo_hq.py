@@ -132,11 +132,11 @@ def connect_and_push(folder: Path, store: DemoStore, db_url: str, hq_url: str) -
     setup = [POS_APP, "--data-dir", str(folder), "sync", "setup", "--hq", hq_url]
     if not status["configured"]:
         enrolled = hq_json(db_url, "till", "enroll", "--store", store.code)
-        say(f"登记收银台 Enrolling till {enrolled['till']} with a one-time token")
+        say(f"登记收银机 Enrolling till {enrolled['till']} with a one-time token")
         run(*setup, "--token", enrolled["token"], env=creds)
     elif status["hq_url"] != hq_url:  # HQ moved (another --port): enroll again, new key
         enrolled = hq_json(db_url, "till", "enroll", "--store", store.code, "--till", store.till)
-        say(f"重新登记收银台 Enrolling till {store.till} again at {hq_url}")
+        say(f"重新登记收银机 Enrolling till {store.till} again at {hq_url}")
         run(*setup, "--token", enrolled["token"], "--reenroll", env=creds)
     pushed: dict[str, Any] = json.loads(
         run(POS_APP, "--data-dir", str(folder), "--json", "sync", "push")
@@ -188,7 +188,7 @@ def main() -> int:
 登录 Logins:    admin/admin123, manager/manager123, cashier/cashier123
 
 看一看 Have a look:
-  {POS_HQ} --db {db_url} status      # 每台收银台 what HQ holds of each till
+  {POS_HQ} --db {db_url} status      # 每台收银机 what HQ holds of each till
   {POS_HQ} --db {db_url} verify      # 核对链与卡余额 chains and card balances
   {POS_HQ} --db {db_url} report sales --day YYYY-MM-DD
   {POS_APP} --data-dir {data / "SH01-01"} --json sync status
