@@ -75,20 +75,22 @@ def record_ack(
     outbox rows HQ holds."""
     now = ctx.now_iso()
     with write_session(ctx.engine) as session:
-        session.execute(
-            update(SyncState)
-            .where(SyncState.id == STATE_ID)
-            .values(
-                acked_seq=acked_seq,
-                acked_hash=acked_hash,
-                acked_outbox_id=acked_outbox_id,
-                last_ok_at=now,
-                last_attempt_at=now,
-                unreachable_since=None,
-                last_error=None,
-            )
+        _set_state(
+            session,
+            acked_seq=acked_seq,
+            acked_hash=acked_hash,
+            acked_outbox_id=acked_outbox_id,
+            last_ok_at=now,
+            last_attempt_at=now,
+            unreachable_since=None,
+            last_error=None,
         )
         session.execute(delete(SyncOutbox).where(SyncOutbox.id <= acked_outbox_id))
+
+
+def _set_state(session: Session, **values: object) -> None:
+    """One UPDATE of the till's sync_state row (in the caller's write transaction)."""
+    session.execute(update(SyncState).where(SyncState.id == STATE_ID).values(**values))
 
 
 def requeue_all_rows(ctx: StoreContext) -> int:
@@ -133,10 +135,8 @@ def record_refusal(ctx: StoreContext, error: DomainError) -> None:
     """HQ answered but refused: reachable, yet not in sync."""
     now = ctx.now_iso()
     with write_session(ctx.engine) as session:
-        session.execute(
-            update(SyncState)
-            .where(SyncState.id == STATE_ID)
-            .values(last_attempt_at=now, unreachable_since=None, last_error=error_text(error))
+        _set_state(
+            session, last_attempt_at=now, unreachable_since=None, last_error=error_text(error)
         )
 
 
@@ -144,14 +144,11 @@ def record_fork(ctx: StoreContext, seq: int, error: DomainError) -> None:
     """HQ holds a different entry under `seq`: the till stops pushing until someone looks."""
     now = ctx.now_iso()
     with write_session(ctx.engine) as session:
-        session.execute(
-            update(SyncState)
-            .where(SyncState.id == STATE_ID)
-            .values(
-                fork_seq=seq,
-                fork_detected_at=now,
-                last_attempt_at=now,
-                unreachable_since=None,
-                last_error=error_text(error),
-            )
+        _set_state(
+            session,
+            fork_seq=seq,
+            fork_detected_at=now,
+            last_attempt_at=now,
+            unreachable_since=None,
+            last_error=error_text(error),
         )
