@@ -25,7 +25,7 @@ from pathlib import Path
 
 from common import DEFAULT_TMP, store_with_rules, summary_ms
 
-from pos_app.services import members, stored_value
+from pos_app.services import members, shifts, stored_value
 from pos_app.services.cards import issue_card
 
 TARGET_RATIO = 2.0
@@ -57,6 +57,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="topup-", dir=args.tmp))
     try:
         ctx, admin, cashier = store_with_rules(work / "store")
+        shifts.open_shift(ctx, cashier, 0)  # top-ups take cash into the cashier's own shift
         cards = []
         for i in range(args.members):
             view = members.register_member(ctx, cashier, f"1390000{i:04d}", f"会员{i}")
