@@ -5,7 +5,7 @@ Times are ISO-8601 UTC text so they hash and compare the same everywhere; money 
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, MetaData, Select, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Named constraints so Alembic batch migrations on SQLite can find and alter them.
@@ -25,7 +25,8 @@ class Base(DeclarativeBase):
 
 
 class Store(Base):
-    """This installation's store. One row."""
+    """This installation's store (`own_store()`), and the chain's other stores whose
+    members and cards came down from HQ."""
 
     __tablename__ = "store"
     id: Mapped[str] = mapped_column(Id, primary_key=True)
@@ -43,6 +44,12 @@ class Till(Base):
     id: Mapped[str] = mapped_column(String(24), primary_key=True)
     store_id: Mapped[str] = mapped_column(ForeignKey("store.id"))
     created_at: Mapped[str] = mapped_column(String(32))
+
+
+def own_store() -> Select[tuple[Store]]:
+    """This installation's store: the till's. Other stores' rows arrive with the chain's
+    members (issue 14), so `select(Store)` alone no longer names one row."""
+    return select(Store).join(Till, Till.store_id == Store.id)
 
 
 class Operator(Base):
@@ -64,6 +71,9 @@ class Operator(Base):
     # sealed: every failed try writes them, and nothing is gained by forging them back.
     failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
     locked_until: Mapped[str | None] = mapped_column(String(32))
+    # Published by HQ (scoped to the chain, this store's region or this store): edited at HQ
+    # only, and sealed here like any operator when it comes down.
+    hq_managed: Mapped[bool] = mapped_column(default=False, server_default="0")
 
 
 class LoginThrottle(Base):
@@ -87,6 +97,8 @@ class RulesVersion(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     loaded_at: Mapped[str] = mapped_column(String(32))
     loaded_by_id: Mapped[str] = mapped_column(ForeignKey("operator.id"))
+    # The chain rules version (HQ's chain_rules) this file came from; None for the store's own.
+    hq_version: Mapped[int | None]
 
 
 class Counter(Base):
@@ -240,6 +252,8 @@ class Product(Base):
     updated_at: Mapped[str] = mapped_column(String(32))
     # Sold by weight (散称): priced per `unit`, which is then "kg" or "斤"; lines carry weights.
     sold_by_weight: Mapped[bool] = mapped_column(default=False, server_default="0")
+    # From the chain catalogue (with this store's price override): edited at HQ only.
+    hq_managed: Mapped[bool] = mapped_column(default=False, server_default="0")
 
 
 class ProductBarcode(Base):
@@ -445,6 +459,11 @@ class SyncState(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     fork_seq: Mapped[int | None]
     fork_detected_at: Mapped[str | None] = mapped_column(String(32))
+    # The down feed: the last change id applied, and when HQ was last heard from (how old
+    # this till's knowledge of other tills' balances is: offline limits check it).
+    feed_cursor: Mapped[int] = mapped_column(default=0, server_default="0")
+    pulled_at: Mapped[str | None] = mapped_column(String(32))
+    pull_error: Mapped[str | None] = mapped_column(Text)
 
 
 class SyncOutbox(Base):

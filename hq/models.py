@@ -36,6 +36,7 @@ class Store(Base):
     code: Mapped[str] = mapped_column(String(16), unique=True)
     name: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[str] = mapped_column(Time)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
 
 
 class Till(Base):
@@ -103,6 +104,9 @@ class HqLedgerEntry(Base):
     prev_hash: Mapped[str] = mapped_column(Hash)
     hash: Mapped[str] = mapped_column(Hash)
     received_at: Mapped[str] = mapped_column(Time)
+    # The clearing month (YYYY-MM) the entry counts in: its business month, or the first
+    # month still open when it arrived after that month was closed.
+    clearing_month: Mapped[str | None] = mapped_column(String(7), index=True)
 
 
 class Fork(Base):
@@ -144,3 +148,230 @@ class HqNonce(Base):
     till: Mapped[str] = mapped_column(String(64), primary_key=True)
     nonce: Mapped[str] = mapped_column(String(128), primary_key=True)
     seen_at: Mapped[int] = mapped_column(BigInteger)
+
+
+# --- One card across the chain (issue 14; docs/chain-protocol.md) -----------------------------
+# Chain views of members and cards, their balances by till, holds, the down feed, conflicts,
+# clearing, HQ-published master data and HQ's operators. Each block belongs to one part of the
+# protocol; the comments name it.
+
+
+class Region(Base):
+    """A region (大区): a group of stores under one region manager."""
+
+    __tablename__ = "region"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[str] = mapped_column(Time)
+
+
+class ChainMember(Base):
+    """HQ's view of one member of the chain (from the member rows tills send, newest
+    received wins). `home_store_id` is the store that registered the member."""
+
+    __tablename__ = "chain_member"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the till's member id
+    member_no: Mapped[str] = mapped_column(String(24), index=True)
+    mobile: Mapped[str] = mapped_column(String(11), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+    home_store_id: Mapped[int | None] = mapped_column(ForeignKey("store.id"), index=True)
+    tier_code: Mapped[str | None] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(RowData)  # the newest member row, every column
+    updated_at: Mapped[str] = mapped_column(Time)
+
+
+class ChainCard(Base):
+    """HQ's view of one card of the chain. `state` follows the latest state change by
+    business time from any till, or HQ's own lost/freeze (`state_source` "hq:<login>").
+    The row is also the lock an authorization and the ingest of the card's entries take."""
+
+    __tablename__ = "chain_card"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the till's card id
+    card_no: Mapped[str] = mapped_column(String(32), index=True)
+    member_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    home_store_id: Mapped[int | None] = mapped_column(ForeignKey("store.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16))
+    state_at: Mapped[str] = mapped_column(Time)  # business time of the change in force
+    state_source: Mapped[str] = mapped_column(String(48))  # till code or "hq:<login>"
+    data: Mapped[dict[str, Any]] = mapped_column(RowData)  # the newest card row, every column
+    updated_at: Mapped[str] = mapped_column(Time)
+
+
+class CardPosition(Base):
+    """What one till's entries add up to on one card: Σ principal and bonus deltas of its
+    entries except mirrors (card_synced). The chain balance is the sum over tills; what a
+    till is told of the others is the chain balance less its own position."""
+
+    __tablename__ = "card_position"
+    card_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    till_id: Mapped[int] = mapped_column(ForeignKey("till.id"), primary_key=True)
+    principal_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    bonus_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class MemberPosition(Base):
+    """As CardPosition, for a member's points (Σ points deltas except points_synced)."""
+
+    __tablename__ = "member_position"
+    member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    till_id: Mapped[int] = mapped_column(ForeignKey("till.id"), primary_key=True)
+    points: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Hold(Base):
+    """An online authorization: stored value, points or a coupon set aside for one till's
+    sale. `held` counts against the chain balance until the till's entry naming it arrives
+    (`confirmed`), the till releases it (`released`) or it passes `expires_at` (`expired`)."""
+
+    __tablename__ = "hold"
+    __table_args__ = (Index("ix_hold_card_state", "card_id", "state"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # UUIDv7 made by HQ
+    till_id: Mapped[int] = mapped_column(ForeignKey("till.id"), index=True)
+    card_id: Mapped[str | None] = mapped_column(String(36))
+    member_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    coupon_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    points: Mapped[int] = mapped_column(BigInteger, default=0)
+    state: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[str] = mapped_column(Time)
+    expires_at: Mapped[str] = mapped_column(Time)
+    settled_at: Mapped[str | None] = mapped_column(Time)
+    entry_seq: Mapped[int | None] = mapped_column(BigInteger)  # the confirming entry's seq
+
+
+class FeedClock(Base):
+    """One row: the last feed change id handed out. Taking it with UPDATE serializes the
+    writers of `feed_change`, so ids become visible in order and a cursor never skips one."""
+
+    __tablename__ = "feed_clock"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class FeedChange(Base):
+    """The down feed: something tills must hear about changed. A pull returns the current
+    state of each (kind, key) changed after the till's cursor. `store_id`/`region_id` narrow
+    who hears it (None: every till of the chain)."""
+
+    __tablename__ = "feed_change"
+    __table_args__ = (Index("ix_feed_change_kind_key", "kind", "key"),)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(24))
+    key: Mapped[str] = mapped_column(String(64))
+    store_id: Mapped[int | None] = mapped_column(ForeignKey("store.id"))
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"))
+    origin_till_id: Mapped[int | None] = mapped_column(ForeignKey("till.id"))
+    at: Mapped[str] = mapped_column(Time)
+
+
+class Conflict(Base):
+    """Something the chain's tills did that cannot all stand, found once they synced:
+    `offline_overspend`, `points_overspend`, `coupon_reused`, `card_used_while_blocked`,
+    `mobile_duplicate`. `subject` + `first_entry` make detection idempotent."""
+
+    __tablename__ = "conflict"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(64))  # card, member or coupon id
+    first_entry: Mapped[str] = mapped_column(String(80))  # the entry (or key) that made it
+    card_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    member_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    points: Mapped[int] = mapped_column(BigInteger, default=0)
+    tills: Mapped[str] = mapped_column(String(200))  # till codes, comma-separated, sorted
+    detail: Mapped[dict[str, Any]] = mapped_column(RowData)
+    detected_at: Mapped[str] = mapped_column(Time)
+    resolved_at: Mapped[str | None] = mapped_column(Time)
+    resolved_by: Mapped[str | None] = mapped_column(String(32))
+    resolution: Mapped[str | None] = mapped_column(Text)
+
+
+class ClearingMonth(Base):
+    """A month of clearing (月结算) that was closed: its figures are frozen in
+    ClearingLine; entries received after `closed_at` fall into the next open month."""
+
+    __tablename__ = "clearing_month"
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM
+    closed_at: Mapped[str] = mapped_column(Time)
+    closed_by: Mapped[str] = mapped_column(String(32))
+    liability_start_fen: Mapped[int] = mapped_column(BigInteger)
+    liability_end_fen: Mapped[int] = mapped_column(BigInteger)
+    invariant_ok: Mapped[bool]
+
+
+class ClearingLine(Base):
+    __tablename__ = "clearing_line"
+    month: Mapped[str] = mapped_column(ForeignKey("clearing_month.month"), primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("store.id"), primary_key=True)
+    figures: Mapped[dict[str, Any]] = mapped_column(RowData)  # the statement's fields
+
+
+class ChainRules(Base):
+    """Rules published by HQ (the same TOML as a till's rules file); the highest version is
+    in force on every till. `allow_local_promotions` lets a store add its own promotions."""
+
+    __tablename__ = "chain_rules"
+    version: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    label: Mapped[str] = mapped_column(String(120))
+    source_text: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(Hash)
+    allow_local_promotions: Mapped[bool] = mapped_column(default=True)
+    published_at: Mapped[str] = mapped_column(Time)
+    published_by: Mapped[str] = mapped_column(String(32))
+
+
+class ChainProduct(Base):
+    """A product of the chain catalogue; `data` holds the till's product columns (sku,
+    name, category, price_fen, member_price_fen, flags, barcodes)."""
+
+    __tablename__ = "chain_product"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    sku: Mapped[str] = mapped_column(String(32), unique=True)
+    data: Mapped[dict[str, Any]] = mapped_column(RowData)
+    updated_at: Mapped[str] = mapped_column(Time)
+
+
+class PriceOverride(Base):
+    """A store's own price for a chain product."""
+
+    __tablename__ = "price_override"
+    product_id: Mapped[str] = mapped_column(ForeignKey("chain_product.id"), primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("store.id"), primary_key=True)
+    price_fen: Mapped[int] = mapped_column(BigInteger)
+    member_price_fen: Mapped[int | None] = mapped_column(BigInteger)
+    updated_at: Mapped[str] = mapped_column(Time)
+
+
+class HqOperator(Base):
+    """A person of the chain: signs in to the HQ console, and (with a till role) to every
+    till of their scope. `scope` is "hq", "region" or "store". The password is an scrypt
+    hash (pos_app.services.credentials), the same on HQ and the tills it goes down to."""
+
+    __tablename__ = "hq_operator"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    login: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(40))
+    role: Mapped[str] = mapped_column(String(16))  # a till role: cashier, manager, admin
+    scope: Mapped[str] = mapped_column(String(8))
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"))
+    store_id: Mapped[int | None] = mapped_column(ForeignKey("store.id"))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[str] = mapped_column(Time)
+    updated_at: Mapped[str] = mapped_column(Time)
+
+
+class HqAudit(Base):
+    """What people did at HQ: console sign-ins, lost/freeze, publishing, closing a month."""
+
+    __tablename__ = "hq_audit"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    at: Mapped[str] = mapped_column(Time, index=True)
+    actor: Mapped[str | None] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(48))
+    outcome: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str | None] = mapped_column(String(80))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(RowData)

@@ -56,6 +56,10 @@ class EntryKind(StrEnum):
     OPERATOR_CHANGED = "operator_changed"
     INTEGRITY_ACKNOWLEDGED = "integrity_acknowledged"
     STORE_RESTORED = "store_restored"  # the database put back from a backup (which, lost how much)
+    # The chain (docs/chain-protocol.md): what other tills did to a card or a member's points,
+    # as HQ last told this till. Mirrors move no money of this store.
+    CARD_SYNCED = "card_synced"
+    POINTS_SYNCED = "points_synced"
 
 
 # Card state changes and the state each leads to.
@@ -106,3 +110,8 @@ MOVES_VALUE = frozenset(
         EntryKind.CASH_PAID_OUT,
     }
 )
+
+
+# Entries that only mirror what other tills of the chain did: a till's and a store's money
+# figures (Z report, day close, clearing) and HQ's positions leave them out.
+MIRROR_KINDS = frozenset({EntryKind.CARD_SYNCED, EntryKind.POINTS_SYNCED})

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, select
 
 from db.engine import make_engine, read_session
 from db.migrate import upgrade
-from db.models import Store, Till
+from db.models import Store, Till, own_store
 from pos_app.domain.errors import NotInitialized
 from pos_app.services.store_secret import StoreKeys, default_key_dir, load_keys
 
@@ -59,7 +59,7 @@ class StoreContext:
         """This installation's store row; refuses politely before `init`."""
         if self._store is None:
             with read_session(self.engine) as session:
-                store = session.scalars(select(Store)).first()
+                store = session.scalars(own_store()).first()
                 if store is None:
                     raise NotInitialized(
                         "门店尚未初始化，请先运行 pos-app init",

@@ -107,8 +107,12 @@ def member_view(session: Session, member: Member, role: Role, tier_name: str) ->
     )
 
 
-def next_member_no(session: Session, store_code: str) -> str:
-    return f"{store_code}{next_value(session, 'member_no'):07d}"
+def next_member_no(session: Session, store_code: str, till_id: str) -> str:
+    """Unique across the chain: till 01 numbers as it always did (SH010000001); another
+    till puts its number after a dash (SH01-020000001), which no store code contains."""
+    n = next_value(session, "member_no")
+    till_no = till_id.rsplit("-", 1)[-1]
+    return f"{store_code}{n:07d}" if till_no == "01" else f"{store_code}-{till_no}{n:07d}"
 
 
 def register_member(
@@ -138,7 +142,7 @@ def register_member(
         referrer = member_by_no(s, referrer_no) if referrer_no else None
         member = Member(
             id=new_id(),
-            member_no=next_member_no(s, ctx.store.code),
+            member_no=next_member_no(s, ctx.store.code, ctx.till_id),
             mobile=mobile,
             mobile_last4=mobile[-4:],
             name=name,

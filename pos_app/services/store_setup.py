@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from db.engine import write_session
 from db.ledger import LedgerWriter, new_id
-from db.models import Operator, Store, Till
+from db.models import Operator, Store, Till, own_store
 from pos_app.domain.control_chars import refuse_control_chars
 from pos_app.domain.errors import AlreadyExists, InvalidInput
 from pos_app.domain.permissions import Permission, Role
@@ -204,7 +204,7 @@ def update_store_info(ctx: StoreContext, actor: Actor, name: str) -> StoreInfo:
     new_name = _check_store_name(name)
     with use_case(ctx, actor, Permission.STORE_EDIT, target="store") as uc:
         session = uc.session
-        store = session.scalars(select(Store)).one()
+        store = session.scalars(own_store()).one()
         old_name = store.name
         store.name = new_name
         record(

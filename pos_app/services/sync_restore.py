@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 from db.engine import make_engine, write_session
 from db.ledger import LedgerWriter
 from db.migrate import upgrade
-from db.models import Base, Operator, Store, SyncOutbox, SyncState, Till
+from db.models import Base, Operator, Store, SyncOutbox, SyncState, Till, own_store
 from pos_app.domain.entry_kinds import EntryKind
 from pos_app.domain.errors import AlreadyExists, DomainError
 from pos_app.domain.ledger_chain import GENESIS_HASH, chain_hash
@@ -218,7 +218,7 @@ def _rebuild(
             text("INSERT INTO sqlite_sequence (name, seq) VALUES (:name, :seq)"),
             {"name": "sync_outbox", "seq": outbox_mark},
         )
-        store = session.scalars(select(Store)).first()
+        store = session.scalars(select(Store)).first()  # before the till row: the only store
         if store is None:
             raise _failed("总部没有这个收银机的门店记录", "HQ holds no store row for this till")
         if session.get(Till, till_id) is None:
@@ -325,7 +325,7 @@ def _reseal(
     engine = make_engine(Path(data_dir) / DB_FILENAME)
     try:
         with write_session(engine) as session:
-            store = session.scalars(select(Store)).one()
+            store = session.scalars(own_store()).one()
             store_id, store_code = store.id, store.code
     finally:
         engine.dispose()

@@ -202,7 +202,9 @@ def _verify_file(
         with _snapshot(db_path) as session:
             conn = session.connection().connection.driver_connection
             assert isinstance(conn, sqlite3.Connection)
-            store_id = conn.execute("SELECT id FROM store").fetchone()
+            has_till = _has_table(conn, "till")
+            own = "SELECT store_id FROM till" if has_till else "SELECT id FROM store"
+            store_id = conn.execute(own).fetchone()
             if store_id is None:
                 report.add(Problem("store", "the database holds no store"))
                 return

@@ -32,8 +32,8 @@ def initialised(url: str) -> str:
 
 
 def test_init_creates_the_schema_and_a_second_init_changes_nothing(hq_url):
-    assert ok(hq_url, "init") == {"initialised": True, "upgraded": True, "revision": "0002"}
-    assert ok(hq_url, "init") == {"initialised": True, "upgraded": False, "revision": "0002"}
+    assert ok(hq_url, "init") == {"initialised": True, "upgraded": True, "revision": "0003"}
+    assert ok(hq_url, "init") == {"initialised": True, "upgraded": False, "revision": "0003"}
     engine = create_engine(hq_url)
     try:
         tables = set(inspect(engine).get_table_names())
