@@ -101,7 +101,7 @@ def apply_page(ctx: StoreContext, items: list[dict[str, Any]], cursor: int) -> A
     with feed_transaction(ctx) as uc:
         s = uc.session
         before = s.scalar(select(func.coalesce(func.max(SyncOutbox.id), 0))) or 0
-        for item in items:
+        for item in sorted(items, key=_apply_order):
             applier = APPLIERS.get(str(item.get("kind")))
             data = item.get("data")
             if applier is None or not isinstance(data, dict):
@@ -125,6 +125,15 @@ def apply_page(ctx: StoreContext, items: list[dict[str, Any]], cursor: int) -> A
             .values(feed_cursor=cursor, pulled_at=now, pull_error=None)
         )
     return ApplyResult(applied, skipped, cursor, now)
+
+
+# What rows point at comes first (a card names its member, a member its store); the rest
+# keep HQ's order.
+_FIRST = {"store": 0, "member": 1}
+
+
+def _apply_order(item: dict[str, Any]) -> int:
+    return _FIRST.get(str(item.get("kind")), 2)
 
 
 def _own_store_id(uc: UseCase) -> str:
