@@ -229,10 +229,11 @@ def _upsert_card(session: Session, till: _Till, data: dict[str, Any], now: str) 
     return True
 
 
-def _card_ids(entries: Sequence[dict[str, Any]], rows: Iterable[SentRow]) -> dict[str, str | None]:
+def _card_ids(
+    entries: Sequence[dict[str, Any]], moved: set[str], rows: Iterable[SentRow]
+) -> dict[str, str | None]:
     """Card id → member id of every card the batch moves, changes the state of, or sends."""
     out: dict[str, str | None] = {}
-    moved = _entry_cards(entries)
     for e in entries:
         if e.get("card_id") in moved:
             out.setdefault(e["card_id"], e.get("member_id"))
@@ -247,12 +248,12 @@ def _lock_cards(
 ) -> None:
     """Make the missing `chain_card` rows the entries need, then lock every touched one in
     card id order (an authorization takes the same lock: no deadlock, no lost update)."""
-    cards = _card_ids(entries, rows)
+    moved = _entry_cards(entries)
+    cards = _card_ids(entries, moved, rows)
     if not cards:
         return
     ids = sorted(cards)
     conn = session.connection()
-    moved = _entry_cards(entries)
     placeholders: list[dict[str, Any]] = [
         {
             "id": card_id,
