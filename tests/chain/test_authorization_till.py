@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 from db.engine import read_session, write_session
 from db.models import Card, LedgerEntry, SyncState
 from hq.admin import enroll_till, iso
+from hq.authorization import place_hold
 from hq.models import CardPosition, ChainCard, ChainMember, Hold, Store, Till
+from hq.sync_refusals import SyncRefusal
 from pos_app.domain.entry_kinds import EntryKind
 from pos_app.domain.errors import DomainError
 from pos_app.domain.offline_limits import OfflineRefused
@@ -25,6 +27,7 @@ from pos_app.services import checkout
 from pos_app.services.checkout import sell
 from pos_app.services.rules import load_rules
 from pos_app.sync.card_authorizer import HqDeclined
+from tests.hq.signing_till import body_of
 from tests.services.support import ensure_till, req
 from tests.sync_support.hq_databases import hq_database
 from tests.sync_support.hq_process import free_port
@@ -319,3 +322,35 @@ def test_hq_store_rows_exist_for_the_other_till(till, hq):
     """The fixture's second store is a real enrolled till of HQ (its position counts)."""
     with Session(hq.engine) as s:
         assert s.scalar(select(Store.code).where(Store.code == "BJ01")) == "BJ01"
+
+
+def test_a_pushed_sale_confirms_its_hold_and_is_counted_once(till, hq):
+    """Top up, push (HQ learns the card from ingest), spend online, push again: the hold is
+    confirmed by the sale's entry, and another till is offered exactly what is left."""
+    till.top_up(20_000)
+    topped_up = balance(till)
+    assert till.push().ok
+    pay(till, 150)
+    [(hold_id, amount, state)] = hq_holds(hq)
+    assert (amount, state) == (15_000, "held")
+    assert till.push().ok
+    with Session(hq.engine) as s:
+        hold = s.get(Hold, hold_id)
+        assert hold is not None and hold.state == "confirmed" and hold.entry_seq
+    card_id, member_id = card_ids(till)
+    left = topped_up - 15_000
+    with pytest.raises(SyncRefusal) as caught:
+        place_hold(
+            hq.engine,
+            "BJ01-01",
+            body_of({"card_id": card_id, "member_id": member_id, "amount_fen": left + 1}),
+            datetime.now(UTC),
+        )
+    assert caught.value.details["available_fen"] == left
+    answer = place_hold(
+        hq.engine,
+        "BJ01-01",
+        body_of({"card_id": card_id, "member_id": member_id, "amount_fen": left}),
+        datetime.now(UTC),
+    )
+    assert answer["card"]["external_principal_fen"] + answer["card"]["external_bonus_fen"] == left
