@@ -138,6 +138,12 @@ def release(config: SyncConfig, key_dir: Path, clock: Callable[[], datetime], ho
     return True
 
 
+def ping(config: SyncConfig, key_dir: Path, clock: Callable[[], datetime]) -> None:
+    """A signed request that does nothing, over the same kept client: whether HQ answers,
+    and the baseline an authorization's round trip is measured against."""
+    _client(config, key_dir, clock).post(f"/v1/tills/{config.till_id}/ping", {})
+
+
 def _authorized(answer: dict[str, Any]) -> Authorized:
     hold_id = answer["hold_id"]
     if not isinstance(hold_id, str) or not hold_id:

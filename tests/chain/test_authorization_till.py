@@ -354,3 +354,18 @@ def test_a_pushed_sale_confirms_its_hold_and_is_counted_once(till, hq):
         datetime.now(UTC),
     )
     assert answer["card"]["external_principal_fen"] + answer["card"]["external_bonus_fen"] == left
+
+
+def test_offline_points_within_and_beyond_the_member_limit(lite_till, hq_lite):
+    till = lite_till
+    text = 'label = "小额离线"\n[chain]\noffline_points_daily = 150\n'
+    load_rules(till.ctx, till.store.admin, text, "rules.toml")
+    pay(till, 500, (("cash", None),))  # 500 points earned, no authorization needed
+    till.point_at(f"http://127.0.0.1:{free_port()}")
+    pay(till, 10, (("points", 100), ("cash", None)))  # 100 points pay ¥1
+    with pytest.raises(OfflineRefused) as caught:
+        pay(till, 10, (("points", 100), ("cash", None)))
+    assert caught.value.code == "offline_limit_points"
+    assert "50" in caught.value.en
+    [redeemed] = entries(till, EntryKind.POINTS_REDEEMED)
+    assert redeemed[3]["standin"] is True
