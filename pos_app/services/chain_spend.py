@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import read_session
 from db.models import Card, LedgerEntry, Member, SyncState
+from pos_app.domain.card_lifecycle import CardState, check_can_pay, mask_card_no
 from pos_app.domain.entry_kinds import EntryKind
 from pos_app.domain.errors import InvalidInput
 from pos_app.domain.money import MAX_AMOUNT_FEN
@@ -30,6 +31,7 @@ from pos_app.domain.tenders import TenderLimits, plan_tenders, points_for, point
 from pos_app.services.auth import Actor, authorize
 from pos_app.services.chain_mirror import apply_card_external, apply_member_external_points
 from pos_app.services.context import StoreContext
+from pos_app.services.lookup import card_by_no
 from pos_app.services.rules_store import current_rules
 from pos_app.services.use_case import UseCase
 from pos_app.sync import card_authorizer
@@ -69,12 +71,18 @@ def authorize_spend(ctx: StoreContext, actor: Actor, request: SaleRequest) -> Ch
         config = read_config(ctx)
     except SyncNotConfigured:
         return None
+    if _stored_value_told(request):
+        return _authorize_told_amount(ctx, actor, request, config)
     with read_session(ctx.engine) as s:
         authorize(s, actor, Permission.SALE)
         _, rules = current_rules(s)
         cart = price_cart(s, rules, request, ctx.business_day())
         own_card = _own_card_position(s, cart.card.id) if cart.card is not None else None
-        own_points = _own_points(s, cart.member.id) if cart.member is not None else None
+        own_points = (
+            _own_points(s, cart.member.id)
+            if cart.member is not None and "points" in takes
+            else None
+        )
         # What the sale wants of the chain, whatever this till last heard of the balances:
         # HQ decides on the chain's, and the sale is planned again on the mirrored ones.
         ask = _hold_ask(rules, cart, request, MAX_AMOUNT_FEN, own_card, own_points)
@@ -100,6 +108,42 @@ def authorize_spend(ctx: StoreContext, actor: Actor, request: SaleRequest) -> Ch
             raise
         outcome = card_authorizer.authorize(config, ctx.key_dir, ctx.clock, ask)
     return ChainSpend(config, ask, outcome)
+
+
+def _stored_value_told(request: SaleRequest) -> bool:
+    """Only stored value of a card, by amounts the cashier typed: the ask needs no pricing
+    (the sale's own plan checks the amounts against the bill in its transaction)."""
+    sv = [t for t in request.tenders if t.tender == "stored_value"]
+    return (
+        bool(sv and request.card_no)
+        and not request.coupon_codes
+        and all(t.amount_fen is not None for t in sv)
+        and all(t.tender != "points" for t in request.tenders)
+    )
+
+
+def _authorize_told_amount(
+    ctx: StoreContext, actor: Actor, request: SaleRequest, config: SyncConfig
+) -> ChainSpend:
+    assert request.card_no is not None
+    with read_session(ctx.engine) as s:
+        authorize(s, actor, Permission.SALE)
+        card = card_by_no(s, request.card_no)
+        # As pricing would: a card blocked here is refused before HQ is asked.
+        check_can_pay(mask_card_no(card.card_no), CardState(card.state))
+        own_principal, own_bonus = _own_card_position(s, card.id)
+        ask = HoldAsk(
+            card_id=card.id,
+            member_id=card.member_id,
+            amount_fen=sum(
+                t.amount_fen or 0 for t in request.tenders if t.tender == "stored_value"
+            ),
+            points=0,
+            coupon_ids=(),
+            own_principal_fen=own_principal,
+            own_bonus_fen=own_bonus,
+        )
+    return ChainSpend(config, ask, card_authorizer.authorize(config, ctx.key_dir, ctx.clock, ask))
 
 
 def _hold_ask(
