@@ -259,6 +259,13 @@ def limits_within_hold(
     )
 
 
+def receipt_notes(spend: ChainSpend | None) -> tuple[str, ...]:
+    """A stand-in sale says so on its receipt: HQ checks it when the till next syncs."""
+    if spend is None or spend.hold is not None:
+        return ()
+    return ("离线授权 / offline authorization",)
+
+
 def check_chain_spend(
     uc: UseCase, spend: ChainSpend | None, amount_fen: int, points: int, coupons: set[str]
 ) -> None:

@@ -71,6 +71,7 @@ from pos_app.services.chain_spend import (
     entry_marks,
     limits_within_hold,
     mirror_in_tx,
+    receipt_notes,
     release_spend,
 )
 from pos_app.services.context import StoreContext
@@ -711,6 +712,7 @@ def sell_in_tx(
         coupons_used=tuple(f"{c.code} {c.name}" for c, _ in priced.coupon_discounts),
         member=member_block,
         approved_by_name=operator_name(s, approved_by) if approved_by else None,
+        notes=receipt_notes(spend),
     )
     write_sale(
         s,

@@ -180,7 +180,7 @@ def pay(till: SyncedTill, yuan: int, tenders=(("stored_value", None),)):
 def test_a_card_topped_up_elsewhere_pays_online_with_hqs_hold(till, hq):
     hq_knows_card(hq, till, elsewhere_fen=20_000)
     assert balance(till) == 0
-    pay(till, 150)
+    assert pay(till, 150).receipt.notes == ()
     (hold_id, amount, state), *_ = hq_holds(hq)
     assert (amount, state) == (15_000, "held")
     mirror, payment = entries(till, EntryKind.CARD_SYNCED, EntryKind.SV_PAYMENT)
@@ -257,7 +257,8 @@ def test_offline_stand_in_within_and_beyond_the_card_limit(lite_till, hq_lite):
     till.top_up(100_000)
     topped_up = balance(till)  # with the rules' bonus
     till.point_at(f"http://127.0.0.1:{free_port()}")  # HQ unreachable
-    pay(till, 300)
+    sale = pay(till, 300)
+    assert sale.receipt.notes == ("离线授权 / offline authorization",)
     with pytest.raises(OfflineRefused) as caught:
         pay(till, 201)  # 500.00 per card per day
     assert caught.value.code == "offline_limit_card"
