@@ -99,7 +99,34 @@ def read_feed(session: Session, till: PullingTill, after: int, limit: int) -> Fe
         if key in built[kind]
     ]
     cursor = changed[-1][2] if changed else after
-    return FeedPage(items, cursor, more)
+    return FeedPage(_with_card_members(session, till, items), cursor, more)
+
+
+def _with_card_members(
+    session: Session, till: PullingTill, items: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """A card's member comes with it when the page does not hold the member already (its
+    own change may be on a later page): a till cannot keep a card whose member it lacks."""
+    members = {item["key"] for item in items if item["kind"] == "member"}
+    wanted = sorted(
+        {
+            str(item["data"]["member_id"])
+            for item in items
+            if item["kind"] == "card" and item["data"].get("member_id")
+        }
+        - members
+    )
+    if not wanted:
+        return items
+    extra = _member_items(session, till, wanted)
+    out: list[dict[str, Any]] = []
+    for item in items:
+        member_id = item["data"].get("member_id") if item["kind"] == "card" else None
+        if member_id in extra:
+            data = extra.pop(member_id)
+            out.append({"id": item["id"], "kind": "member", "key": member_id, "data": data})
+        out.append(item)
+    return out
 
 
 def _chunks(keys: list[str], size: int = 500) -> list[list[str]]:

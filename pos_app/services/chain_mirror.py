@@ -49,7 +49,14 @@ def hq_sync_operator(uc: UseCase) -> Operator:
     )
     s.add(op)
     s.flush()
-    record_operator_change(uc, op, "added", {"reason": "chain mirror entries"})
+    # Signed by itself: the feed apply that first needs it has no person behind it.
+    ledger = uc.ledger
+    saved = (ledger.operator_id, ledger.approved_by_id)
+    ledger.operator_id, ledger.approved_by_id = op.id, None
+    try:
+        record_operator_change(uc, op, "added", {"reason": "chain mirror entries"})
+    finally:
+        ledger.operator_id, ledger.approved_by_id = saved
     return op
 
 
@@ -121,9 +128,16 @@ def apply_card_external(
 
 
 def apply_member_external_points(
-    uc: UseCase, member: Member, *, external_points: int, change: int | None = None
+    uc: UseCase,
+    member: Member,
+    *,
+    external_points: int,
+    tier_code: str | None = None,
+    change: int | None = None,
 ) -> LedgerEntry | None:
     """Bring the member's points to HQ's external value: one `points_synced` entry, or None.
+    `tier_code` (a member of another store, whose tier this till does not evaluate) sets the
+    member's tier as HQ knows it, as a `tier_changed` would; verify replays it.
 
     The points live in the member's chain lot (id: the first `points_synced` entry; never
     expires here, the earning till expires its own). A rise first pays off a points debt,
@@ -134,12 +148,17 @@ def apply_member_external_points(
     mine = (LedgerEntry.member_id == member.id, LedgerEntry.kind == EntryKind.POINTS_SYNCED)
     mirrored = s.scalar(select(func.coalesce(func.sum(LedgerEntry.points_delta), 0)).where(*mine))
     first_id = s.scalar(select(LedgerEntry.entry_id).where(*mine).order_by(LedgerEntry.store_seq))
-    delta = int(external_points) - int(mirrored)
-    if not delta:
+    delta = int(external_points) - int(mirrored or 0)
+    new_tier = tier_code if tier_code is not None and tier_code != member.tier_code else None
+    if first_id is None and tier_code is not None:
+        new_tier = tier_code  # the member's first mirror records its tier, whatever the row says
+    if not delta and new_tier is None:
         return None
-    payload: dict[str, Any] = _payload(external_points=int(external_points), change=change)
+    payload: dict[str, Any] = _payload(
+        external_points=int(external_points), tier=new_tier, change=change
+    )
     chain_lot = s.get(PointLot, first_id) if first_id else None
-    if delta > 0:
+    if delta >= 0:
         remaining, debt_paid = settle_debt(delta, member.points_debt)
         payload["debt_paid"] = debt_paid
         allocations: list[Allocation] = []
@@ -173,6 +192,8 @@ def apply_member_external_points(
         lot.remaining -= a.points
     member.points_balance += delta
     member.points_debt += debt_added - debt_paid
+    if new_tier is not None:
+        member.tier_code = new_tier
     return entry
 
 

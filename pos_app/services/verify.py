@@ -573,6 +573,10 @@ SELECT store_seq, entry_id, kind, member_id, card_id, principal_delta, bonus_del
          WHEN kind = 'tier_changed' AND json_valid(payload)
               AND json_extract(payload, '$.reason') = 'manual'
          THEN coalesce(json_extract(payload, '$.locked_until'), '')
+       END,
+       CASE
+         WHEN kind = 'points_synced' AND json_valid(payload)
+         THEN json_extract(payload, '$.tier')
        END
 FROM ledger_entry
 WHERE store_id = ? AND store_seq <= ?
@@ -634,9 +638,22 @@ class _Replay:
         remembered = _REMEMBERED
         n = 0
         for row in conn.execute(_REPLAY_SQL, (store_id, last_seq)):
-            seq, entry_id, kind, member_id, card_id, p, b, pts, amount, related, _, detail, lock = (
-                row
-            )
+            (
+                seq,
+                entry_id,
+                kind,
+                member_id,
+                card_id,
+                p,
+                b,
+                pts,
+                amount,
+                related,
+                _,
+                detail,
+                lock,
+                hq_tier,
+            ) = row
             n += 1
             if progress is not None and n % PROGRESS_EVERY == 0:
                 progress(n)
@@ -679,9 +696,12 @@ class _Replay:
                 m.tier = detail
                 if lock is not None:
                     m.tier_locked_until = lock or None
-            if kind == points_synced and m.chain_lot is None:
-                m.chain_lot = entry_id
-                m.lots[entry_id] = 0
+            if kind == points_synced:
+                if m.chain_lot is None:
+                    m.chain_lot = entry_id
+                    m.lots[entry_id] = 0
+                if hq_tier is not None:  # another store's member: its tier as HQ knows it
+                    m.tier = hq_tier
             if pts:
                 self._points(m, row, kind == points_synced)
 
@@ -713,7 +733,7 @@ class _Replay:
     def _check_amounts(self, row: tuple[Any, ...]) -> None:
         """Each money entry must agree with itself and with the entry it reverses: a
         rewritten entry whose amount and balance change disagree is caught here."""
-        seq, entry_id, kind, _, _, p, b, _, amount, related, _, detail, _ = row
+        seq, entry_id, kind, _, _, p, b, _, amount, related, _, detail, _, _ = row
         moves = self.moves
         ok = True
         if kind == EntryKind.TOPUP:

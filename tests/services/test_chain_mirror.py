@@ -151,3 +151,14 @@ def test_mirrors_move_no_money_in_the_store_figures(store: StoreFixture) -> None
     kinds = [line.kind for line in history.lines]
     assert EntryKind.CARD_SYNCED.value in kinds and EntryKind.POINTS_SYNCED.value in kinds
     _verified(store)
+
+
+def test_a_member_of_another_store_takes_the_tier_hq_knows(store: StoreFixture) -> None:
+    member = member_with_card(store, CARD)
+    with use_case(store.ctx, store.manager, Permission.SYNC_SETUP) as uc:
+        row = uc.session.scalars(select(Member).where(Member.member_no == member.member_no)).one()
+        first = apply_member_external_points(uc, row, external_points=0, tier_code="gold")
+        assert first is not None and first.points_delta == 0
+        assert apply_member_external_points(uc, row, external_points=0, tier_code="gold") is None
+    assert member_row(store, member.member_no).tier_code == "gold"
+    _verified(store)
