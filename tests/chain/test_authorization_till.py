@@ -23,8 +23,10 @@ from hq.sync_refusals import SyncRefusal
 from pos_app.domain.entry_kinds import EntryKind
 from pos_app.domain.errors import DomainError
 from pos_app.domain.offline_limits import OfflineRefused
-from pos_app.services import checkout
+from pos_app.services import checkout, stored_value
+from pos_app.services.cards import issue_card
 from pos_app.services.checkout import sell
+from pos_app.services.members import register_member
 from pos_app.services.rules import load_rules
 from pos_app.sync.card_authorizer import HqDeclined
 from tests.hq.signing_till import body_of
@@ -370,3 +372,47 @@ def test_offline_points_within_and_beyond_the_member_limit(lite_till, hq_lite):
     assert "50" in caught.value.en
     [redeemed] = entries(till, EntryKind.POINTS_REDEEMED)
     assert redeemed[3]["standin"] is True
+
+
+def test_a_card_of_one_store_spent_online_at_another_is_held_confirmed_and_counted_once(
+    hq, two_stores
+):
+    """SH01 tops up and pushes, BJ01 pulls and spends online: HQ holds, BJ01's entry names
+    the hold, its push confirms it; SH01 may then spend only what is left."""
+    shanghai, beijing = two_stores
+    member = register_member(shanghai.ctx, shanghai.admin, "13800138000", "张三")
+    issue_card(shanghai.ctx, shanghai.admin, member.member_no, "88880001")
+    stored_value.top_up(shanghai.ctx, shanghai.admin, "88880001", 20_000)
+    shanghai.push()
+    beijing.pull()
+    hq_engine = hq.engine
+    sale = sell(
+        beijing.ctx,
+        beijing.admin,
+        req(("V001", 1), card="88880001", pay=[("stored_value", None)]),
+    )
+    with read_session(beijing.ctx.engine) as s:
+        payload = json.loads(
+            s.scalars(select(LedgerEntry.payload).where(LedgerEntry.kind == "sv_payment")).one()
+        )
+    with Session(hq_engine) as s:
+        hold = s.get(Hold, payload["hold_id"])
+        assert hold is not None and (hold.amount_fen, hold.state) == (sale.total_fen, "held")
+    beijing.push()
+    with Session(hq_engine) as s:
+        hold = s.get(Hold, payload["hold_id"])
+        assert hold is not None and hold.state == "confirmed"
+    shanghai.pull()
+    with read_session(shanghai.ctx.engine) as s:
+        card = s.scalars(select(Card).where(Card.card_no == "88880001")).one()
+        left = card.principal_fen + card.bonus_fen
+    with pytest.raises(HqDeclined) as caught:
+        sell(
+            shanghai.ctx,
+            shanghai.admin,
+            req(("V001", 50), card="88880001", pay=[("stored_value", left + 1)]),
+        )
+    assert caught.value.code == "insufficient_balance"
+    assert caught.value.details["available_fen"] == left
+    for till in (shanghai, beijing):
+        till.verified()
