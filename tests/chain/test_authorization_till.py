@@ -20,11 +20,13 @@ from hq.admin import enroll_till, iso
 from hq.authorization import place_hold
 from hq.models import CardPosition, ChainCard, ChainMember, Hold, Store, Till
 from hq.sync_refusals import SyncRefusal
+from pos_app.domain.coupons import TemplateSpec
 from pos_app.domain.entry_kinds import EntryKind
 from pos_app.domain.errors import DomainError
 from pos_app.domain.offline_limits import OfflineRefused
-from pos_app.services import checkout, stored_value
+from pos_app.services import checkout, coupons, stored_value
 from pos_app.services.cards import issue_card
+from pos_app.services.catalogue import load_demo_catalogue
 from pos_app.services.checkout import sell
 from pos_app.services.members import register_member
 from pos_app.services.rules import load_rules
@@ -416,3 +418,46 @@ def test_a_card_of_one_store_spent_online_at_another_is_held_confirmed_and_count
     assert caught.value.details["available_fen"] == left
     for till in (shanghai, beijing):
         till.verified()
+
+
+def _coupon(till: SyncedTill) -> str:
+    load_demo_catalogue(till.ctx, till.store.admin)
+    coupons.add_template(
+        till.ctx,
+        till.store.admin,
+        TemplateSpec(
+            code="ALL20-8",
+            name="满20减8",
+            kind="amount_off",
+            threshold_fen=2000,
+            amount_off_fen=800,
+            valid_days=30,
+        ),
+    )
+    return coupons.make_batch(till.ctx, till.store.admin, "ALL20-8", 1, "test").codes[0]
+
+
+def test_a_coupon_is_held_by_hq_and_its_entry_names_its_own_hold(lite_till, hq_lite):
+    till = lite_till
+    code = _coupon(till)
+    sale = sell(till.ctx, till.store.cashier, req(("V001", 10), coupons=[code]))
+    assert sale.receipt.coupons_used
+    [redeemed] = entries(till, EntryKind.COUPON_REDEEMED)
+    with Session(hq_lite.engine) as s:
+        hold = s.get(Hold, redeemed[3]["hold_id"])
+        assert hold is not None and hold.coupon_id == redeemed[3]["coupon_id"]
+        assert hold.parent_id is not None and hold.state == "held"
+
+
+def test_coupons_offline_follow_the_rules_switch(lite_till, hq_lite):
+    till = lite_till
+    code = _coupon(till)
+    text = 'label = "离线不用券"\n[chain]\noffline_coupons = false\n'
+    load_rules(till.ctx, till.store.admin, text, "rules.toml")
+    till.point_at(f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(OfflineRefused) as caught:
+        sell(till.ctx, till.store.cashier, req(("V001", 10), coupons=[code]))
+    assert caught.value.code == "offline_coupons_off"
+    assert entries(till, EntryKind.COUPON_REDEEMED) == []
+    # Without the coupon the sale goes through (cash needs no authorization).
+    sell(till.ctx, till.store.cashier, req(("V001", 10)))
