@@ -6,6 +6,7 @@ sync unchanged. Real tills against a real HQ served on loopback (SQLite and Post
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,9 +31,10 @@ from pos_app.services.catalogue import load_demo_catalogue
 from pos_app.services.checkout import sell
 from pos_app.services.members import register_member
 from pos_app.services.rules import load_rules
-from pos_app.sync.card_authorizer import HqDeclined
+from pos_app.sync.card_authorizer import TIMEOUT_SECONDS, HqDeclined
 from tests.hq.signing_till import body_of
 from tests.services.support import ensure_till, req
+from tests.sync_support.fault_proxy import Fault, FaultProxy
 from tests.sync_support.hq_databases import hq_database
 from tests.sync_support.hq_process import free_port
 from tests.sync_support.hq_thread import HqThread
@@ -461,3 +463,18 @@ def test_coupons_offline_follow_the_rules_switch(lite_till, hq_lite):
     assert entries(till, EntryKind.COUPON_REDEEMED) == []
     # Without the coupon the sale goes through (cash needs no authorization).
     sell(till.ctx, till.store.cashier, req(("V001", 10)))
+
+
+def test_an_hq_too_slow_to_answer_is_stood_in_for_after_the_timeout(lite_till, hq_lite):
+    till = lite_till
+    hq_knows_card(hq_lite, till, elsewhere_fen=0)
+    till.top_up(10_000)
+    with FaultProxy("127.0.0.1", hq_lite.port) as proxy:
+        till.point_at(proxy.url)
+        proxy.set_fault(Fault.delay(4_000), match="/holds")
+        started = time.monotonic()
+        pay(till, 20)
+        waited = time.monotonic() - started
+    assert TIMEOUT_SECONDS <= waited < TIMEOUT_SECONDS + 1.5
+    [payment] = entries(till, EntryKind.SV_PAYMENT)
+    assert payment[3]["standin"] is True
