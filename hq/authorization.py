@@ -6,8 +6,10 @@ One transaction per hold. It first takes the `chain_card` row lock (`SELECT … 
 on PostgreSQL; on SQLite the database's write lock), the lock ingest takes before it moves
 the card's positions and confirms its holds, so positions and holds are read as one state:
 either before an entry arrived (its hold still held) or after (its amount in the position,
-the hold confirmed), never between. Points lock the `chain_member` row the same way, and
-each coupon a transaction-scoped advisory lock on its id.
+the hold confirmed), never between; positions and holds are then summed in one statement
+(one snapshot). Points lock the `chain_member` row the same way, and each coupon a
+transaction-scoped advisory lock on its id (SQLite: the hold takes the database's write
+lock before it reads anything).
 
 Availability = Σ positions − Σ holds still `held` and not past `expires_at`. A hold's expiry
 counts by time at once; the rows are marked `expired` lazily, by the next hold on the card.
@@ -180,6 +182,9 @@ def place_hold(engine: Engine, till: str, body: bytes, now: datetime) -> dict[st
             ).one()
             till_id = int(row[0])
         else:
+            # SQLite: take the write lock before reading, so a concurrent hold waits for this
+            # one instead of reading the same balance (a write that changes nothing).
+            conn.execute(update(Hold).where(Hold.id == "").values(state=Hold.state))
             till_id = conn.execute(select(Till.id).where(Till.code == till)).scalar_one()
         card = _lock_card(conn, request.card_id) if request.card_id else None
         if card is not None and card.state in BLOCKED_STATES:

@@ -27,7 +27,7 @@ from hq.models import (
 )
 from hq.sync_refusals import SyncRefusal
 from tests.hq.signing_till import add_store_and_till, body_of
-from tests.sync_support.hq_databases import postgres_database
+from tests.sync_support.hq_databases import hq_database
 
 CARD = "9c8d7e6f-3333-4a5b-9c6d-0000000000c1"
 MEMBER = "7a9b0c1d-2222-4e3f-8a4b-0000000000a1"
@@ -277,10 +277,11 @@ def test_ping_is_a_signed_request_that_does_nothing(hq):
     assert hq.client.post(path).status_code == 401
 
 
-def test_two_tills_racing_for_the_last_yuan_on_postgresql():
+@pytest.mark.parametrize("kind", ["postgresql", "sqlite"])
+def test_two_tills_racing_for_the_last_yuan(kind, tmp_path):
     """Rounds of eight requests (four from each of two tills) at the same instant, each for
     a quarter of the card's balance: each round exactly four win, never a fifth."""
-    with postgres_database("pos_hq_auth") as url:
+    with hq_database(kind, tmp_path) as url:
         engine = open_engine(url)
         try:
             migrate.upgrade(engine)
