@@ -19,7 +19,7 @@ from db.engine import read_session, write_session
 from db.models import Card, LedgerEntry, SyncState
 from hq.admin import enroll_till, iso
 from hq.authorization import place_hold
-from hq.models import CardPosition, ChainCard, ChainMember, Hold, Store, Till
+from hq.models import CardPosition, ChainCard, ChainMember, Hold, Till
 from hq.sync_refusals import SyncRefusal
 from pos_app.domain.coupons import TemplateSpec
 from pos_app.domain.entry_kinds import EntryKind
@@ -323,12 +323,6 @@ def test_a_till_without_sync_spends_its_own_balance_as_before(template, tmp_path
         assert balance(till) == 0
     finally:
         till.close()
-
-
-def test_hq_store_rows_exist_for_the_other_till(till, hq):
-    """The fixture's second store is a real enrolled till of HQ (its position counts)."""
-    with Session(hq.engine) as s:
-        assert s.scalar(select(Store.code).where(Store.code == "BJ01")) == "BJ01"
 
 
 def test_a_pushed_sale_confirms_its_hold_and_is_counted_once(till, hq):
