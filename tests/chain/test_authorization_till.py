@@ -472,3 +472,18 @@ def test_an_hq_too_slow_to_answer_is_stood_in_for_after_the_timeout(lite_till, h
     assert TIMEOUT_SECONDS <= waited < TIMEOUT_SECONDS + 1.5
     [payment] = entries(till, EntryKind.SV_PAYMENT)
     assert payment[3]["standin"] is True
+
+
+def test_points_are_held_online_from_the_tills_own_unpushed_points(lite_till, hq_lite):
+    till = lite_till
+    hq_knows_card(hq_lite, till)
+    pay(till, 500, (("cash", None),))  # 500 points, not pushed: HQ's position of it is 0
+    pay(till, 10, (("points", 200), ("cash", None)))
+    [redeemed] = entries(till, EntryKind.POINTS_REDEEMED)
+    with Session(hq_lite.engine) as s:
+        hold = s.get(Hold, redeemed[3]["hold_id"])
+        assert hold is not None and (hold.points, hold.state) == (200, "held")
+    # More than the member has across the chain is declined with what is there.
+    with pytest.raises(HqDeclined) as caught:
+        pay(till, 1000, (("points", 40_000), ("cash", None)))
+    assert caught.value.code == "insufficient_points"
