@@ -9,7 +9,8 @@ first):
 - balances, points and card states go through mirror entries (`chain_mirror`), never into
   the projections directly, so verify still recomputes everything from this till's ledger;
 - the till's own rows (its store, members registered here, cards of its own) are never
-  overwritten: they are newer here than anything HQ has;
+  overwritten: they are newer here than anything HQ has; members and cards another till of
+  the same store made come down like any other store's;
 - the outbox rows the apply's triggers wrote are deleted before commit, so what HQ sent does
   not go back up as this till's — except card rows: a card's row on this till is its own
   ledger's projection, mirrors included, which HQ checks against the entries it receives;
@@ -136,11 +137,6 @@ def _apply_order(item: dict[str, Any]) -> int:
     return _FIRST.get(str(item.get("kind")), 2)
 
 
-def _own_store_id(uc: UseCase) -> str:
-    store = uc.session.scalars(own_store()).one()
-    return store.id
-
-
 def _change(data: dict[str, Any]) -> int | None:
     change = data.get("_change")
     return change if isinstance(change, int) else None
@@ -151,8 +147,9 @@ def apply_store(uc: UseCase, data: dict[str, Any]) -> bool:
     store_id, code, name = data.get("id"), data.get("code"), data.get("name")
     if not isinstance(store_id, str) or not isinstance(code, str) or not code:
         return False
-    if store_id == _own_store_id(uc):
-        return False
+    own = uc.session.scalars(own_store()).one()
+    if store_id == own.id or code == own.code:
+        return False  # this till's store (another till of it may know it by another id)
     s = uc.session
     row = s.get(Store, store_id)
     clash = s.scalars(select(Store).where(Store.code == code, Store.id != store_id)).first()
@@ -190,18 +187,20 @@ def apply_member(uc: UseCase, data: dict[str, Any]) -> bool:
     if not isinstance(member_id, str):
         return False
     member = s.get(Member, member_id)
-    own = _own_store_id(uc)
     changed = False
-    if member is None or member.store_id != own:
+    # Rows the feed made are registered by hq-sync; any other was made here, and is newer
+    # here than HQ's copy (another till of this store registers members of this store too).
+    hq_sync = uc.ledger.operator_id
+    if member is None or member.registered_by_id == hq_sync:
         home = data.get("home_store")
         if isinstance(home, dict):
             changed |= apply_store(uc, home)
-        member, wrote = _upsert_member(uc, member, data, own)
+        member, wrote = _upsert_member(uc, member, data, _home_store_id(uc, data))
         if member is None:
             return False
         changed |= wrote
     s.flush()
-    foreign = member.store_id != own
+    foreign = member.registered_by_id == hq_sync
     entry = apply_member_external_points(
         uc,
         member,
@@ -212,13 +211,26 @@ def apply_member(uc: UseCase, data: dict[str, Any]) -> bool:
     return changed or entry is not None
 
 
+def _home_store_id(uc: UseCase, data: dict[str, Any]) -> str | None:
+    """The member's home store as a row here: the one the member row names, else the store
+    of that code (each till of a store may have given its store its own id)."""
+    s = uc.session
+    store_id = data.get("store_id")
+    if isinstance(store_id, str) and s.get(Store, store_id) is not None:
+        return store_id
+    home = data.get("home_store")
+    code = home.get("code") if isinstance(home, dict) else None
+    if not isinstance(code, str):
+        return None
+    return s.scalars(select(Store.id).where(Store.code == code)).first()
+
+
 def _upsert_member(
-    uc: UseCase, member: Member | None, data: dict[str, Any], own: str
+    uc: UseCase, member: Member | None, data: dict[str, Any], store_id: str | None
 ) -> tuple[Member | None, bool]:
     s = uc.session
     member_id = str(data["id"])
-    store_id = data.get("store_id")
-    if not isinstance(store_id, str) or store_id == own or s.get(Store, store_id) is None:
+    if store_id is None:
         log.warning("feed: member %s not applied: its home store is unknown here", member_id)
         return member, False
     values: dict[str, Any] = {name: data.get(name) for name in _MEMBER_COLUMNS}

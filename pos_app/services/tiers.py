@@ -238,7 +238,10 @@ def review_tiers(ctx: StoreContext, actor: Actor) -> list[TierChange]:
         changes = []
         candidates = uc.session.scalars(
             select(Member).where(
-                Member.tier_code != tiers.base.code, Member.tier_since < review_start
+                Member.tier_code != tiers.base.code,
+                Member.tier_since < review_start,
+                # Another store's members come down with the tier HQ knows: reviewed there.
+                Member.store_id == ctx.store.id,
             )
         )
         for member in candidates:

@@ -62,8 +62,8 @@ class ChainTill:
         assert report.ok, [f"{p.where}: {p.message}" for p in report.problems]
 
 
-def make_till(hq: HqThread, folder: Path, store: str, name: str) -> ChainTill:
-    code = f"{store}-01"
+def make_till(hq: HqThread, folder: Path, store: str, name: str, number: int = 1) -> ChainTill:
+    code = f"{store}-{number:02d}"
     ctx = open_store(
         folder / code, clock=FakeClock(datetime.now(UTC)), key_dir=folder / f"{code}-keys"
     )

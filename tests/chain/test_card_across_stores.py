@@ -7,6 +7,7 @@ never overwritten; both tills' verify and HQ's pass after every step."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -23,7 +24,7 @@ from pos_app.services.cards import issue_card, report_card_lost
 from pos_app.services.checkout import sell
 from pos_app.services.members import lookup_by_card, register_member, update_member
 from pos_app.sync.status import sync_status
-from tests.chain.conftest import ChainTill, hq_verified
+from tests.chain.conftest import ChainTill, hq_verified, make_till
 from tests.services.support import req
 from tests.sync_support.hq_thread import HqThread
 
@@ -186,3 +187,25 @@ def test_the_home_store_keeps_its_own_member_row(
     for till in (shanghai, beijing):
         till.verified()
     hq_verified(hq)
+
+
+def test_a_member_of_another_till_of_the_same_store_comes_down(
+    hq: HqThread, two_stores: tuple[ChainTill, ChainTill], tmp_path: Path
+) -> None:
+    shanghai, _ = two_stores
+    second = make_till(hq, tmp_path, "SH01", "上海南京路店", number=2)
+    try:
+        member = register_member(second.ctx, second.admin, "13900139000", "李四")
+        issue_card(second.ctx, second.admin, member.member_no, CARD)
+        stored_value.top_up(second.ctx, second.admin, CARD, 20_000)
+        second.push()
+        shanghai.pull()
+        assert lookup_by_card(shanghai.ctx, shanghai.admin, CARD).member_no == member.member_no
+        assert _card(shanghai) == _card(second)
+        shanghai.verified()
+        shanghai.push()
+        second.pull()
+        second.verified()
+        hq_verified(hq)
+    finally:
+        second.ctx.engine.dispose()

@@ -74,3 +74,13 @@ def test_hq_unreachable_in_english_and_a_fork_in_red(make_till: Callable[..., Ti
     till.qtbot.waitUntil(lambda: "fork" in label.text(), timeout=10_000)
     assert label.text() == "Sync stopped: HQ holds a different entry #7 (fork)"
     assert label.level == "fork" and "c62828" in label.styleSheet()
+    # The tooltip says how old the till's news of the other stores is (the last pull).
+    assert "Not yet heard from HQ" in label.toolTip()
+    stop_sync_agent(till.session)
+    with till.store.ctx.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "UPDATE sync_state SET pulled_at = ?, feed_cursor = 12", (till.store.ctx.now_iso(),)
+        )
+    start_sync_agent(till.session)
+    till.qtbot.waitUntil(lambda: "Last heard from HQ" in label.toolTip(), timeout=10_000)
+    assert re.search(r"Last heard from HQ \d\d:\d\d \(feed #12\)", label.toolTip())
