@@ -240,6 +240,10 @@ class Hold(Base):
     expires_at: Mapped[str] = mapped_column(Time)
     settled_at: Mapped[str | None] = mapped_column(Time)
     entry_seq: Mapped[int | None] = mapped_column(BigInteger)  # the confirming entry's seq
+    # --- Online authorization (hq/authorization.py) ---
+    # A coupon's hold belongs to the sale's main hold (the one the till was answered with):
+    # releasing the main hold releases its coupons' holds too.
+    parent_id: Mapped[str | None] = mapped_column(String(36), index=True)
 
 
 class FeedClock(Base):

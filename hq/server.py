@@ -26,6 +26,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from hq import migrate
+from hq.authorization import place_hold, release_hold
 from hq.engine import open_engine
 from hq.enrollment import redeem
 from hq.feed import DEFAULT_LIMIT as DEFAULT_FEED_LIMIT
@@ -213,6 +214,26 @@ def create_app(engine: Engine, clock: Callable[[], datetime] = _utc_now) -> Fast
             "acked_outbox_id": acked_outbox_id,
             "forks": n_forks,
         }
+
+    @app.post("/v1/tills/{till}/ping")
+    def ping(till: str, signed: Signed) -> dict[str, object]:
+        """A signed request that does nothing: the baseline an authorization's round trip is
+        measured against (bench/card_authorization.py), and a till's check that HQ answers."""
+        check_owner(signed.till, till=till)
+        return {"till": till}
+
+    @app.post("/v1/tills/{till}/holds")
+    def hold(till: str, signed: Signed) -> dict[str, object]:
+        """Authorize a spend of stored value, points or coupons and hold it for the till's
+        sale (docs/chain-protocol.md, "Spending a card anywhere")."""
+        check_owner(signed.till, till=till)
+        return place_hold(engine, till, signed.body, clock())
+
+    @app.post("/v1/tills/{till}/holds/{hold_id}/release")
+    def release(till: str, hold_id: str, signed: Signed) -> dict[str, object]:
+        """The till's sale failed after its hold: the hold stops counting."""
+        check_owner(signed.till, till=till)
+        return release_hold(engine, till, hold_id, clock())
 
     def till_id_of(conn: Any, till: str) -> int:
         till_id: int = conn.scalar(select(Till.id).where(Till.code == till))

@@ -123,6 +123,20 @@ class CheckoutRules:
 
 
 @dataclass(frozen=True)
+class ChainSpendRules:
+    """`[chain]`: how far a till stands in for HQ when it cannot ask HQ to authorize a card
+    spend (docs/chain-protocol.md, "Spending a card anywhere"). Counted per business day
+    from the till's own stand-in entries; 0 allows no stand-in of that kind."""
+
+    offline_card_daily_fen: int = 50000  # stored value per card per day
+    offline_till_daily_fen: int = 500000  # stored value per till per day
+    offline_points_daily: int = 10000  # points per member per day
+    offline_coupons: bool = True  # whether coupons may be used offline
+    # Stand-in only from balances heard from HQ within this many hours.
+    offline_staleness_hours: int = 24
+
+
+@dataclass(frozen=True)
 class Promotion:
     """A promotion in a date window (inclusive ISO dates; None = open-ended).
 
@@ -156,6 +170,7 @@ class Rules:
     tiers: TierRules = field(default_factory=TierRules)
     checkout: CheckoutRules = field(default_factory=CheckoutRules)
     promotions: tuple[Promotion, ...] = ()
+    chain: ChainSpendRules = field(default_factory=ChainSpendRules)
 
 
 DEFAULT_RULES = Rules()
@@ -172,6 +187,8 @@ MAX_ROLLING_MONTHS = 120
 MAX_KEEP_YEARS = 10
 MAX_WINDOW_DAYS = 3660
 MAX_CLAIM_DAYS = 366  # 补积分 for a receipt at most a year old
+MAX_STALENESS_HOURS = 720  # stand-in from balances at most 30 days old
+MAX_OFFLINE_POINTS = 10_000_000
 MAX_COUPONS_PER_BONUS = 100
 MAX_CANCEL_FEE_FEN = 1_000 * FEN_PER_YUAN
 MAX_THRESHOLD_FEN = 10_000_000 * FEN_PER_YUAN  # cumulative spend to reach or keep a tier
@@ -236,7 +253,7 @@ class _Parser:
         self.strict = strict
 
     def rules(self) -> Rules:
-        known = {"label", "stored_value", "points", "tiers", "checkout", "promotion"}
+        known = {"label", "stored_value", "points", "tiers", "checkout", "promotion", "chain"}
         _reject_unknown(self.data, known, "")
         return Rules(
             label=self._text(self.data, "label", "", "unnamed", MAX_LABEL_CHARS),
@@ -245,6 +262,7 @@ class _Parser:
             tiers=self._tiers(self.data.get("tiers", {})),
             checkout=self._checkout(self.data.get("checkout", {})),
             promotions=self._promotions(self.data.get("promotion", [])),
+            chain=self._chain(self.data.get("chain", {})),
         )
 
     # -- reading one value ---------------------------------------------------------------
@@ -417,6 +435,38 @@ class _Parser:
                 co, "manual_rounding_max", "checkout", default=100, max_fen=10_000
             ),
             scale_barcodes=self._scale_barcodes(co.get("scale_barcode", [])),
+        )
+
+    def _chain(self, chain: dict[str, Any]) -> ChainSpendRules:
+        _reject_unknown(
+            chain,
+            {
+                "offline_card_daily",
+                "offline_till_daily",
+                "offline_points_daily",
+                "offline_coupons",
+                "offline_staleness_hours",
+            },
+            "chain",
+        )
+        where = "chain"
+        return ChainSpendRules(
+            offline_card_daily_fen=self._yuan(
+                chain, "offline_card_daily", where, default=50000, max_fen=MAX_TOPUP_FEN
+            ),
+            offline_till_daily_fen=self._yuan(chain, "offline_till_daily", where, default=500000),
+            offline_points_daily=self._int(
+                chain, "offline_points_daily", where, 10000, minimum=0, maximum=MAX_OFFLINE_POINTS
+            ),
+            offline_coupons=_bool(chain, "offline_coupons", where, True),
+            offline_staleness_hours=self._int(
+                chain,
+                "offline_staleness_hours",
+                where,
+                24,
+                minimum=1,
+                maximum=MAX_STALENESS_HOURS,
+            ),
         )
 
     def _scale_barcodes(self, rows: Any) -> tuple[ScaleBarcodeFormat, ...]:

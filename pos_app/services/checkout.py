@@ -64,6 +64,16 @@ from pos_app.services import passes as pass_svc
 from pos_app.services.audit import record as audit
 from pos_app.services.auth import Actor, Approval, authorize
 from pos_app.services.catalogue import products_by_codes
+from pos_app.services.chain_spend import (
+    ChainSpend,
+    authorize_spend,
+    check_chain_spend,
+    entry_marks,
+    limits_within_hold,
+    mirror_in_tx,
+    receipt_notes,
+    release_spend,
+)
 from pos_app.services.context import StoreContext
 from pos_app.services.lookup import card_by_no, member_by_no, member_of_card
 from pos_app.services.member_tender_lock import member_tenders_locked
@@ -404,8 +414,14 @@ def sell(
     price changes, an order discount or 抹零 beyond the rules' limits need `approval` from a
     manager (a manager selling approves it themselves)."""
     target = mask_card_no(request.card_no) if request.card_no else request.member_no
-    with use_case(ctx, actor, Permission.SALE, target=target) as uc:
-        result = sell_in_tx(uc, actor, request, approval)
+    # HQ is asked before the write transaction: no network under the till's write lock.
+    spend = authorize_spend(ctx, actor, request)
+    try:
+        with use_case(ctx, actor, Permission.SALE, target=target) as uc:
+            result = sell_in_tx(uc, actor, request, approval, spend=spend)
+    except BaseException:
+        release_spend(ctx, spend)  # after the rollback: HQ stops holding what was not sold
+        raise
     assert result is not None  # a wrong PIN was raised by use_case after its commit
     log.info("sale %s total %s", result.receipt_no, format_fen(result.total_fen))
     return result
@@ -476,18 +492,36 @@ def _manual_payload(priced: PricedSale) -> dict[str, object] | None:
 
 
 def sell_in_tx(
-    uc: UseCase, actor: Actor, request: SaleRequest, approval: Approval | None = None
+    uc: UseCase,
+    actor: Actor,
+    request: SaleRequest,
+    approval: Approval | None = None,
+    *,
+    spend: ChainSpend | None = None,
 ) -> SaleResult | None:
+    """The sale inside its transaction. `spend`: what the chain said about it (HQ's hold or
+    a stand-in; None without sync), mirrored before the cart is priced again."""
     s = uc.session
     ctx = uc.ctx
     shift = open_shift_row(s, actor)
     today = ctx.business_day()
+    if spend is not None:
+        mirror_in_tx(uc, spend)
     cart = price_cart(s, uc.rules, request, today)
+    cart.limits = limits_within_hold(spend, cart.limits, uc.rules.points.redeem_points_per_yuan)
     approved_by = _approve_manual(uc, actor, cart, approval)
     plan = plan_tenders(cart.priced.total_fen, request.tenders, cart.limits)
     _check_member_tenders(s, cart, {t.tender for t in plan.tenders if t.amount_fen})
     member, card = cart.member, cart.card
     sv_amount = plan.amount("stored_value")
+    points_tender = plan.amount("points")
+    check_chain_spend(
+        uc,
+        spend,
+        sv_amount,
+        points_for(points_tender, uc.rules.points.redeem_points_per_yuan) if points_tender else 0,
+        {terms.coupon_id for terms, _ in cart.priced.coupon_discounts},
+    )
     if sv_amount:
         assert card is not None and member is not None
         check_pin_in_tx(uc, card, member, sv_amount, request.pin)
@@ -518,7 +552,12 @@ def sell_in_tx(
     if sv_amount:
         assert card is not None and member is not None
         sv_entry, split = spend_in_tx(
-            uc, card, member, sv_amount, {"receipt_no": receipt_no}, related_entry_id=related
+            uc,
+            card,
+            member,
+            sv_amount,
+            {"receipt_no": receipt_no, **entry_marks(spend, "stored_value")},
+            related_entry_id=related,
         )
         tender_entries["stored_value"] = sv_entry.entry_id
         details["stored_value"] = (
@@ -539,7 +578,12 @@ def sell_in_tx(
             EntryKind.POINTS_REDEEMED,
             allocations,
             related_entry_id=related,
-            extra={"receipt_no": receipt_no, "amount_fen": points_amount, "reason": "tender"},
+            extra={
+                "receipt_no": receipt_no,
+                "amount_fen": points_amount,
+                "reason": "tender",
+                **entry_marks(spend, "points"),
+            },
         )
         details["points"] = (f"{pts} 积分", f"{pts} points")
     used_pass_ids: set[str] = set()
@@ -552,7 +596,13 @@ def sell_in_tx(
         details["count_card"] = ("、".join(names), ", ".join(names))
     for terms, discount in priced.coupon_discounts:
         coupon_svc.redeem_in_tx(
-            uc, terms, member.id if member else None, discount, receipt_no, related
+            uc,
+            terms,
+            member.id if member else None,
+            discount,
+            receipt_no,
+            related,
+            marks=entry_marks(spend, "coupon", terms.coupon_id),
         )
     granted: list[str] = []
     for line, product in zip(priced.lines, cart.products, strict=True):
@@ -662,6 +712,7 @@ def sell_in_tx(
         coupons_used=tuple(f"{c.code} {c.name}" for c, _ in priced.coupon_discounts),
         member=member_block,
         approved_by_name=operator_name(s, approved_by) if approved_by else None,
+        notes=receipt_notes(spend),
     )
     write_sale(
         s,

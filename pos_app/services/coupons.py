@@ -657,10 +657,13 @@ def redeem_in_tx(
     discount_fen: int,
     receipt_no: str,
     related_entry_id: str | None,
+    *,
+    marks: dict[str, object] | None = None,
 ) -> str:
     """Use a coupon on a sale, inside the sale's write transaction: the row is read again
     here, under the write lock, so a coupon used meanwhile (another till, the same cart
-    twice) is refused. Returns the coupon_redeemed entry id."""
+    twice) is refused. Returns the coupon_redeemed entry id. `marks`: the chain's say on
+    it (HQ's hold id, or a stand-in), kept in the entry."""
     if discount_fen < 0:
         raise InvalidInput("优惠金额不能为负", "A coupon discount cannot be negative")
     s = uc.session
@@ -674,7 +677,12 @@ def redeem_in_tx(
         member_id=member_id,
         amount_fen=discount_fen,
         related_entry_id=related_entry_id,
-        payload={"coupon_id": coupon.id, "code": coupon.code, "receipt_no": receipt_no},
+        payload={
+            "coupon_id": coupon.id,
+            "code": coupon.code,
+            "receipt_no": receipt_no,
+            **(marks or {}),
+        },
     )
     coupon.state = CouponState.USED.value
     coupon.used_at = uc.now_iso

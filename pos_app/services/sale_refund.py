@@ -36,6 +36,7 @@ from pos_app.services import coupons as coupon_svc
 from pos_app.services import passes as pass_svc
 from pos_app.services.auth import Actor, Approval, authorize
 from pos_app.services.catalogue import product_by_code
+from pos_app.services.chain_spend import authorize_spend, release_spend
 from pos_app.services.checkout import SaleResult, sell_in_tx
 from pos_app.services.context import StoreContext
 from pos_app.services.points import purchase_claim
@@ -604,10 +605,17 @@ def exchange(
 ) -> tuple[SaleResult, SaleResult]:
     """换货: return some lines of a receipt and sell their replacements in one transaction —
     both happen or neither. Returns (the new sale, the return)."""
-    with use_case(ctx, actor, Permission.SALE_REFUND, approval, target=receipt_no) as uc:
-        authorize(uc.session, actor, Permission.SALE)
-        # The new sale first: a wrong PIN then commits only its failed try, nothing returned.
-        sold = sell_in_tx(uc, actor, request)
-        if sold is not None:
-            return sold, _refund_in_tx(uc, actor, receipt_no, returns, approval)
+    # The chain's card spend of the new sale is authorized first, off the write lock.
+    spend = authorize_spend(ctx, actor, request)
+    try:
+        with use_case(ctx, actor, Permission.SALE_REFUND, approval, target=receipt_no) as uc:
+            authorize(uc.session, actor, Permission.SALE)
+            # The new sale first: a wrong PIN then commits only its failed try, nothing
+            # returned.
+            sold = sell_in_tx(uc, actor, request, spend=spend)
+            if sold is not None:
+                return sold, _refund_in_tx(uc, actor, receipt_no, returns, approval)
+    except BaseException:
+        release_spend(ctx, spend)
+        raise
     raise AssertionError("unreachable: use_case raises the wrong PIN after committing it")

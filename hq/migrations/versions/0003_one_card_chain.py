@@ -267,6 +267,8 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.String(length=32), nullable=False),
         sa.Column("settled_at", sa.String(length=32), nullable=True),
         sa.Column("entry_seq", sa.BigInteger(), nullable=True),
+        # Online authorization (hq/authorization.py): a coupon's hold names the sale's main hold.
+        sa.Column("parent_id", sa.String(length=36), nullable=True),
         sa.ForeignKeyConstraint(["till_id"], ["till.id"], name=op.f("fk_hold_till_id_till")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_hold")),
     )
@@ -275,6 +277,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_hold_coupon_id"), ["coupon_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_hold_member_id"), ["member_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_hold_till_id"), ["till_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_hold_parent_id"), ["parent_id"], unique=False)
 
     op.create_table(
         "member_position",
@@ -329,6 +332,7 @@ def downgrade() -> None:
 
     op.drop_table("member_position")
     with op.batch_alter_table("hold", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_hold_parent_id"))
         batch_op.drop_index(batch_op.f("ix_hold_till_id"))
         batch_op.drop_index(batch_op.f("ix_hold_member_id"))
         batch_op.drop_index(batch_op.f("ix_hold_coupon_id"))
