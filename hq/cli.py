@@ -171,8 +171,10 @@ def serve(run: Run, host: str, port: int, cert: str | None, key: str | None, wor
         )
     import uvicorn  # only this command needs the server stack
 
-    from hq.server import DB_ENVIRONMENT, create_app
+    from hq.server import DB_ENVIRONMENT, TLS_ENVIRONMENT, create_app
 
+    # The console's session cookie is marked Secure when served over TLS.
+    os.environ[TLS_ENVIRONMENT] = "1" if cert is not None else "0"
     engine = run.engine()
     try:
         with _session(run):  # refuse to serve a database that is not set up
