@@ -23,9 +23,12 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from hq import admin, migrate
+from hq import admin, clearing_export, migrate
+from hq import clearing as clearing_svc
+from hq import conflicts as conflict_svc
 from hq.card_balances import verify_cards
 from hq.chain_verify import verify_tills
+from hq.clearing import parse_month
 from hq.engine import default_url, open_engine
 from hq.errors import INVALID_INPUT, REFUSED, HqError, HqInvalidInput
 from hq.reports import CHAIN_TIMEZONE, liabilities_report, sales_report
@@ -369,3 +372,148 @@ def report_liabilities(run: Run) -> None:
         for s in [*data["stores"], {"store": "全连锁 chain", **data["chain"]}]
     ]
     run.emit(data, "\n".join(lines))
+
+
+def _month(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    return None if value is None else parse_month(value)
+
+
+@main.group(invoke_without_command=True)
+@click.option("--all", "include_resolved", is_flag=True, help="含已处理的 Include resolved ones")
+@click.pass_context
+def conflicts(ctx: click.Context, include_resolved: bool) -> None:
+    """全连锁冲突（先检测） Conflicts across the chain (detected first): offline overspend,
+    points overspend, a coupon used twice, a card used while lost or frozen, one mobile for
+    two members."""
+    if ctx.invoked_subcommand is not None:
+        return
+    run = _run(ctx)
+    with _session(run) as session:
+        new = conflict_svc.detect(session, run.clock())
+        found = conflict_svc.list_conflicts(session, include_resolved=include_resolved)
+        debts = conflict_svc.member_debts(session)
+    data = {
+        "new": new,
+        "conflicts": [c.as_json() for c in found],
+        "debts": [
+            {
+                "conflict": d.id,
+                "kind": d.kind,
+                "member_no": d.member_no,
+                "card_no_masked": d.card_no_masked,
+                "debt_fen": d.amount_fen,
+                "points": d.points,
+            }
+            for d in debts
+        ],
+    }
+    lines = [
+        f"#{c.id}  {_KIND_TEXT.get(c.kind, c.kind)}  "
+        f"卡 card {c.card_no_masked or '-'}  会员 member {c.member_no or '-'}  "
+        f"金额 amount {format_fen(c.amount_fen)}  积分 points {c.points}  "
+        f"收银机 tills {','.join(c.tills) or '-'}"
+        + (f"  已处理 resolved {c.resolved_at}: {c.resolution}" if c.resolved else "")
+        for c in found
+    ]
+    lines += [
+        f"欠款 debt  会员 member {d.member_no or '-'}  卡 card {d.card_no_masked or '-'}  "
+        f"{format_fen(d.amount_fen)}  积分 points {d.points}"
+        for d in debts
+    ]
+    lines.append(
+        f"{len(found)} 项冲突（新发现 {new}） {len(found)} conflicts ({new} new)"
+        if found
+        else "没有冲突 No conflicts"
+    )
+    run.emit(data, "\n".join(lines))
+
+
+_KIND_TEXT = {
+    "offline_overspend": "离线透支 offline overspend",
+    "points_overspend": "积分透支 points overspend",
+    "coupon_reused": "券重复使用 coupon reused",
+    "card_used_while_blocked": "挂失/冻结后使用 used while lost/frozen",
+    "mobile_duplicate": "手机号重复 mobile duplicate",
+}
+
+
+@conflicts.command("resolve")
+@click.argument("conflict_id", type=int)
+@click.option("--note", required=True, help="处理说明 How it was resolved")
+@click.option("--by", "actor", default="pos-hq", show_default=True, help="处理人 Who resolved it")
+@click.pass_obj
+def conflicts_resolve(run: Run, conflict_id: int, note: str, actor: str) -> None:
+    """处理一项冲突 Mark a conflict resolved, with a note."""
+    with _session(run) as session:
+        view = conflict_svc.resolve(session, conflict_id, actor, note, run.clock())
+        data = view.as_json()
+    run.emit(
+        data,
+        f"冲突 #{conflict_id} 已处理 Conflict #{conflict_id} resolved: {data['resolution']}",
+    )
+
+
+@main.group(invoke_without_command=True)
+@click.option("--month", callback=_month, help="月份 Month, YYYY-MM")
+@click.option("--xlsx", type=click.Path(dir_okay=False), help="导出 XLSX Export to an XLSX file")
+@click.option("--pdf", type=click.Path(dir_okay=False), help="导出 PDF Export to a PDF file")
+@click.pass_context
+def clearing(ctx: click.Context, month: str | None, xlsx: str | None, pdf: str | None) -> None:
+    """月结算：各门店对总部的储值、积分、次卡与净额 Monthly clearing: each store's stored
+    value, points, count cards and net position against HQ, with the check
+    Σ net + Δ liability = 0."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if month is None:
+        raise HqInvalidInput("请用 --month YYYY-MM 指定月份", "Give the month: --month YYYY-MM")
+    run = _run(ctx)
+    with _session(run) as session:
+        result = clearing_svc.statement(session, month)
+    if xlsx:
+        clearing_export.write_xlsx(result, xlsx)
+    if pdf:
+        clearing_export.write_pdf(result, pdf)
+    run.emit(result.as_json(), _statement_text(result))
+
+
+@clearing.command("close")
+@click.option("--month", required=True, callback=_month, help="月份 Month, YYYY-MM")
+@click.option("--by", "actor", default="pos-hq", show_default=True, help="操作人 Who closes it")
+@click.pass_obj
+def clearing_close(run: Run, month: str, actor: str) -> None:
+    """月结：冻结该月数字，此后到达的记录计入下一个未结月份 Close the month: its figures are
+    frozen; records of it that arrive later count in the next open month."""
+    with _session(run) as session:
+        result = clearing_svc.close_month(session, month, actor, run.clock())
+    run.emit(result.as_json(), _statement_text(result))
+
+
+def _statement_text(result: clearing_svc.Statement) -> str:
+    lines = [
+        f"月结算 Monthly clearing {result.month}  "
+        + (f"已月结 closed {result.closed_at}" if result.closed else "未月结 open")
+    ]
+    for s in result.lines:
+        lines.append(
+            f"{s.store} {s.name}  储值售出 sold {format_fen(s.stored_value_sold_fen)}  "
+            f"赠送 bonus {format_fen(s.bonus_granted_fen)}  "
+            f"储值消费 redeemed {format_fen(s.stored_value_redeemed_fen)}  "
+            f"其他 other {format_fen(s.stored_value_other_fen)}  "
+            f"积分 points +{s.points_issued}/-{s.points_redeemed} "
+            f"({format_fen(s.points_value_fen)})  "
+            f"次卡 count cards {format_fen(s.count_card_sold_fen)}/"
+            f"{format_fen(s.count_card_used_fen)}  "
+            f"净额 net {format_fen(s.net_fen)}"
+        )
+    lines.append(
+        f"负债 liability {format_fen(result.liability_start_fen)} → "
+        f"{format_fen(result.liability_end_fen)}  "
+        f"变动 change {format_fen(result.liability_change_fen)}  "
+        f"Σ净额 Σ net {format_fen(result.net_total_fen)}  "
+        + (
+            "核对正确 invariant holds"
+            if result.invariant_ok
+            else "核对不平 INVARIANT FAILED: Σ net + Δ liability ≠ 0"
+        )
+    )
+    return "\n".join(lines)

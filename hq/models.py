@@ -273,6 +273,12 @@ class Conflict(Base):
     `mobile_duplicate`. `subject` + `first_entry` make detection idempotent."""
 
     __tablename__ = "conflict"
+    # Detection runs again and again over the same entries: a conflict is one row.
+    __table_args__ = (
+        Index(
+            "uq_conflict_kind_subject_first_entry", "kind", "subject", "first_entry", unique=True
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str] = mapped_column(String(64))  # card, member or coupon id

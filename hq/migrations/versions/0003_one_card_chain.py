@@ -300,8 +300,19 @@ def upgrade() -> None:
             batch_op.f("fk_store_region_id_region"), "region", ["region_id"], ["id"]
         )
 
+    # --- Conflicts (helper C): detection is idempotent by (kind, subject, first_entry). ---
+    with op.batch_alter_table("conflict", schema=None) as batch_op:
+        batch_op.create_index(
+            "uq_conflict_kind_subject_first_entry",
+            ["kind", "subject", "first_entry"],
+            unique=True,
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("conflict", schema=None) as batch_op:
+        batch_op.drop_index("uq_conflict_kind_subject_first_entry")
+
     with op.batch_alter_table("store", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_store_region_id_region"), type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_store_region_id"))
