@@ -14,8 +14,6 @@ checkout's own session; `search_products` finds products by name, SKU prefix or 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import time
 import zipfile
@@ -41,6 +39,7 @@ from pos_app.domain.catalogue import (
     check_catalogue,
     normalize_sku,
 )
+from pos_app.domain.catalogue_csv import parse_catalogue_csv
 from pos_app.domain.errors import InvalidInput, NotFound, PermissionDenied
 from pos_app.domain.permissions import Permission
 from pos_app.services.audit import record, record_refusal
@@ -347,35 +346,7 @@ def _read_csv(path: Path, progress: Progress | None) -> tuple[list[Cell] | None,
         data = path.read_bytes()
     except OSError as exc:
         raise InvalidInput(f"无法打开文件：{path}（{exc}）", f"Cannot open {path}: {exc}") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:  # what Chinese Excel writes for "CSV (逗号分隔)"
-            text = data.decode("gb18030")
-        except UnicodeDecodeError:
-            raise InvalidInput(
-                "文件编码无法识别（请在 Excel 中另存为“CSV UTF-8”）",
-                "Cannot read the file's encoding (save it as “CSV UTF-8” from Excel)",
-            ) from None
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header: list[Cell] | None = None
-    rows: _Rows = []
-    try:
-        for n, record in enumerate(reader, start=1):
-            if n == 1:
-                header = list(record)
-                continue
-            rows.append((n, list(record)))
-            if progress and n % READ_PROGRESS_EVERY == 0:
-                progress(n - 1)
-    except csv.Error as exc:
-        raise InvalidInput(
-            f"CSV 格式错误（第 {reader.line_num} 行）：{exc}",
-            f"Not a valid CSV file (line {reader.line_num}): {exc}",
-        ) from None
-    return header, rows
+    return parse_catalogue_csv(data, progress, READ_PROGRESS_EVERY)
 
 
 def _read_xlsx(path: Path, progress: Progress | None) -> tuple[list[Cell] | None, _Rows]:

@@ -308,11 +308,23 @@ def upgrade() -> None:
             unique=True,
         )
 
+    # --- Master data from HQ: coupon templates (helper D) ---------------------------------
+    op.create_table(
+        "chain_coupon_template",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("code", sa.String(length=32), nullable=False),
+        sa.Column("data", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("updated_at", sa.String(length=32), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_chain_coupon_template")),
+        sa.UniqueConstraint("code", name=op.f("uq_chain_coupon_template_code")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("chain_coupon_template")  # master data from HQ (helper D)
     with op.batch_alter_table("conflict", schema=None) as batch_op:
         batch_op.drop_index("uq_conflict_kind_subject_first_entry")
-
     with op.batch_alter_table("store", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_store_region_id_region"), type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_store_region_id"))
