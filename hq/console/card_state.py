@@ -52,7 +52,7 @@ def change_card_state(
                 action="card_state",
                 outcome="refused",
                 target=card.id,
-                detail={"card_id": card.id, "action": action, "state": card.state},
+                detail={"card_id": card.id, "action": action, "refused_in_state": card.state},
             )
         )
         raise

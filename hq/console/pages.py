@@ -27,12 +27,16 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from starlette.middleware.sessions import SessionMiddleware
 
+from hq.clearing import close_month, statement
+from hq.clearing_export import write_pdf, write_xlsx
+from hq.conflicts import detect, list_conflicts
 from hq.console import chain_lookup
 from hq.console.bar_chart import grouped_bars
 from hq.console.card_state import ACTIONS, CardNotFound, change_card_state
 from hq.console.i18n import LANGUAGES, translator
 from hq.console.sign_in import SignInRefused, Viewer, current_viewer, sign_in
 from hq.console.till_overview import fork_rows, till_lines
+from hq.errors import HqError
 from hq.models import Store
 from hq.reports import CHAIN_TIMEZONE, liabilities_report, sales_report
 from pos_app.domain.errors import CardStateError
@@ -317,13 +321,11 @@ def console_app(
 
     @app.get("/conflicts", name="conflicts")
     def conflicts(request: Request) -> HTMLResponse:
-        from hq.conflicts import detect, list_conflicts
-
         now = clock()
         with transaction() as session:
             who = viewer(request, session)
             detect(session, now)  # what the latest pushes brought, before listing
-            found = list_conflicts(session, store_ids=who.store_ids)
+            found = list_conflicts(session, store_ids=_scope_ids(who))
         return render(request, "conflicts.html", {"conflicts": found}, who)
 
     def month_of(text: str | None) -> str:
@@ -337,8 +339,6 @@ def console_app(
     def clearing(
         request: Request, month: Annotated[str | None, Query(max_length=7)] = None
     ) -> HTMLResponse:
-        from hq.clearing import statement
-
         chosen = month_of(month)
         with transaction() as session:
             who = viewer(request, session)
@@ -347,9 +347,6 @@ def console_app(
 
     @app.get("/clearing/{month}.{fmt}", name="clearing_export")
     def clearing_export(request: Request, month: str, fmt: str) -> Response:
-        from hq.clearing import statement
-        from hq.clearing_export import write_pdf, write_xlsx
-
         writers = {"xlsx": (write_xlsx, XLSX_TYPE), "pdf": (write_pdf, "application/pdf")}
         if fmt not in writers:
             raise NotFound
@@ -369,16 +366,18 @@ def console_app(
 
     @app.post("/clearing/{month}/close", name="clearing_close")
     def clearing_close(request: Request, month: str, csrf: Annotated[str, Form()] = "") -> Response:
-        from hq.clearing import close_month
-
         check_csrf(request, csrf)
         chosen = month_of(month)
         with transaction() as session:
             who = viewer(request, session)
             if not who.is_hq_admin:
                 raise NotFound
-            close_month(session, chosen, who.login, clock())
-        flash(request, f"{chosen} 已结账", f"{chosen} is closed", "ok")
+            try:
+                close_month(session, chosen, who.login, clock())
+            except HqError as refused:  # not over yet, or closed already
+                flash(request, refused.zh, refused.en, "error")
+            else:
+                flash(request, f"{chosen} 已结账", f"{chosen} is closed", "ok")
         return RedirectResponse(
             str(request.url_for("clearing")) + f"?month={chosen}", status_code=303
         )

@@ -16,13 +16,11 @@ from sqlalchemy.orm import Session
 
 from hq.admin import iso
 from hq.models import HqAudit, HqOperator, Store
-from pos_app.services.credentials import hash_secret, verify_secret
+from hq.operators import verify_password
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
 CONSOLE_ROLES = frozenset({"manager", "admin"})
-# Checked when the login is unknown, so a wrong login costs as long as a wrong password.
-_DUMMY_HASH = hash_secret("not a password of anyone")
 
 
 @dataclass(frozen=True)
@@ -112,10 +110,8 @@ def sign_in(session: Session, login: str, password: str, now: datetime) -> Viewe
     if until is not None:
         audit("locked", {"until": iso(until)})
         raise SignInRefused("locked")
-    operator = session.scalar(select(HqOperator).where(HqOperator.login == login))
-    stored = operator.password_hash if operator is not None else _DUMMY_HASH
-    password_ok = verify_secret(password, stored)
-    if operator is None or not operator.active or not password_ok:
+    operator = verify_password(session, login, password)
+    if operator is None:
         audit("failed")
         raise SignInRefused("invalid")
     if operator.role not in CONSOLE_ROLES:

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from hq import admin
 from hq.admin import iso
 from hq.ingest import ingest_batch
-from hq.models import ChainCard, ChainMember, HqOperator, Region, Store, Till
-from pos_app.services.credentials import hash_secret
+from hq.models import ChainCard, ChainMember, Store, Till
+from hq.operators import add_operator
 from tests.hq.signing_till import chain_with
 
 PASSWORD = "console-pass-1"
@@ -34,6 +34,10 @@ MEMBER = "7a9b0c1d-2222-4e3f-8a4b-0000000000a1"
 CARD = "9c8d7e6f-3333-4a5b-9c6d-0000000000a1"
 OTHER_MEMBER = "7a9b0c1d-2222-4e3f-8a4b-0000000000a2"
 OTHER_CARD = "9c8d7e6f-3333-4a5b-9c6d-0000000000a2"
+# Topped up 100 at SH01, then spent 150 at BJ01 while BJ01 could not reach HQ.
+OVERSPENT_CARD_NO = "8800005555666677"
+OVERSPENT_MEMBER = "7a9b0c1d-2222-4e3f-8a4b-0000000000a3"
+OVERSPENT_CARD = "9c8d7e6f-3333-4a5b-9c6d-0000000000a3"
 STORES = {  # code: (name, region, the till's own store UUID)
     "SH01": ("上海南京路店", "EAST", "0b1e4c52-6c1f-4f7e-9a77-3f2d8a1c00a1"),
     "SH02": ("上海徐家汇店", "EAST", "0b1e4c52-6c1f-4f7e-9a77-3f2d8a1c00a2"),
@@ -95,6 +99,38 @@ def _sale(outbox_id: int, till: str, n: int, when: datetime, total: int) -> list
     ]
 
 
+def _holder_rows(
+    outbox_id: int, member: tuple[str, str, str, str], card: tuple[str, str]
+) -> list[dict[str, Any]]:
+    """The member and card rows a till sends up when it registers them."""
+    member_id, member_no, mobile, name = member
+    card_id, card_no = card
+    member_data = {"id": member_id, "member_no": member_no, "mobile": mobile, "name": name}
+    card_data = {
+        "id": card_id,
+        "card_no": card_no,
+        "member_id": member_id,
+        "media": "ic",
+        "state": "active",
+    }
+    return [
+        {
+            "outbox_id": outbox_id,
+            "table": "member",
+            "key": [member_id],
+            "op": "I",
+            "data": member_data,
+        },
+        {
+            "outbox_id": outbox_id + 1,
+            "table": "card",
+            "key": [card_id],
+            "op": "I",
+            "data": card_data,
+        },
+    ]
+
+
 def _push(
     engine: Engine,
     till: str,
@@ -142,32 +178,22 @@ def seed_chain(engine: Engine, now: datetime | None = None) -> SeededChain:
     now = now or datetime.now(UTC)
     tills: dict[str, str] = {}
     with Session(engine) as session, session.begin():
-        regions = {}
         for code, name in (("EAST", "华东"), ("NORTH", "华北")):
-            region = Region(code=code, name=name, created_at=iso(now))
-            session.add(region)
-            session.flush()
-            regions[code] = region.id
+            admin.add_region(session, code, name, now)
         for code, (name, region, _uuid) in STORES.items():
-            store = admin.add_store(session, code, name, now)
-            store.region_id = regions[region]
+            admin.add_store(session, code, name, now, region_code=region)
             tills[code] = admin.enroll_till(session, code, now).till
-        store_ids = dict(session.execute(select(Store.code, Store.id)).tuples().all())
         for login, (name, role, scope, region, store_code) in OPERATORS.items():
-            session.add(
-                HqOperator(
-                    id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"hq-operator/{login}")),
-                    login=login,
-                    name=name,
-                    role=role,
-                    scope=scope,
-                    region_id=regions[region] if region else None,
-                    store_id=store_ids[store_code] if store_code else None,
-                    password_hash=hash_secret(PASSWORD),
-                    active=True,
-                    created_at=iso(now),
-                    updated_at=iso(now),
-                )
+            add_operator(
+                session,
+                login,
+                name,
+                role,
+                scope,
+                PASSWORD,
+                now,
+                region_code=region,
+                store_code=store_code,
             )
     day = timedelta(days=1)
     on_card = {"member_id": MEMBER, "card_id": CARD}
@@ -195,12 +221,30 @@ def seed_chain(engine: Engine, now: datetime | None = None) -> SeededChain:
                 **on_card,
             ),
             _entry("points_earned", now - 3 * day, points_delta=120, member_id=MEMBER),
+            _entry(
+                "card_issued", now - 4 * day, member_id=OVERSPENT_MEMBER, card_id=OVERSPENT_CARD
+            ),
+            _entry(
+                "topup",
+                now - 4 * day,
+                principal_delta=10_000,
+                amount_fen=10_000,
+                tender="cash",
+                member_id=OVERSPENT_MEMBER,
+                card_id=OVERSPENT_CARD,
+            ),
         ],
         [
             r
             for n in range(6)
             for r in _sale(10 * n + 1, tills["SH01"], n, now - n * day, 30_000 + 4_000 * n)
-        ],
+        ]
+        + _holder_rows(101, (MEMBER, MEMBER_NO, MOBILE, "张三"), (CARD, CARD_NO))
+        + _holder_rows(
+            103,
+            (OVERSPENT_MEMBER, "SH010000002", "13900003333", "王五"),
+            (OVERSPENT_CARD, OVERSPENT_CARD_NO),
+        ),
         now,
     )
     _push(
@@ -217,6 +261,16 @@ def seed_chain(engine: Engine, now: datetime | None = None) -> SeededChain:
                 **on_card,
             ),
             _entry("points_earned", now - 2 * day, points_delta=80, member_id=MEMBER),
+            _entry(
+                "sv_payment",
+                now - 1 * day,
+                principal_delta=-15_000,
+                amount_fen=15_000,
+                tender="stored_value",
+                member_id=OVERSPENT_MEMBER,
+                card_id=OVERSPENT_CARD,
+                payload='{"standin":true}',
+            ),
         ],
         [
             r
@@ -241,7 +295,10 @@ def seed_chain(engine: Engine, now: datetime | None = None) -> SeededChain:
                 card_id=OTHER_CARD,
             ),
         ],
-        [r for n in range(3) for r in _sale(10 * n + 1, tills["SH02"], n, now - n * day, 9_000)],
+        [r for n in range(3) for r in _sale(10 * n + 1, tills["SH02"], n, now - n * day, 9_000)]
+        + _holder_rows(
+            101, (OTHER_MEMBER, "SH020000001", "13900002222", "李四"), (OTHER_CARD, OTHER_CARD_NO)
+        ),
         now - 2 * day,
     )
     with Session(engine) as session, session.begin():
@@ -253,6 +310,18 @@ def seed_chain(engine: Engine, now: datetime | None = None) -> SeededChain:
             session, OTHER_MEMBER, "SH020000001", "13900002222", "李四", store_ids["SH02"], moment
         )
         _card(session, OTHER_CARD, OTHER_CARD_NO, OTHER_MEMBER, store_ids["SH02"], moment)
+        _member(
+            session,
+            OVERSPENT_MEMBER,
+            "SH010000002",
+            "13900003333",
+            "王五",
+            store_ids["SH01"],
+            moment,
+        )
+        _card(
+            session, OVERSPENT_CARD, OVERSPENT_CARD_NO, OVERSPENT_MEMBER, store_ids["SH01"], moment
+        )
         # Enrolled tills have a key (the tests push without signing, straight to ingest).
         session.execute(update(Till).values(public_key="c2VlZGVkIHRpbGwga2V5"))
         # SH02's till has been silent for two days: the dashboard must flag it.
