@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 PALETTE = ("#2f6fb0", "#e0803a", "#3f9d5a", "#b04a4a", "#7a5bb0", "#8c8c3a", "#3a8c8c")
 _BAR, _GAP, _GROUP_GAP, _HEIGHT, _LEFT, _BOTTOM, _TOP = 18, 2, 16, 180, 70, 40, 24
+_LEGEND_STEP = 160  # three legend keys a row
 
 
 def grouped_bars(
@@ -25,7 +26,8 @@ def grouped_bars(
     bottom = min([*values, 0])
     span = top - bottom or 1
     group = len(series) * (_BAR + _GAP) - _GAP
-    width = _LEFT + max(1, len(categories)) * (group + _GROUP_GAP) + 10
+    bars_width = _LEFT + max(1, len(categories)) * (group + _GROUP_GAP) + 10
+    width = max(bars_width, _LEFT + min(3, len(series)) * _LEGEND_STEP)
     legend_y = _TOP + _HEIGHT + _BOTTOM
     height = legend_y + 18 * ((len(series) + 2) // 3) + 6
 
@@ -37,7 +39,7 @@ def grouped_bars(
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
         f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
         f"<title>{escape(title)}</title>",
-        f'<line x1="{_LEFT}" y1="{zero:.1f}" x2="{width - 5}" y2="{zero:.1f}" class="axis"/>',
+        f'<line x1="{_LEFT}" y1="{zero:.1f}" x2="{bars_width - 5}" y2="{zero:.1f}" class="axis"/>',
         f'<text x="{_LEFT - 6}" y="{y_of(top) + 4:.1f}" class="tick" text-anchor="end">'
         f"{escape(label(top))}</text>",
         f'<text x="{_LEFT - 6}" y="{zero + 4:.1f}" class="tick" text-anchor="end">'
@@ -64,7 +66,7 @@ def grouped_bars(
             f'text-anchor="middle">{escape(category)}</text>'
         )
     for s, (name, _vs) in enumerate(series):
-        x, y = _LEFT + (s % 3) * 160, legend_y + 18 * (s // 3)
+        x, y = _LEFT + (s % 3) * _LEGEND_STEP, legend_y + 18 * (s // 3)
         parts.append(
             f'<rect x="{x}" y="{y - 10}" width="12" height="12" '
             f'fill="{PALETTE[s % len(PALETTE)]}"/>'

@@ -142,6 +142,32 @@ ZH_CN: dict[str, str] = {
     "clearing.pdf": "导出 PDF",
     "clearing.unavailable": "月结算尚未安装",
     "clearing.closed_now": "{month} 已结账",
+    "conflict.offline_overspend": "离线超额消费",
+    "conflict.points_overspend": "积分超额使用",
+    "conflict.coupon_reused": "优惠券重复使用",
+    "conflict.card_used_while_blocked": "挂失/冻结后仍被使用",
+    "conflict.mobile_duplicate": "手机号重复",
+    "kind.card_issued": "发卡",
+    "kind.card_lost": "挂失",
+    "kind.card_found": "解挂",
+    "kind.card_frozen": "冻结",
+    "kind.card_unfrozen": "解冻",
+    "kind.card_replaced_out": "换卡（旧卡）",
+    "kind.card_replaced_in": "换卡（新卡）",
+    "kind.card_cancelled": "注销",
+    "kind.topup": "充值",
+    "kind.topup_refunded": "充值退款",
+    "kind.sv_payment": "储值消费",
+    "kind.sv_payment_refunded": "储值消费退款",
+    "kind.purchase": "购物",
+    "kind.purchase_refunded": "购物退款",
+    "kind.points_earned": "积分获得",
+    "kind.points_redeemed": "积分抵扣",
+    "kind.points_expired": "积分过期",
+    "kind.points_adjusted": "积分调整",
+    "kind.coupon_redeemed": "用券",
+    "kind.pass_used": "次卡使用",
+    "kind.opening_balance": "期初余额",
 }
 
 EN: dict[str, str] = {
@@ -276,6 +302,32 @@ EN: dict[str, str] = {
     "clearing.pdf": "Export PDF",
     "clearing.unavailable": "Monthly clearing is not installed",
     "clearing.closed_now": "{month} is closed",
+    "conflict.offline_overspend": "offline overspend",
+    "conflict.points_overspend": "points overspend",
+    "conflict.coupon_reused": "coupon used twice",
+    "conflict.card_used_while_blocked": "used while lost or frozen",
+    "conflict.mobile_duplicate": "mobile used twice",
+    "kind.card_issued": "card issued",
+    "kind.card_lost": "reported lost",
+    "kind.card_found": "found",
+    "kind.card_frozen": "frozen",
+    "kind.card_unfrozen": "unfrozen",
+    "kind.card_replaced_out": "replaced (old card)",
+    "kind.card_replaced_in": "replaced (new card)",
+    "kind.card_cancelled": "cancelled",
+    "kind.topup": "top-up",
+    "kind.topup_refunded": "top-up refunded",
+    "kind.sv_payment": "stored-value payment",
+    "kind.sv_payment_refunded": "stored-value payment refunded",
+    "kind.purchase": "purchase",
+    "kind.purchase_refunded": "purchase refunded",
+    "kind.points_earned": "points earned",
+    "kind.points_redeemed": "points redeemed",
+    "kind.points_expired": "points expired",
+    "kind.points_adjusted": "points adjusted",
+    "kind.coupon_redeemed": "coupon used",
+    "kind.pass_used": "count card used",
+    "kind.opening_balance": "opening balance",
 }
 
 CATALOGUES = {"zh_CN": ZH_CN, "en": EN}
@@ -290,3 +342,9 @@ def translator(lang: str) -> Callable[..., str]:
         return text.format(**values) if values else text
 
     return t
+
+
+def kind_name(lang: str, kind: str, family: str = "kind") -> str:
+    """An entry kind ("kind") or conflict kind ("conflict") as people say it; the code
+    itself for a kind the catalogue does not name (a newer one)."""
+    return CATALOGUES.get(lang, ZH_CN).get(f"{family}.{kind}", kind)

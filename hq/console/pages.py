@@ -33,7 +33,7 @@ from hq.conflicts import detect, list_conflicts
 from hq.console import chain_lookup
 from hq.console.bar_chart import grouped_bars
 from hq.console.card_state import ACTIONS, CardNotFound, change_card_state
-from hq.console.i18n import LANGUAGES, translator
+from hq.console.i18n import LANGUAGES, kind_name, translator
 from hq.console.sign_in import SignInRefused, Viewer, current_viewer, sign_in
 from hq.console.till_overview import fork_rows, till_lines
 from hq.errors import HqError
@@ -141,6 +141,7 @@ def console_app(
             "lang": lang,
             "html_lang": "zh-CN" if lang == "zh_CN" else "en",
             "t": translator(lang),
+            "kind_name": lambda kind, family="kind": kind_name(lang, kind, family),
             "viewer": who,
             "csrf": csrf_token(request),
             "flash": (shown["zh" if lang == "zh_CN" else "en"], shown["kind"]) if shown else None,
