@@ -29,7 +29,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from hq.clearing import close_month, statement
 from hq.clearing_export import write_pdf, write_xlsx
-from hq.conflicts import detect, list_conflicts
+from hq.conflicts import detect, list_conflicts, resolve
 from hq.console import chain_lookup
 from hq.console.bar_chart import grouped_bars
 from hq.console.card_state import ACTIONS, CardNotFound, change_card_state
@@ -321,13 +321,36 @@ def console_app(
         return render(request, "reports.html", context, who)
 
     @app.get("/conflicts", name="conflicts")
-    def conflicts(request: Request) -> HTMLResponse:
+    def conflicts(request: Request, all: bool = False) -> HTMLResponse:
         now = clock()
         with transaction() as session:
             who = viewer(request, session)
             detect(session, now)  # what the latest pushes brought, before listing
-            found = list_conflicts(session, store_ids=_scope_ids(who))
-        return render(request, "conflicts.html", {"conflicts": found}, who)
+            found = list_conflicts(session, store_ids=_scope_ids(who), include_resolved=all)
+        return render(request, "conflicts.html", {"conflicts": found, "all": all}, who)
+
+    @app.post("/conflicts/{conflict_id}/resolve", name="conflict_resolve")
+    def conflict_resolve(
+        request: Request,
+        conflict_id: int,
+        note: Annotated[str, Form(max_length=1000)] = "",
+        csrf: Annotated[str, Form()] = "",
+    ) -> Response:
+        """An HQ admin settles a conflict with a note (kept, and audited by hq.conflicts)."""
+        check_csrf(request, csrf)
+        with transaction() as session:
+            who = viewer(request, session)
+            if not who.is_hq_admin:
+                raise NotFound
+            try:
+                resolve(session, conflict_id, who.login, note, clock())
+            except HqError as refused:  # no note, no such conflict, resolved already
+                flash(request, refused.zh, refused.en, "error")
+            else:
+                flash(
+                    request, f"冲突 {conflict_id} 已处理", f"Conflict {conflict_id} resolved", "ok"
+                )
+        return RedirectResponse(request.url_for("conflicts"), status_code=303)
 
     def month_of(text: str | None) -> str:
         if text is None:

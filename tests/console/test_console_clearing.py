@@ -87,3 +87,26 @@ def test_closing_a_month_that_is_over_freezes_it(console: Console):
     assert 'class="flash error"' in page and "尚未结束" in page
     with Session(console.engine) as session:
         assert session.get(ClearingMonth, this_month) is None
+
+
+def test_an_hq_admin_resolves_a_conflict_with_a_note(console: Console):
+    admin = console.as_("admin")
+    page = admin.client.get("/console/conflicts").text
+    found = re.search(r'action="[^"]*/console/conflicts/(\d+)/resolve"', page)
+    assert found is not None
+    path = f"/console/conflicts/{found.group(1)}/resolve"
+    no_note = admin.post(path, {"note": "  "}, "/console/conflicts")
+    assert "请写明处理说明" in admin.client.get(no_note.headers["location"]).text
+    bj = console.as_("bj")
+    assert bj.post(path, {"note": "not mine to settle"}, "/console/conflicts").status_code == 404
+    admin = console.as_("admin")
+    done = admin.post(path, {"note": "会员已补缴 50 元"}, "/console/conflicts")
+    assert done.status_code == 303
+    assert 'data-kind="offline_overspend"' not in admin.client.get("/console/conflicts").text
+    everything = admin.client.get("/console/conflicts?all=true").text
+    assert "会员已补缴 50 元" in everything and "admin" in everything
+    with Session(console.engine) as session:
+        actors = session.scalars(
+            select(HqAudit.actor).where(HqAudit.action == "conflict_resolved")
+        ).all()
+    assert actors == ["admin"]
