@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from db.engine import read_session
@@ -108,15 +108,15 @@ def open_chain_till(
     return ChainTill(code, store, member.member_no, card_no)
 
 
-def register_at_hq(engine: Engine, tills: list[ChainTill], names: dict[str, str]) -> None:
+def register_at_hq(engine: Engine, till_codes: list[str], names: dict[str, str]) -> None:
     """Each till's store and the till itself at HQ (numbered -01 in its store)."""
     now = datetime.now(UTC)
     with Session(engine) as session, session.begin():
-        for till in tills:
-            code = till.store_code
-            if session.query(Store).filter(Store.code == code).first() is None:
+        for till_code in till_codes:
+            code = till_code.rsplit("-", 1)[0]
+            if session.scalar(select(Store.id).where(Store.code == code)) is None:
                 admin.add_store(session, code, names.get(code, code), now)
-            assert admin.enroll_till(session, code, now).till == till.code
+            assert admin.enroll_till(session, code, now).till == till_code
 
 
 def deliver(engine: Engine, till_code: str, body: bytes) -> None:

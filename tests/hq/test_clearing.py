@@ -96,7 +96,7 @@ def trading(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Trading]:
 def hq_engine(hq_url: str, trading: Trading) -> Iterator[Engine]:
     engine = open_engine(hq_url)
     migrate.upgrade(engine)
-    register_at_hq(engine, trading.tills, NAMES)
+    register_at_hq(engine, [till.code for till in trading.tills], NAMES)
     try:
         yield engine
     finally:
