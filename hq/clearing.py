@@ -261,7 +261,8 @@ def _frozen(session: Session, closed: ClearingMonth, store_ids: list[int] | None
     lines = sorted((StoreLine.from_json(f) for f in figures), key=lambda ln: ln.store)
     net_total = sum(line.net_fen for line in lines)
     if store_ids is not None:
-        lines = [line for line in lines if line.store_id in set(store_ids)]
+        wanted = set(store_ids)
+        lines = [line for line in lines if line.store_id in wanted]
     return Statement(
         month=closed.month,
         closed=True,

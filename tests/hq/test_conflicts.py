@@ -344,3 +344,9 @@ def test_the_conflicts_command(hq_url: str, hq_engine: Engine, chain: Chain):
     again = resolve("x")
     assert again.exit_code == 1 and json.loads(again.stdout)["error"] == "already_resolved"
     assert resolve(" ").exit_code == 2
+
+    def ids(*flags: str) -> set[int]:
+        shown = CliRunner().invoke(main, ["--db", hq_url, "--json", "conflicts", *flags])
+        return {c["id"] for c in json.loads(shown.stdout)["conflicts"]}
+
+    assert overspend["id"] not in ids() and overspend["id"] in ids("--all")
