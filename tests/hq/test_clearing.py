@@ -25,7 +25,8 @@ from pos_app.services import stored_value
 from pos_app.services.checkout import SaleResult, sell
 from pos_app.services.stored_value import TopUpResult
 from tests.hq.chain_tills import ChainTill, deliver, open_chain_till, register_at_hq
-from tests.services.support import req
+from tests.hq.signing_till import chain_with
+from tests.services.support import EXAMPLE_TEXT, req
 
 JAN = datetime(2027, 1, 10, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 FEB = datetime(2027, 2, 3, 2, 0, tzinfo=UTC)
@@ -301,3 +302,51 @@ def test_the_clearing_command(
     assert "YYYY-MM" in bad.stderr
     missing = hq_cli(hq_url, "clearing")
     assert missing.exit_code == 2
+
+
+def test_points_are_valued_at_the_rate_of_the_rules_they_were_written_under(
+    hq_engine: Engine,
+):
+    """GZ01's till ran rules of its own (version 7: 50 points pay ¥1) and, before them, rules
+    HQ never received (version 1: valued at the default 100 points a yuan)."""
+    register_at_hq(hq_engine, ["GZ01-01"], {"GZ01": "广州天河店"})
+    old = "redeem_points_per_yuan = 100"
+    assert old in EXAMPLE_TEXT
+    rules = EXAMPLE_TEXT.replace(old, "redeem_points_per_yuan = 50")
+    moment = "2027-01-20T02:00:00.000000+00:00"
+
+    def points(kind: str, delta: int, version: int) -> dict[str, object]:
+        return {
+            "kind": kind,
+            "card_id": None,
+            "principal_delta": 0,
+            "bonus_delta": 0,
+            "points_delta": delta,
+            "business_time": moment,
+            "rules_version": version,
+        }
+
+    entries = chain_with(
+        [
+            points("points_earned", 300, 7),
+            points("points_redeemed", -100, 7),
+            points("points_redeemed", -100, 1),
+            points("points_expired", -20, 7),
+        ],
+        till="GZ01-01",
+        store_id="0b1e4c52-6c1f-4f7e-9a77-3f2d8a1c0003",
+    )
+    row = {
+        "outbox_id": 1,
+        "table": "rules_version",
+        "key": [7],
+        "op": "I",
+        "data": {"version": 7, "label": "GZ", "source_text": rules},
+    }
+    deliver(hq_engine, "GZ01-01", json.dumps({"entries": entries, "rows": [row]}).encode())
+    gz = lines_of(statement(hq_engine, "2027-01"))["GZ01"]
+    assert (gz.points_issued, gz.points_redeemed, gz.points_other) == (300, 200, -20)
+    assert gz.points_issued_value_fen == 600  # 300 points at 50 a yuan
+    assert gz.points_redeemed_value_fen == 200 + 100  # 100 at 50 a yuan, 100 at 100 a yuan
+    assert gz.points_value_fen == 300
+    assert gz.net_fen == 0
