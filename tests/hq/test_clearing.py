@@ -21,8 +21,10 @@ from hq.cli import main
 from hq.engine import open_engine
 from hq.errors import HqError, HqInvalidInput
 from hq.models import HqAudit, HqLedgerEntry, Till
+from pos_app.domain.permissions import Permission
 from pos_app.services import stored_value
 from pos_app.services.checkout import SaleResult, sell
+from pos_app.services.sale_refund import refund_sale
 from pos_app.services.stored_value import TopUpResult
 from tests.hq.chain_tills import ChainTill, deliver, open_chain_till, register_at_hq
 from tests.hq.signing_till import chain_with
@@ -74,6 +76,8 @@ def trading(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Trading]:
     bj_jan = bj.take_batch()
     sh.at(FEB)
     feb_topup = stored_value.top_up(ctx, cashier, card, 20_000)
+    # The January wash is returned: its use goes back on the card.
+    refund_sale(ctx, cashier, wash.receipt_no, approval=sh.store.approval(Permission.SALE_REFUND))
     sh_feb = sh.take_batch()
     yield Trading(
         sh_topup,
@@ -217,6 +221,7 @@ def test_a_closed_month_is_frozen_and_late_records_fall_into_the_next(
     assert figures(lines["BJ01"]) == bj_january(trading)
     assert lines["SH01"].stored_value_sold_fen == 20_000 == trading.feb_topup.amount_fen
     assert lines["SH01"].net_fen == -20_000
+    assert lines["SH01"].count_card_used_fen == -4_000  # the wash given back
     assert february.liability_start_fen == closed.liability_end_fen
     assert february.net_total_fen == -(20_000 + 115_000 - trading.bj_laundry.total_fen)
     assert february.invariant_ok
