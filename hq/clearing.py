@@ -261,7 +261,8 @@ def _frozen(session: Session, closed: ClearingMonth, store_ids: list[int] | None
     lines = sorted((StoreLine.from_json(f) for f in figures), key=lambda ln: ln.store)
     net_total = sum(line.net_fen for line in lines)
     if store_ids is not None:
-        lines = [line for line in lines if line.store_id in set(store_ids)]
+        wanted = set(store_ids)
+        lines = [line for line in lines if line.store_id in wanted]
     return Statement(
         month=closed.month,
         closed=True,
@@ -315,7 +316,6 @@ def _compute(session: Session, month: str) -> Statement:
             func.sum(HqLedgerEntry.principal_delta),
             func.sum(HqLedgerEntry.bonus_delta),
             func.sum(HqLedgerEntry.points_delta),
-            func.sum(HqLedgerEntry.amount_fen),
         )
         .join(Till, Till.id == HqLedgerEntry.till_id)
         .where(HqLedgerEntry.clearing_month == month, HqLedgerEntry.kind.not_in(_MIRRORS))
@@ -325,9 +325,9 @@ def _compute(session: Session, month: str) -> Statement:
     ).all()
     rates = _RedeemRates(session)
     sums: dict[int, _Sums] = defaultdict(_Sums)
-    for store_id, till_id, kind, version, principal, bonus, points, amount in grouped:
+    for store_id, till_id, kind, version, principal, bonus, points in grouped:
         s = sums[store_id]
-        principal, bonus, points, amount = (int(v or 0) for v in (principal, bonus, points, amount))
+        principal, bonus, points = (int(v or 0) for v in (principal, bonus, points))
         s.net -= principal + bonus
         if kind in _SOLD:
             s.sold += principal
@@ -345,12 +345,9 @@ def _compute(session: Session, month: str) -> Statement:
             s.redeemed_value -= points_value_fen(points, rate)
         else:
             s.points_other += points
-        if kind == EntryKind.PASS_USED:
-            s.card_used += amount
-        elif kind == EntryKind.PASS_USE_REVERSED:
-            s.card_used -= amount
-    for store_id, fen in _count_cards_sold(session, month).items():
-        sums[store_id].card_sold += fen
+    for store_id, (card_sold, card_used) in _count_cards(session, month).items():
+        sums[store_id].card_sold += card_sold
+        sums[store_id].card_used += card_used
     lines = [
         StoreLine(
             store_id=store.id,
@@ -442,12 +439,15 @@ class _RedeemRates:
             return self._default
 
 
-def _count_cards_sold(session: Session, month: str) -> dict[int, int]:
-    """Store id → value of the count cards its tills sold in the month, less those refunded.
+def _count_cards(session: Session, month: str) -> dict[int, tuple[int, int]]:
+    """Store id → (value of the count cards its tills sold in the month less those refunded,
+    value of the uses its tills gave less those given back).
 
     A `pass_granted` entry names the sale (related_entry_id: the purchase, whose payload
-    holds the sale id) and the card product's SKU; the value is what that sale line charged
-    per card. `pass_revoked` takes the value of the pass it revokes back out."""
+    holds the sale id) and the card product's SKU; its value is what that sale line charged
+    per card. `pass_revoked` takes the value of the pass it revokes back out. A use is
+    worth its share of the pass's value (a tenth of a ten-wash card per wash), wherever the
+    card was sold; a pass without a count (a time card) is valued as the till valued it."""
     entries = session.execute(
         select(
             Till.store_id,
@@ -460,25 +460,73 @@ def _count_cards_sold(session: Session, month: str) -> dict[int, int]:
         .join(Till, Till.id == HqLedgerEntry.till_id)
         .where(
             HqLedgerEntry.clearing_month == month,
-            HqLedgerEntry.kind.in_([EntryKind.PASS_GRANTED, EntryKind.PASS_REVOKED]),
+            HqLedgerEntry.kind.in_(
+                [
+                    EntryKind.PASS_GRANTED,
+                    EntryKind.PASS_REVOKED,
+                    EntryKind.PASS_USED,
+                    EntryKind.PASS_USE_REVERSED,
+                ]
+            ),
         )
     ).all()
-    out: dict[int, int] = defaultdict(int)
+    passes = _Passes(session)
+    sold: dict[int, int] = defaultdict(int)
+    used: dict[int, int] = defaultdict(int)
     for store_id, kind, till_id, amount, related, payload in entries:
+        data = _payload(payload)
         if kind == EntryKind.PASS_GRANTED:
-            out[store_id] += _pass_value(session, till_id, amount, related, payload)
-        elif related:  # pass_revoked: related_entry_id is the pass (its pass_granted entry)
-            granted = session.execute(
+            sold[store_id] += _pass_value(session, till_id, amount, related, payload)
+        elif kind == EntryKind.PASS_REVOKED:  # related_entry_id: the pass's pass_granted
+            sold[store_id] -= passes.value(related)
+        elif kind == EntryKind.PASS_USED:
+            used[store_id] += passes.use_value(data.get("pass_id"), data.get("qty"), amount)
+        else:  # pass_use_reversed gives back part of a use, valued the same way
+            used[store_id] -= passes.use_value(data.get("pass_id"), data.get("qty"), amount)
+    return {store: (sold.get(store, 0), used.get(store, 0)) for store in {*sold, *used}}
+
+
+class _Passes:
+    """Passes by id (the id of their pass_granted entry): what each was sold for and how
+    many uses it holds."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._held: dict[str, tuple[int, int | None]] = {}
+
+    def _pass(self, pass_id: object) -> tuple[int, int | None]:
+        if not isinstance(pass_id, str):
+            return 0, None
+        if pass_id not in self._held:
+            granted = self._session.execute(
                 select(
                     HqLedgerEntry.till_id,
                     HqLedgerEntry.amount_fen,
                     HqLedgerEntry.related_entry_id,
                     HqLedgerEntry.payload,
-                ).where(HqLedgerEntry.entry_id == related)
+                ).where(HqLedgerEntry.entry_id == pass_id)
             ).first()
-            if granted is not None:
-                out[store_id] -= _pass_value(session, *granted)
-    return dict(out)
+            if granted is None:
+                self._held[pass_id] = (0, None)
+            else:
+                items = _payload(granted.payload).get("items")
+                counts = list(items.values()) if isinstance(items, dict) else []
+                uses = (
+                    sum(counts)
+                    if counts and all(isinstance(c, int) and c > 0 for c in counts)
+                    else None
+                )
+                self._held[pass_id] = (_pass_value(self._session, *granted), uses)
+        return self._held[pass_id]
+
+    def value(self, pass_id: object) -> int:
+        return self._pass(pass_id)[0]
+
+    def use_value(self, pass_id: object, qty: object, till_amount: int) -> int:
+        value, uses = self._pass(pass_id)
+        if not uses or not isinstance(qty, int) or qty <= 0:
+            return int(till_amount)
+        return value * qty // uses
 
 
 def _payload(text: str | None) -> dict[str, Any]:

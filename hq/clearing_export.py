@@ -160,7 +160,11 @@ def _pdf(statement: Statement, tmp: Path) -> None:
             for total in (sum(int(getattr(line, name)) for line in statement.lines),)
         ]
     )
-    table = Table(rows, repeatRows=1)
+    # The store column is wide enough for a store's name on one line; figures share the rest.
+    width = landscape(A4)[0] - 20 * mm
+    store_width = 40 * mm
+    figure_width = (width - store_width) / len(COLUMNS)
+    table = Table(rows, colWidths=[store_width] + [figure_width] * len(COLUMNS), repeatRows=1)
     table.setStyle(
         TableStyle(
             [

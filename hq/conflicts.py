@@ -148,27 +148,26 @@ def _record(session: Session, found: list[_Found], at: str) -> int:
             if held.resolved_at is None:
                 _update(held, f)
             continue
-        statement = conflict_insert(session.connection(), _CONFLICTS).on_conflict_do_nothing(
-            index_elements=["kind", "subject", "first_entry"]
+        # ON CONFLICT DO NOTHING: a detection running at the same time may have written it.
+        statement = (
+            conflict_insert(session.connection(), _CONFLICTS)
+            .values(
+                kind=f.kind,
+                subject=f.subject,
+                first_entry=f.first_entry,
+                card_id=f.card_id,
+                member_id=f.member_id,
+                amount_fen=f.amount_fen,
+                points=f.points,
+                tills=_join_tills(f.tills),
+                detail=f.detail,
+                detected_at=at,
+            )
+            .on_conflict_do_nothing(index_elements=["kind", "subject", "first_entry"])
+            .returning(_CONFLICTS.c.id)
         )
-        result = session.execute(
-            statement,
-            [
-                {
-                    "kind": f.kind,
-                    "subject": f.subject,
-                    "first_entry": f.first_entry,
-                    "card_id": f.card_id,
-                    "member_id": f.member_id,
-                    "amount_fen": f.amount_fen,
-                    "points": f.points,
-                    "tills": _join_tills(f.tills),
-                    "detail": f.detail,
-                    "detected_at": at,
-                }
-            ],
-        )
-        new += max(result.rowcount, 0)  # type: ignore[attr-defined]
+        if session.execute(statement).first() is not None:
+            new += 1
     # An open balance conflict whose balance came back: the debt is paid, the record stays
     # for a person to resolve.
     for key, held in open_balance.items():
