@@ -5,7 +5,7 @@ rules version in force is then HQ's text, the marker and the store's promotions.
 publishes again the till appends the same promotions to the new text (if HQ still allows
 them and they still fit), so a store keeps its promotions across chain updates.
 
-A store's file with no [[promotion]] at all takes its promotions off again.
+A store's file `promotion = []` takes its promotions off again.
 """
 
 from __future__ import annotations
