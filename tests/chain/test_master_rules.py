@@ -3,16 +3,20 @@ store's own promotions on top only where HQ allows them."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
 from db.engine import read_session
 from db.models import Operator, RulesVersion
 from hq.chain_rules import RULES_KEY, publish_rules
+from pos_app.cli.main import cli
 from pos_app.domain.errors import RulesError
 from pos_app.services.rules import load_rules, show_rules
 from tests.chain.master_support import NOW, ChainHq, apply_item, chain_hq
-from tests.conftest import EXAMPLE_RULES, StoreFixture
+from tests.conftest import EXAMPLE_RULES, PASSWORD, StoreFixture
+from tests.test_cli import POS_ENV, make_runner, one_json
 
 __all__ = ["chain_hq"]
 
@@ -118,3 +122,20 @@ def test_a_store_promotion_clashing_with_hq_is_left_out(
     promotions = show_rules(store.ctx).rules.promotions
     assert [(p.code, p.name) for p in promotions][-1] == ("SH01-TEA", "连锁茶饮9折")
     assert len(promotions) == 4
+
+
+def test_pos_app_rules_load_says_why_in_both_languages(
+    chain_hq: ChainHq, store: StoreFixture, tmp_path: Path
+) -> None:
+    publish_and_apply(chain_hq, store, "连锁规则 v1", allow=False)
+    path = tmp_path / "promotions.toml"
+    path.write_text(STORE_PROMOTION, encoding="utf-8")
+    env: dict[str, str | None] = dict.fromkeys(POS_ENV)
+    env.update(POS_OPERATOR="admin", POS_PASSWORD=PASSWORD)
+    for lang, says in (("zh", "总部"), ("en", "HQ")):
+        argv = ["--data-dir", str(store.data_dir), "--json", "--lang", lang]
+        argv += ["rules", "load", str(path)]
+        result = make_runner().invoke(cli, argv, env=env, catch_exceptions=False)
+        assert result.exit_code == 2
+        assert one_json(result.stdout)["error"] == "rules_hq_managed"
+        assert says in result.stderr
