@@ -35,6 +35,7 @@ from pos_app.domain.catalogue import (
     CatalogueCheck,
     CatalogueProduct,
     Cell,
+    PlannedProduct,
     RowProblem,
     check_catalogue,
     normalize_sku,
@@ -163,6 +164,7 @@ def _import_rows(
         existing, ids = _load_catalogue(conn)
         owner = {code: p.sku for p in existing.values() for code in p.barcodes}
         check = check_catalogue(header, rows, existing, owner)
+        _refuse_hq_managed(conn, check, owner)
         report.rows, report.problems, report.skipped = check.rows, check.problems, check.bad_rows
         refused = not check.header_ok or (
             bool(check.problems) and (not good_rows_only or not check.planned)
@@ -190,6 +192,41 @@ def _import_rows(
             },
         )
     return report
+
+
+def _refuse_hq_managed(conn: Connection, check: CatalogueCheck, owner: dict[str, str]) -> None:
+    """Rows that would change a product of the chain catalogue (or take one of its barcodes)
+    become problems: HQ sets those, with this store's price (pos-hq product price)."""
+    hq = set(conn.execute(select(Product.sku).where(Product.hq_managed.is_(True))).scalars())
+    if not hq:
+        return
+    kept: list[PlannedProduct] = []
+    for planned in check.planned:
+        sku = planned.product.sku
+        taken = [c for c in planned.product.barcodes if owner.get(c, sku) != sku and owner[c] in hq]
+        if sku in hq and planned.changed:
+            problem = RowProblem(
+                planned.row,
+                "sku",
+                f"商品 {sku} 由总部管理，请在总部修改（含本店价格）",
+                f"product {sku} is managed by HQ: change it at HQ (this store's price too)",
+                sku,
+            )
+        elif taken:
+            problem = RowProblem(
+                planned.row,
+                "barcodes",
+                f"条码 {taken[0]} 属于总部管理的商品 {owner[taken[0]]}",
+                f"barcode {taken[0]} belongs to product {owner[taken[0]]}, managed by HQ",
+                taken[0],
+            )
+        else:
+            kept.append(planned)
+            continue
+        check.problems.append(problem)
+        check.bad_rows += 1
+    check.problems.sort(key=lambda p: p.row)
+    check.planned = kept
 
 
 def _load_catalogue(conn: Connection) -> tuple[dict[str, CatalogueProduct], dict[str, str]]:
