@@ -24,7 +24,9 @@ from typing import Any, cast
 import psycopg
 from sqlalchemy import Connection, Engine, Table, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
+from hq import chain_views
 from hq.admin import iso
 from hq.dialect_insert import conflict_insert
 from hq.models import Fork, HqLedgerEntry, HqRow, Till
@@ -258,6 +260,7 @@ def _apply(
     held = _held_hashes(conn, till_id, entries, acked_seq)
     accepted = duplicates = 0
     previous: dict[str, Any] | None = None
+    new_entries: list[dict[str, Any]] = []
     with _entry_sink(conn, till_id, received_at) as store:
         for index, raw in enumerate(entries):
             entry = _parse_entry(till_code, raw, index)
@@ -291,6 +294,7 @@ def _apply(
                     f"Entry {seq} belongs to another store than till {till_code}'s",
                 )
             store(entry)
+            new_entries.append(entry)
             accepted += 1
     if accepted:
         assert previous is not None
@@ -299,6 +303,16 @@ def _apply(
         _upsert_rows(conn, till_id, rows, received_at)
         acked_outbox_id = max(acked_outbox_id, rows[-1].outbox_id)
     if accepted or rows:
+        # The chain views (positions, members, cards, holds, the down feed) move with the
+        # batch, in its transaction.
+        with Session(bind=conn) as session:
+            chain_views.apply_batch(
+                session,
+                till_id,
+                new_entries,
+                [chain_views.SentRow(r.table, r.key, r.op, r.data, r.outbox_id) for r in rows],
+                received_at,
+            )
         conn.execute(
             update(Till)
             .where(Till.id == till_id)

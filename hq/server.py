@@ -30,6 +30,9 @@ from hq.console.pages import console_app
 from hq.console.session_secret import session_secret
 from hq.engine import open_engine
 from hq.enrollment import redeem
+from hq.feed import DEFAULT_LIMIT as DEFAULT_FEED_LIMIT
+from hq.feed import MAX_LIMIT as MAX_FEED_LIMIT
+from hq.feed import pulling_till, read_feed
 from hq.ingest import MAX_BATCH_ITEMS, entries_after, ingest_batch, rows_after
 from hq.models import Fork, Store, Till
 from hq.nonce_registry import DatabaseNonceRegistry
@@ -255,5 +258,18 @@ def create_app(
         check_owner(signed.till, till=till)
         with engine.connect() as conn:
             return {"rows": rows_after(conn, till_id_of(conn, till), after, limit)}
+
+    @app.get("/v1/tills/{till}/feed")
+    def feed(
+        till: str,
+        signed: Signed,
+        after: After = 0,
+        limit: Annotated[int, Query(ge=1, le=MAX_FEED_LIMIT)] = DEFAULT_FEED_LIMIT,
+    ) -> dict[str, object]:
+        """The down feed (docs/chain-protocol.md): the current state of everything in the
+        till's scope that changed after change id `after`, one item per key, in id order."""
+        check_owner(signed.till, till=till)
+        with Session(engine) as session, session.begin():
+            return read_feed(session, pulling_till(session, till), after, limit).as_json()
 
     return app

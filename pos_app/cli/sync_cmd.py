@@ -1,4 +1,4 @@
-"""Sync with HQ: `pos-app sync setup | push | status | restore`."""
+"""Sync with HQ: `pos-app sync setup | push | pull | status | restore`."""
 
 from __future__ import annotations
 
@@ -106,6 +106,53 @@ def sync_push(inv: Invocation) -> None:
     raise click.exceptions.Exit(code)
 
 
+@sync.command("pull")
+@click.pass_obj
+def sync_pull(inv: Invocation) -> None:
+    """拉取 Take HQ's news: the chain's members, cards, balances and card states.
+
+    Exits 0 when everything HQ had is applied, 4 when HQ cannot be reached (the till keeps
+    what it knew), 1 when HQ refuses. With --json one object: items, cursor, pulled_at.
+    """
+    from pos_app.sync.puller import PullResult, pull
+
+    ctx = inv.store()
+    with StderrProgress("拉取 Pulling:") as bar:
+        outcome = pull(ctx, progress=bar)
+    data: dict[str, Any] = {
+        "items": outcome.items,
+        "applied": outcome.applied,
+        "cursor": outcome.cursor,
+        "pulled_at": outcome.pulled_at,
+        "ok": outcome.ok,
+        "result": outcome.result.value,
+        "error_code": outcome.error_code,
+    }
+    if outcome.result is PullResult.DONE:
+        rows: list[Row] = [
+            ("收到 Items received", outcome.items),
+            ("已应用 Applied", outcome.applied),
+            ("下行位置 Feed cursor", f"#{outcome.cursor}"),
+            ("拉取时间 Pulled at (UTC)", _time(outcome.pulled_at)),
+        ]
+        inv.out.result(data, rows, title="已取回总部数据 Up to date with HQ")
+        return
+    message = outcome.error_en if inv.lang.startswith("en") else outcome.error_zh
+    if outcome.result is PullResult.UNREACHABLE:
+        inv.out.note(
+            f"连不上总部，上次取回：{_time(outcome.pulled_at)} / HQ cannot be reached; "
+            f"last heard {_time(outcome.pulled_at)}"
+        )
+        code = exit_codes.HQ_UNREACHABLE
+    else:
+        code = exit_codes.REFUSED
+    if message:
+        inv.out.complain(message)
+    if inv.as_json:
+        inv.out.result(data)
+    raise click.exceptions.Exit(code)
+
+
 @sync.command("status")
 @click.pass_obj
 def sync_status(inv: Invocation) -> None:
@@ -127,6 +174,8 @@ def sync_status(inv: Invocation) -> None:
         ("总部不可达自 HQ unreachable since", _time(status.unreachable_since)),
         ("账本分叉 Fork at", "—" if status.fork_seq is None else f"#{status.fork_seq}"),
         ("最近错误 Last error", error or "—"),
+        ("上次取回 Last pulled (UTC)", _time(status.pulled_at)),
+        ("下行位置 Feed cursor", f"#{status.feed_cursor}"),
     ]
     inv.out.result(data, rows, title="同步状态 Sync status")
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import read_session
 from db.models import Card, Coupon, CouponTemplate, LedgerEntry, Member, Sale, SaleLine
-from pos_app.domain.entry_kinds import EntryKind
+from pos_app.domain.entry_kinds import MIRROR_KINDS, EntryKind
 from pos_app.domain.errors import InvalidInput
 from pos_app.domain.liabilities import Liabilities, PassLiability, unused_share_fen
 from pos_app.domain.passes import share_fen
@@ -71,17 +71,24 @@ def _balances(s: Session, end: str) -> tuple[int, int, int]:
     ).one()
     points = s.scalar(select(func.coalesce(func.sum(Member.points_balance), 0)))
     e = LedgerEntry
+    sums = (
+        func.coalesce(func.sum(e.principal_delta), 0),
+        func.coalesce(func.sum(e.bonus_delta), 0),
+        func.coalesce(func.sum(e.points_delta), 0),
+    )
+    own_kinds = [str(k) for k in EntryKind if k not in MIRROR_KINDS]
     after_p, after_b, after_pts = s.execute(
-        select(
-            func.coalesce(func.sum(e.principal_delta), 0),
-            func.coalesce(func.sum(e.bonus_delta), 0),
-            func.coalesce(func.sum(e.points_delta), 0),
-        ).where(e.kind.in_([str(k) for k in EntryKind]), e.business_time >= end)
+        select(*sums).where(e.kind.in_(own_kinds), e.business_time >= end)
+    ).one()
+    # The rows also hold what other stores' tills did (mirror entries): the chain owes that,
+    # not this store, so every mirror ever written comes off.
+    mirror_p, mirror_b, mirror_pts = s.execute(
+        select(*sums).where(e.kind.in_([str(k) for k in MIRROR_KINDS]))
     ).one()
     return (
-        int(principal) - int(after_p),
-        int(bonus) - int(after_b),
-        int(points or 0) - int(after_pts),
+        int(principal) - int(after_p) - int(mirror_p),
+        int(bonus) - int(after_b) - int(mirror_b),
+        int(points or 0) - int(after_pts) - int(mirror_pts),
     )
 
 

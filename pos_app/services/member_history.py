@@ -30,6 +30,9 @@ MONEY_KINDS = {
     EntryKind.TOPUP_REFUNDED: ("退充值", "Top-up refund"),
     EntryKind.OPENING_BALANCE: ("期初余额", "Opening balance"),
     EntryKind.CARD_CANCELLED: ("注销退款", "Card cancelled"),
+    # What the other stores of the chain did, as HQ told this till (no money of this store).
+    EntryKind.CARD_SYNCED: ("其他门店", "Other stores"),
+    EntryKind.POINTS_SYNCED: ("其他门店积分", "Points at other stores"),
 }
 SALE_KINDS = {"sale": ("消费", "Purchase"), "refund": ("退货", "Refund")}
 

@@ -537,6 +537,7 @@ _MONEY_KINDS = frozenset(
         EntryKind.CARD_REPLACED_IN,
         EntryKind.CARD_CANCELLED,
         EntryKind.OPENING_BALANCE,
+        EntryKind.CARD_SYNCED,
     }
 )
 _AMOUNT_CHECKED = frozenset(
@@ -563,6 +564,7 @@ SELECT store_seq, entry_id, kind, member_id, card_id, principal_delta, bonus_del
          WHEN NOT json_valid(coalesce(payload, '{}')) THEN NULL
          WHEN kind = 'member_registered' THEN json_extract(payload, '$.tier')
          WHEN kind = 'tier_changed' THEN json_extract(payload, '$.to')
+         WHEN kind = 'card_synced' THEN json_extract(payload, '$.state')
          WHEN points_delta > 0 THEN coalesce(json_extract(payload, '$.debt_paid'), 0)
          WHEN kind = 'card_replaced_in' THEN coalesce(json_extract(payload, '$.pin_failures'), 0)
          WHEN kind = 'card_cancelled' THEN coalesce(json_extract(payload, '$.fee_fen'), 0)
@@ -571,6 +573,10 @@ SELECT store_seq, entry_id, kind, member_id, card_id, principal_delta, bonus_del
          WHEN kind = 'tier_changed' AND json_valid(payload)
               AND json_extract(payload, '$.reason') = 'manual'
          THEN coalesce(json_extract(payload, '$.locked_until'), '')
+       END,
+       CASE
+         WHEN kind = 'points_synced' AND json_valid(payload)
+         THEN json_extract(payload, '$.tier')
        END
 FROM ledger_entry
 WHERE store_id = ? AND store_seq <= ?
@@ -579,19 +585,23 @@ ORDER BY store_seq
 
 
 class _Card:
-    __slots__ = ("principal", "bonus", "state", "pin_failures", "last_seq")
+    __slots__ = ("principal", "bonus", "state", "pin_failures", "last_seq", "mirrored")
 
     def __init__(self) -> None:
         self.principal = self.bonus = self.pin_failures = self.last_seq = 0
         self.state: str | None = None
+        # Mirrored from the chain: the local balance may go below zero (a debt HQ found, or
+        # spending here that the other tills' figures have not caught up with).
+        self.mirrored = False
 
 
 class _Member:
-    __slots__ = ("points", "debt", "tier", "tier_locked_until", "lots", "last_seq")
+    __slots__ = ("points", "debt", "tier", "tier_locked_until", "lots", "last_seq", "chain_lot")
 
     def __init__(self) -> None:
         self.points = self.debt = self.last_seq = 0
         self.tier: str | None = None
+        self.chain_lot: str | None = None  # the first points_synced entry (chain-protocol.md)
         self.tier_locked_until: str | None = None
         self.lots: dict[str, int] = {}
 
@@ -623,13 +633,27 @@ class _Replay:
         pin_failed = EntryKind.PIN_FAILED
         pin_cleared = (EntryKind.PIN_RESET, EntryKind.PIN_SET)
         replaced_in = EntryKind.CARD_REPLACED_IN
+        card_synced, points_synced = EntryKind.CARD_SYNCED, EntryKind.POINTS_SYNCED
         tier_kinds = (EntryKind.MEMBER_REGISTERED, EntryKind.TIER_CHANGED)
         remembered = _REMEMBERED
         n = 0
         for row in conn.execute(_REPLAY_SQL, (store_id, last_seq)):
-            seq, entry_id, kind, member_id, card_id, p, b, pts, amount, related, _, detail, lock = (
-                row
-            )
+            (
+                seq,
+                entry_id,
+                kind,
+                member_id,
+                card_id,
+                p,
+                b,
+                pts,
+                amount,
+                related,
+                _,
+                detail,
+                lock,
+                hq_tier,
+            ) = row
             n += 1
             if progress is not None and n % PROGRESS_EVERY == 0:
                 progress(n)
@@ -638,10 +662,14 @@ class _Replay:
                 if c is None:
                     c = cards[card_id] = _Card()
                 c.last_seq = seq
+                if kind == card_synced:
+                    c.mirrored = True
+                    if detail is not None:
+                        c.state = str(detail)
                 if p or b:
                     c.principal += p
                     c.bonus += b
-                    if c.principal < 0 or c.bonus < 0:
+                    if (c.principal < 0 or c.bonus < 0) and not c.mirrored:
                         problem(seq, entry_id, "a card balance went below zero")
                 after = state_after.get(kind)
                 if after is not None:
@@ -668,14 +696,22 @@ class _Replay:
                 m.tier = detail
                 if lock is not None:
                     m.tier_locked_until = lock or None
+            if kind == points_synced:
+                if m.chain_lot is None:
+                    m.chain_lot = entry_id
+                    m.lots[entry_id] = 0
+                if hq_tier is not None:  # another store's member: its tier as HQ knows it
+                    m.tier = hq_tier
             if pts:
-                self._points(m, row)
+                self._points(m, row, kind == points_synced)
 
-    def _points(self, m: _Member, row: tuple[Any, ...]) -> None:
+    def _points(self, m: _Member, row: tuple[Any, ...], mirror: bool = False) -> None:
         seq, entry_id, pts = row[0], row[1], row[7]
         if pts > 0:
             debt_paid = _int(row[11])
-            m.lots[entry_id] = pts - debt_paid
+            # Points from other tills all go to the member's one chain lot.
+            lot_id = m.chain_lot if mirror and m.chain_lot is not None else entry_id
+            m.lots[lot_id] = m.lots.get(lot_id, 0) + pts - debt_paid
             m.debt -= debt_paid
         else:
             payload = _load(row[10])
@@ -697,7 +733,7 @@ class _Replay:
     def _check_amounts(self, row: tuple[Any, ...]) -> None:
         """Each money entry must agree with itself and with the entry it reverses: a
         rewritten entry whose amount and balance change disagree is caught here."""
-        seq, entry_id, kind, _, _, p, b, _, amount, related, _, detail, _ = row
+        seq, entry_id, kind, _, _, p, b, _, amount, related, _, detail, _, _ = row
         moves = self.moves
         ok = True
         if kind == EntryKind.TOPUP:

@@ -1,5 +1,6 @@
 """The sync agent: pushes the till's records to HQ from a background thread, so a sale never
-waits on the network (docs/sync-protocol.md, "Faults").
+waits on the network (docs/sync-protocol.md, "Faults"), and pulls HQ's down feed after each
+push HQ answered (docs/chain-protocol.md, "Down").
 
     agent = SyncAgent(ctx, on_status=...)
     agent.start()
@@ -34,6 +35,7 @@ from dataclasses import dataclass
 from pos_app.domain.errors import DomainError
 from pos_app.services.context import StoreContext
 from pos_app.sync.errors import SyncNotConfigured
+from pos_app.sync.puller import PullOutcome, pull
 from pos_app.sync.pusher import PushOutcome, PushResult, push
 from pos_app.sync.status import SyncStatus, sync_status
 
@@ -93,10 +95,15 @@ class SyncAgent:
         first_retry: float = FIRST_RETRY_SECONDS,
         max_retry: float = MAX_RETRY_SECONDS,
         pusher: Callable[[StoreContext], PushOutcome] = push,
+        puller: Callable[[StoreContext], PullOutcome] | None = None,
         draw: Callable[[], float] = random.random,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.ctx = ctx
+        # The down feed is pulled after each push HQ answered (the idle timer makes that at
+        # least every `idle_seconds`); a test's own pusher pulls only if given a puller too.
+        self._pull = puller if puller is not None else (pull if pusher is push else None)
+        self.pulls = 0
         self.on_status = on_status
         self.idle_seconds = idle_seconds
         self.first_retry, self.max_retry = first_retry, max_retry
@@ -207,6 +214,8 @@ class SyncAgent:
         except Exception:  # noqa: BLE001 — the agent must outlive any bug in a push
             log.exception("sync: the push failed")
             result = PushResult.REFUSED
+        if result is not None and result is not PushResult.UNREACHABLE:
+            self._attempt_pull()
         with self._cond:
             self._pushing = False
             self._last = result
@@ -222,6 +231,21 @@ class SyncAgent:
             self._next_push = self._clock() + delay
         if result is not PushResult.DONE and not paused:
             log.info("sync: next try in %.1f s (failure %d in a row)", delay, self._failures)
+
+    def _attempt_pull(self) -> None:
+        if self._pull is None:
+            return
+        self.pulls += 1
+        try:
+            outcome = self._pull(self.ctx)
+        except DomainError as exc:  # a till not set up, a key file gone: said in the log
+            log.warning("sync: not pulled: %s", exc.en)
+            return
+        except Exception:  # noqa: BLE001 — the agent must outlive any bug in a pull
+            log.exception("sync: the pull failed")
+            return
+        if not outcome.ok:
+            log.info("sync: pull %s: %s", outcome.result.value, outcome.error_en)
 
     def _report(self) -> None:
         if self.on_status is None:

@@ -34,6 +34,11 @@ class SyncStatus:
     last_error: str | None  # English
     last_error_zh: str | None
     last_error_code: str | None
+    # The down feed: the last change applied, and when HQ was last heard from.
+    feed_cursor: int = 0
+    pulled_at: str | None = None
+    pull_error: str | None = None  # English
+    pull_error_zh: str | None = None
 
 
 def sync_status(ctx: StoreContext) -> SyncStatus:
@@ -46,6 +51,7 @@ def sync_status(ctx: StoreContext) -> SyncStatus:
         acked_outbox_id = state.acked_outbox_id if state else 0
         head, entries, rows = pending_counts(session, store_id, acked_seq, acked_outbox_id)
         error = _error(state.last_error if state else None)
+        pull_error = _error(state.pull_error if state else None)
         return SyncStatus(
             configured=state is not None,
             till_id=till_id,
@@ -62,6 +68,10 @@ def sync_status(ctx: StoreContext) -> SyncStatus:
             last_error=error.get("en"),
             last_error_zh=error.get("zh"),
             last_error_code=error.get("code"),
+            feed_cursor=state.feed_cursor if state else 0,
+            pulled_at=state.pulled_at if state else None,
+            pull_error=pull_error.get("en"),
+            pull_error_zh=pull_error.get("zh"),
         )
 
 

@@ -97,6 +97,15 @@ class SyncIndicator(QPushButton):
         lines = [
             fill(self.tr("HQ: %1"), status.hq_url or ""),
             fill(self.tr("HQ holds entries up to #%1 of #%2"), status.acked_seq, status.head_seq),
+            (
+                fill(
+                    self.tr("Last heard from HQ %1 (feed #%2)"),
+                    self._when(status.pulled_at),
+                    status.feed_cursor,
+                )
+                if status.pulled_at
+                else self.tr("Not yet heard from HQ (other stores' cards and balances)")
+            ),
         ]
         error = status.last_error if self.lang == "en" else status.last_error_zh
         if error:

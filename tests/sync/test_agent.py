@@ -272,3 +272,24 @@ def test_a_till_not_set_up_pauses_the_agent(store: StoreFixture, agents: list[Sy
     before = agent.pushes
     ensure_till(store)
     assert stays(lambda: agent.pushes == before)
+
+
+def test_the_agent_pulls_after_each_push_hq_answered(
+    store: StoreFixture, agents: list[SyncAgent]
+) -> None:
+    from pos_app.sync.puller import PullOutcome, PullResult
+
+    pulls: list[int] = []
+
+    def puller(_ctx: StoreContext) -> PullOutcome:
+        pulls.append(1)
+        return PullOutcome(PullResult.DONE)
+
+    script = Script(PushResult.DONE, PushResult.UNREACHABLE, PushResult.DONE)
+    agent = make_agent(
+        store, agents, pusher=script, puller=puller, idle_seconds=0.05, first_retry=0.01
+    )
+    wait_for(lambda: script.calls >= 3)
+    assert agent.stop(5.0)
+    # The idle timer pushes (and so pulls) again and again; an unreachable push pulls not.
+    assert len(pulls) == script.calls - 1

@@ -293,12 +293,22 @@ def upgrade() -> None:
             batch_op.f("ix_hq_ledger_entry_clearing_month"), ["clearing_month"], unique=False
         )
 
-    with op.batch_alter_table("store", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("region_id", sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f("ix_store_region_id"), ["region_id"], unique=False)
-        batch_op.create_foreign_key(
-            batch_op.f("fk_store_region_id_region"), "region", ["region_id"], ["id"]
+    # (helper A, chain-feed) On SQLite a batch copy of `store` drops the old table, which its
+    # foreign-key check refuses once tills reference it (any HQ that has tills): SQLite adds
+    # a nullable column with a named REFERENCES in place instead.
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(
+            "ALTER TABLE store ADD COLUMN region_id INTEGER "
+            "CONSTRAINT fk_store_region_id_region REFERENCES region (id)"
         )
+        op.create_index(op.f("ix_store_region_id"), "store", ["region_id"], unique=False)
+    else:
+        with op.batch_alter_table("store", schema=None) as batch_op:
+            batch_op.add_column(sa.Column("region_id", sa.Integer(), nullable=True))
+            batch_op.create_index(batch_op.f("ix_store_region_id"), ["region_id"], unique=False)
+            batch_op.create_foreign_key(
+                batch_op.f("fk_store_region_id_region"), "region", ["region_id"], ["id"]
+            )
 
     # --- Conflicts (helper C): detection is idempotent by (kind, subject, first_entry). ---
     with op.batch_alter_table("conflict", schema=None) as batch_op:
@@ -325,10 +335,16 @@ def downgrade() -> None:
     op.drop_table("chain_coupon_template")  # master data from HQ (helper D)
     with op.batch_alter_table("conflict", schema=None) as batch_op:
         batch_op.drop_index("uq_conflict_kind_subject_first_entry")
-    with op.batch_alter_table("store", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("fk_store_region_id_region"), type_="foreignkey")
-        batch_op.drop_index(batch_op.f("ix_store_region_id"))
-        batch_op.drop_column("region_id")
+    if op.get_bind().dialect.name == "sqlite":
+        # The column's REFERENCES (added in place above) goes with the column in the copy.
+        op.drop_index(op.f("ix_store_region_id"), table_name="store")
+        with op.batch_alter_table("store", schema=None) as batch_op:
+            batch_op.drop_column("region_id")
+    else:
+        with op.batch_alter_table("store", schema=None) as batch_op:
+            batch_op.drop_constraint(batch_op.f("fk_store_region_id_region"), type_="foreignkey")
+            batch_op.drop_index(batch_op.f("ix_store_region_id"))
+            batch_op.drop_column("region_id")
 
     with op.batch_alter_table("hq_ledger_entry", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_hq_ledger_entry_clearing_month"))
