@@ -2,9 +2,8 @@
 regions, three stores with a till each, a card issued at SH01 and spent at BJ01, a card of
 SH02 nobody else used, a few days of sales, and operators of every scope.
 
-The tills' ledgers go in through `hq.ingest.ingest_batch` (hashed chains, as tills send
-them). HQ's chain views of members and cards are upserted here too, so the console's tests
-do not wait for the ingest hook that fills them from the tills' rows.
+The tills' ledgers and their member and card rows go in through `hq.ingest.ingest_batch`
+(hashed chains, as tills send them), which fills HQ's chain views of members and cards.
 """
 
 from __future__ import annotations
@@ -15,13 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
 from hq import admin
 from hq.admin import iso
 from hq.ingest import ingest_batch
-from hq.models import ChainCard, ChainMember, Store, Till
+from hq.models import Till
 from hq.operators import add_operator
 from tests.hq.signing_till import chain_with
 
@@ -142,35 +141,6 @@ def _push(
     entries = chain_with(changes, till=till, store_id=store_uuid)
     body = json.dumps({"entries": entries, "rows": rows}, ensure_ascii=False).encode()
     ingest_batch(engine, till, body, now)
-
-
-def _card(
-    session: Session, card_id: str, card_no: str, member_id: str, home: int, now: str
-) -> None:
-    """The chain view of a card, made or corrected (the ingest hook may have made it)."""
-    card = session.get(ChainCard, card_id)
-    if card is None:
-        card = ChainCard(id=card_id, state="active", state_at=now, state_source="seed", data={})
-        session.add(card)
-    card.card_no, card.member_id, card.home_store_id, card.updated_at = (
-        card_no,
-        member_id,
-        home,
-        now,
-    )
-    card.data = {"id": card_id, "card_no": card_no, "member_id": member_id, "media": "ic"}
-
-
-def _member(
-    session: Session, member_id: str, member_no: str, mobile: str, name: str, home: int, now: str
-) -> None:
-    member = session.get(ChainMember, member_id)
-    if member is None:
-        member = ChainMember(id=member_id, data={})
-        session.add(member)
-    member.member_no, member.mobile, member.name = member_no, mobile, name
-    member.home_store_id, member.updated_at, member.tier_code = home, now, "silver"
-    member.data = {"id": member_id, "member_no": member_no, "mobile": mobile, "name": name}
 
 
 def seed_chain(engine: Engine, now: datetime | None = None) -> SeededChain:
@@ -302,26 +272,6 @@ def seed_chain(engine: Engine, now: datetime | None = None) -> SeededChain:
         now - 2 * day,
     )
     with Session(engine) as session, session.begin():
-        store_ids = dict(session.execute(select(Store.code, Store.id)).tuples().all())
-        moment = iso(now - 6 * day)
-        _member(session, MEMBER, MEMBER_NO, MOBILE, "张三", store_ids["SH01"], moment)
-        _card(session, CARD, CARD_NO, MEMBER, store_ids["SH01"], moment)
-        _member(
-            session, OTHER_MEMBER, "SH020000001", "13900002222", "李四", store_ids["SH02"], moment
-        )
-        _card(session, OTHER_CARD, OTHER_CARD_NO, OTHER_MEMBER, store_ids["SH02"], moment)
-        _member(
-            session,
-            OVERSPENT_MEMBER,
-            "SH010000002",
-            "13900003333",
-            "王五",
-            store_ids["SH01"],
-            moment,
-        )
-        _card(
-            session, OVERSPENT_CARD, OVERSPENT_CARD_NO, OVERSPENT_MEMBER, store_ids["SH01"], moment
-        )
         # Enrolled tills have a key (the tests push without signing, straight to ingest).
         session.execute(update(Till).values(public_key="c2VlZGVkIHRpbGwga2V5"))
         # SH02's till has been silent for two days: the dashboard must flag it.
