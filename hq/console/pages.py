@@ -409,19 +409,20 @@ def console_app(
     return app
 
 
-def lag_text(lag: timedelta) -> str:
-    """A lag as people read it: 42s, 7m 05s, 3h 12m, 2d 4h."""
+def lag_text(lag: timedelta, lang: str = "zh_CN") -> str:
+    """A lag as people read it: 42s, 7m 05s, 3h 12m, 2d 4h (42秒, 7分05秒, 3小时12分, 2天4小时)."""
+    d, h, m, s = ("天", "小时", "分", "秒") if lang == "zh_CN" else ("d ", "h ", "m ", "s")
     seconds = max(0, int(lag.total_seconds()))
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, seconds = divmod(rest, 60)
     if days:
-        return f"{days}d {hours}h"
+        return f"{days}{d}{hours}{h}".strip()
     if hours:
-        return f"{hours}h {minutes:02d}m"
+        return f"{hours}{h}{minutes:02d}{m}".strip()
     if minutes:
-        return f"{minutes}m {seconds:02d}s"
-    return f"{seconds}s"
+        return f"{minutes}{m}{seconds:02d}{s}".strip()
+    return f"{seconds}{s}".strip()
 
 
 def _scope_ids(viewer: Viewer) -> list[int] | None:

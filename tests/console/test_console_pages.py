@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import hq.console
 from hq.console.bar_chart import grouped_bars
 from hq.console.i18n import CATALOGUES, EN, ZH_CN
+from hq.console.pages import lag_text
 from pos_app.domain.money import format_fen
 from tests.console.conftest import Console
 
@@ -60,3 +62,10 @@ def test_reports_chart_each_stores_daily_sales(console: Console):
     cells = re.findall(r'<td class="num">([^<]+)</td>', sh01.group(1))
     assert cells[-2] == "¥300.00" and cells[-3] == "¥340.00" and cells[0] == "¥0.00"
     assert "SH01 " in page and "BJ01 " in page
+
+
+def test_lag_reads_in_each_language():
+    assert lag_text(timedelta(seconds=42)) == "42秒"
+    assert lag_text(timedelta(minutes=7, seconds=5), "en") == "7m 05s"
+    assert lag_text(timedelta(hours=3, minutes=12)) == "3小时12分"
+    assert lag_text(timedelta(days=2, hours=4), "en") == "2d 4h"
