@@ -12,7 +12,7 @@ import hmac
 import re
 import secrets
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from importlib.resources import files
@@ -21,6 +21,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Form, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine, select
@@ -149,6 +150,26 @@ def console_app(
             **context,
         }
         return templates.TemplateResponse(request, name, page, status_code=status_code)
+
+    @app.middleware("http")
+    async def _page_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """No page is cached (members' data), framed (the freeze buttons could be clicked
+        through another site's frame) or allowed a script."""
+        response = await call_next(request)
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; script-src 'none'; frame-ancestors 'none'; form-action 'self'"
+        )
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, _error: RequestValidationError) -> Response:
+        return render(request, "error.html", {"message": "error.invalid"}, None, 422)
 
     @app.exception_handler(SignInNeeded)
     async def _sign_in_needed(request: Request, _error: SignInNeeded) -> Response:

@@ -179,3 +179,15 @@ def test_a_deactivated_operators_session_ends(console: Console):
         operator = session.scalars(select(HqOperator).where(HqOperator.login == "bj")).one()
         operator.active = False
     assert bj.client.get("/console/dashboard", follow_redirects=False).status_code == 303
+
+
+def test_pages_are_not_cached_framed_or_scripted_and_bad_forms_get_a_page(console: Console):
+    admin = console.as_("admin")
+    page = admin.client.get(f"/console/cards/{CARD}")
+    assert page.headers["cache-control"] == "no-store"
+    assert page.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert "script-src 'none'" in page.headers["content-security-policy"]
+    token = console.csrf(f"/console/cards/{CARD}")
+    bad = admin.client.post(f"/console/cards/{CARD}/state", data={"csrf": token})
+    assert bad.status_code == 422 and "表单内容不完整" in bad.text
