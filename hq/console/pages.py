@@ -147,6 +147,10 @@ def console_app(
             "csrf": csrf_token(request),
             "flash": (shown["zh" if lang == "zh_CN" else "en"], shown["kind"]) if shown else None,
             "path": request.url.path,
+            # The same page (its query kept) in the other language.
+            "other_lang_url": str(
+                request.url.include_query_params(lang="en" if lang == "zh_CN" else "zh_CN")
+            ),
             **context,
         }
         return templates.TemplateResponse(request, name, page, status_code=status_code)

@@ -69,3 +69,12 @@ def test_lag_reads_in_each_language():
     assert lag_text(timedelta(minutes=7, seconds=5), "en") == "7m 05s"
     assert lag_text(timedelta(hours=3, minutes=12)) == "3小时12分"
     assert lag_text(timedelta(days=2, hours=4), "en") == "2d 4h"
+
+
+def test_the_language_link_keeps_the_pages_query(console: Console):
+    admin = console.as_("admin")
+    page = admin.client.get("/console/clearing?month=2026-11").text
+    link = re.search(r'id="lang-switch" href="([^"]+)"', page)
+    assert link is not None
+    assert "month=2026-11" in link.group(1) and "lang=en" in link.group(1)
+    assert "Monthly clearing 2026-11" in admin.client.get(link.group(1).replace("&amp;", "&")).text
