@@ -99,6 +99,9 @@ class RulesVersion(Base):
     loaded_by_id: Mapped[str] = mapped_column(ForeignKey("operator.id"))
     # The chain rules version (HQ's chain_rules) this file came from; None for the store's own.
     hq_version: Mapped[int | None]
+    # Whether HQ lets this store load promotions of its own on top of that version (None for
+    # the store's own file): `pos-app rules load` then merges only the file's [[promotion]].
+    hq_allows_local_promotions: Mapped[bool | None]
 
 
 class Counter(Base):

@@ -1,4 +1,4 @@
-"""HQ administration: stores, till enrollment tokens, and the per-till status."""
+"""HQ administration: regions, stores, till enrollment tokens, and the per-till status."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from hq.errors import HqError, HqInvalidInput
-from hq.models import EnrollmentToken, Fork, HqLedgerEntry, Store, Till
+from hq.models import EnrollmentToken, Fork, HqLedgerEntry, Region, Store, Till
 
 STORE_CODE = re.compile(r"[A-Z0-9]{2,16}")
 TOKEN_LIFETIME = timedelta(hours=24)
@@ -27,7 +27,55 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def add_store(session: Session, code: str, name: str, now: datetime) -> Store:
+def _check_code(code: str, what_zh: str, what_en: str) -> None:
+    if not STORE_CODE.fullmatch(code):
+        raise HqInvalidInput(
+            f"{what_zh}代码应为 2–16 位大写字母或数字：{code!r}",
+            f"A {what_en} code is 2-16 upper-case letters or digits: {code!r}",
+        )
+
+
+def _check_name(name: str, what_zh: str, what_en: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 80 or any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        raise HqInvalidInput(
+            f"{what_zh}名称应为 1–80 个字符（一行）",
+            f"A {what_en} name is 1-80 characters on one line",
+        )
+    return name
+
+
+def add_region(session: Session, code: str, name: str, now: datetime) -> Region:
+    """A region (大区): stores grouped under a region manager."""
+    _check_code(code, "大区", "region")
+    name = _check_name(name, "大区", "region")
+    if session.scalar(select(Region.id).where(Region.code == code)) is not None:
+        raise HqError("already_exists", f"大区 {code} 已存在", f"Region {code} already exists")
+    region = Region(code=code, name=name, created_at=iso(now))
+    session.add(region)
+    session.flush()
+    return region
+
+
+def region_by_code(session: Session, code: str) -> Region:
+    region = session.scalar(select(Region).where(Region.code == code))
+    if region is None:
+        raise HqError("not_found", f"没有大区 {code}", f"No region {code}")
+    return region
+
+
+def store_by_code(session: Session, code: str) -> Store:
+    store = session.scalar(select(Store).where(Store.code == code))
+    if store is None:
+        raise HqError("not_found", f"没有门店 {code}", f"No store {code}")
+    return store
+
+
+def add_store(
+    session: Session, code: str, name: str, now: datetime, region_code: str | None = None
+) -> Store:
+    """A store of the chain, in a region when `region_code` is given (its tills then hear
+    what HQ publishes to that region)."""
     if not STORE_CODE.fullmatch(code):
         raise HqInvalidInput(
             f"门店代码应为 2–16 位大写字母或数字：{code!r}",
@@ -36,9 +84,15 @@ def add_store(session: Session, code: str, name: str, now: datetime) -> Store:
     name = name.strip()
     if not name or len(name) > 80:
         raise HqInvalidInput("门店名称应为 1–80 个字符", "A store name is 1-80 characters")
+    region = region_by_code(session, region_code) if region_code is not None else None
     if session.scalar(select(Store.id).where(Store.code == code)) is not None:
         raise HqError("already_exists", f"门店 {code} 已存在", f"Store {code} already exists")
-    store = Store(code=code, name=name, created_at=iso(now))
+    store = Store(
+        code=code,
+        name=name,
+        created_at=iso(now),
+        region_id=region.id if region is not None else None,
+    )
     session.add(store)
     session.flush()
     return store
@@ -59,9 +113,7 @@ def enroll_till(
     With `till_code`, a fresh token for an existing till of the store instead (a till whose
     disk died: redeeming the token replaces its public key). Its earlier unused tokens
     expire now, so only the newest one enrolls."""
-    store = session.scalar(select(Store).where(Store.code == store_code))
-    if store is None:
-        raise HqError("not_found", f"没有门店 {store_code}", f"No store {store_code}")
+    store = store_by_code(session, store_code)
     if till_code is not None:
         till = session.scalar(select(Till).where(Till.code == till_code, Till.store_id == store.id))
         if till is None:

@@ -277,6 +277,12 @@ class Conflict(Base):
     `mobile_duplicate`. `subject` + `first_entry` make detection idempotent."""
 
     __tablename__ = "conflict"
+    # Detection runs again and again over the same entries: a conflict is one row.
+    __table_args__ = (
+        Index(
+            "uq_conflict_kind_subject_first_entry", "kind", "subject", "first_entry", unique=True
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str] = mapped_column(String(64))  # card, member or coupon id
@@ -379,3 +385,19 @@ class HqAudit(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     target: Mapped[str | None] = mapped_column(String(80))
     detail: Mapped[dict[str, Any] | None] = mapped_column(RowData)
+
+
+# --- Master data from HQ: coupon templates (issue 14, helper D) -------------------------------
+# Added beside chain_rules / chain_product: the chain's coupon templates go down to every till.
+
+
+class ChainCouponTemplate(Base):
+    """A coupon template HQ publishes to every till; `data` holds the template's fields as
+    the till's coupon_template row has them (code, name, kind, amounts, scopes, validity)."""
+
+    __tablename__ = "chain_coupon_template"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    data: Mapped[dict[str, Any]] = mapped_column(RowData)
+    active: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[str] = mapped_column(Time)

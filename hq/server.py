@@ -27,6 +27,8 @@ from sqlalchemy.orm import Session
 
 from hq import migrate
 from hq.authorization import place_hold, release_hold
+from hq.console.pages import console_app
+from hq.console.session_secret import session_secret
 from hq.engine import open_engine
 from hq.enrollment import redeem
 from hq.feed import DEFAULT_LIMIT as DEFAULT_FEED_LIMIT
@@ -138,6 +140,7 @@ After = Annotated[int, Query(ge=0)]
 
 
 DB_ENVIRONMENT = "POS_HQ_DB"
+TLS_ENVIRONMENT = "POS_HQ_TLS"
 
 
 def app_from_environment() -> FastAPI:
@@ -147,10 +150,30 @@ def app_from_environment() -> FastAPI:
     return create_app(open_engine(os.environ[DB_ENVIRONMENT]))
 
 
-def create_app(engine: Engine, clock: Callable[[], datetime] = _utc_now) -> FastAPI:
+def create_app(
+    engine: Engine,
+    clock: Callable[[], datetime] = _utc_now,
+    *,
+    console_secret: str | None = None,
+    secure_cookies: bool | None = None,
+) -> FastAPI:
+    """The HQ app: the signed till API, and the HQ console at /console (its session key
+    from `console_secret`, else hq.console.session_secret; its cookie marked Secure when
+    served over TLS, which POS_HQ_TLS=1 says for `pos-hq serve --cert`)."""
     app = FastAPI(title="pos-hq", summary="The chain HQ: tills' ledgers, synced", version="1")
     app.state.engine = engine
     app.state.clock = clock
+    if secure_cookies is None:
+        secure_cookies = os.environ.get(TLS_ENVIRONMENT) == "1"
+    app.mount(
+        "/console",
+        console_app(
+            engine,
+            clock,
+            console_secret or session_secret(engine.url),
+            secure_cookies=secure_cookies,
+        ),
+    )
 
     @app.exception_handler(DomainError)
     async def _refused(_request: Request, error: DomainError) -> JSONResponse:

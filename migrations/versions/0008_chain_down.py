@@ -4,7 +4,8 @@
   when it last heard HQ (the age of what it knows of other tills' balances).
 - operator.hq_managed, product.hq_managed: rows HQ publishes; the till does not edit them.
 - rules_version.hq_version: the chain rules version a loaded rules file came from (None for
-  a store's own file).
+  a store's own file); rules_version.hq_allows_local_promotions: whether HQ lets the store
+  add promotions of its own on top of it.
 
 Nothing else changes shape: members and cards of other stores come down as ordinary rows, and
 what other tills did to a card or a member's points arrives as mirror ledger entries
@@ -43,9 +44,15 @@ def upgrade() -> None:
             )
     with op.batch_alter_table("rules_version", schema=None, recreate="never") as batch_op:
         batch_op.add_column(sa.Column("hq_version", sa.Integer(), nullable=True))
+    # --- Master data from HQ (helper D): whether HQ lets this store add its own promotions
+    # on top of the chain rules that version came from (None for a store's own file).
+    with op.batch_alter_table("rules_version", schema=None, recreate="never") as batch_op:
+        batch_op.add_column(sa.Column("hq_allows_local_promotions", sa.Boolean(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("rules_version", schema=None, recreate="never") as batch_op:
+        batch_op.drop_column("hq_allows_local_promotions")
     with op.batch_alter_table("rules_version", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("hq_version")
     for table in ("product", "operator"):

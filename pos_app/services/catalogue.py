@@ -14,8 +14,6 @@ checkout's own session; `search_products` finds products by name, SKU prefix or 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import time
 import zipfile
@@ -37,10 +35,12 @@ from pos_app.domain.catalogue import (
     CatalogueCheck,
     CatalogueProduct,
     Cell,
+    PlannedProduct,
     RowProblem,
     check_catalogue,
     normalize_sku,
 )
+from pos_app.domain.catalogue_csv import parse_catalogue_csv
 from pos_app.domain.errors import InvalidInput, NotFound, PermissionDenied
 from pos_app.domain.permissions import Permission
 from pos_app.services.audit import record, record_refusal
@@ -164,6 +164,7 @@ def _import_rows(
         existing, ids = _load_catalogue(conn)
         owner = {code: p.sku for p in existing.values() for code in p.barcodes}
         check = check_catalogue(header, rows, existing, owner)
+        _refuse_hq_managed(conn, check, owner)
         report.rows, report.problems, report.skipped = check.rows, check.problems, check.bad_rows
         refused = not check.header_ok or (
             bool(check.problems) and (not good_rows_only or not check.planned)
@@ -191,6 +192,41 @@ def _import_rows(
             },
         )
     return report
+
+
+def _refuse_hq_managed(conn: Connection, check: CatalogueCheck, owner: dict[str, str]) -> None:
+    """Rows that would change a product of the chain catalogue (or take one of its barcodes)
+    become problems: HQ sets those, with this store's price (pos-hq product price)."""
+    hq = set(conn.execute(select(Product.sku).where(Product.hq_managed.is_(True))).scalars())
+    if not hq:
+        return
+    kept: list[PlannedProduct] = []
+    for planned in check.planned:
+        sku = planned.product.sku
+        taken = [c for c in planned.product.barcodes if owner.get(c, sku) != sku and owner[c] in hq]
+        if sku in hq and planned.changed:
+            problem = RowProblem(
+                planned.row,
+                "sku",
+                f"商品 {sku} 由总部管理，请在总部修改（含本店价格）",
+                f"product {sku} is managed by HQ: change it at HQ (this store's price too)",
+                sku,
+            )
+        elif taken:
+            problem = RowProblem(
+                planned.row,
+                "barcodes",
+                f"条码 {taken[0]} 属于总部管理的商品 {owner[taken[0]]}",
+                f"barcode {taken[0]} belongs to product {owner[taken[0]]}, managed by HQ",
+                taken[0],
+            )
+        else:
+            kept.append(planned)
+            continue
+        check.problems.append(problem)
+        check.bad_rows += 1
+    check.problems.sort(key=lambda p: p.row)
+    check.planned = kept
 
 
 def _load_catalogue(conn: Connection) -> tuple[dict[str, CatalogueProduct], dict[str, str]]:
@@ -347,35 +383,7 @@ def _read_csv(path: Path, progress: Progress | None) -> tuple[list[Cell] | None,
         data = path.read_bytes()
     except OSError as exc:
         raise InvalidInput(f"无法打开文件：{path}（{exc}）", f"Cannot open {path}: {exc}") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:  # what Chinese Excel writes for "CSV (逗号分隔)"
-            text = data.decode("gb18030")
-        except UnicodeDecodeError:
-            raise InvalidInput(
-                "文件编码无法识别（请在 Excel 中另存为“CSV UTF-8”）",
-                "Cannot read the file's encoding (save it as “CSV UTF-8” from Excel)",
-            ) from None
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header: list[Cell] | None = None
-    rows: _Rows = []
-    try:
-        for n, record in enumerate(reader, start=1):
-            if n == 1:
-                header = list(record)
-                continue
-            rows.append((n, list(record)))
-            if progress and n % READ_PROGRESS_EVERY == 0:
-                progress(n - 1)
-    except csv.Error as exc:
-        raise InvalidInput(
-            f"CSV 格式错误（第 {reader.line_num} 行）：{exc}",
-            f"Not a valid CSV file (line {reader.line_num}): {exc}",
-        ) from None
-    return header, rows
+    return parse_catalogue_csv(data, progress, READ_PROGRESS_EVERY)
 
 
 def _read_xlsx(path: Path, progress: Progress | None) -> tuple[list[Cell] | None, _Rows]:

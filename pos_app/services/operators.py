@@ -56,6 +56,17 @@ def _operator(session: Session, login: str) -> Operator:
     return op
 
 
+def _not_hq_managed(op: Operator) -> None:
+    """People of the chain are edited at HQ: a change here would be undone at the next pull
+    and would let a store overrule HQ about who may do what."""
+    if op.hq_managed:
+        raise InvalidInput(
+            f"{op.login} 由总部管理：请在总部修改（pos-hq operator …）",
+            f"{op.login} is managed by HQ: change them at HQ (pos-hq operator …)",
+            code="operator_hq_managed",
+        )
+
+
 def _not_yourself(actor: Actor, op: Operator, zh: str, en: str) -> None:
     if op.id == actor.operator_id:
         raise InvalidInput(zh, en)
@@ -83,6 +94,7 @@ def deactivate_operator(
     last active admin — the store would have no one left to manage it)."""
     with use_case(ctx, actor, Permission.OPERATOR_MANAGE, target=login.strip()) as uc:
         op = _operator(uc.session, login)
+        _not_hq_managed(op)
         _not_yourself(actor, op, "不能停用自己", "You cannot deactivate yourself")
         if not op.active:
             raise InvalidInput(f"{op.login} 已经停用", f"{op.login} is already deactivated")
@@ -101,6 +113,7 @@ def reactivate_operator(ctx: StoreContext, actor: Actor, login: str) -> Operator
     """启用: a deactivated operator may sign in again (admins); any lockout is lifted too."""
     with use_case(ctx, actor, Permission.OPERATOR_MANAGE, target=login.strip()) as uc:
         op = _operator(uc.session, login)
+        _not_hq_managed(op)
         if op.active:
             raise InvalidInput(f"{op.login} 没有停用", f"{op.login} is not deactivated")
         op.active = True
@@ -119,6 +132,7 @@ def change_password(ctx: StoreContext, actor: Actor, old: str, new: str) -> None
     with use_case(ctx, actor, Permission.PASSWORD_CHANGE, target=actor.login) as uc:
         op = uc.session.get(Operator, actor.operator_id)
         assert op is not None  # authorize found it
+        _not_hq_managed(op)
         locked = lock_refusal(ctx, op)
         if locked is not None:
             raise locked
@@ -147,6 +161,7 @@ def reset_password(ctx: StoreContext, actor: Actor, login: str, new: str) -> Ope
     check_new_password(new)
     with use_case(ctx, actor, Permission.OPERATOR_MANAGE, target=login.strip()) as uc:
         op = _operator(uc.session, login)
+        _not_hq_managed(op)
         _not_yourself(
             actor,
             op,

@@ -1,4 +1,11 @@
-"""Loading a rules file as a new version, and showing the rules in force."""
+"""Loading a rules file as a new version, and showing the rules in force.
+
+On a till whose rules come from HQ (the version in force has `hq_version`), a local file is
+refused, unless HQ allows the store promotions of its own: the file's [[promotion]] tables
+are then added to HQ's rules (pos_app.domain.local_promotions). HQ's own versions arrive
+through the feed (`pos_app.services.master_apply`) and are stored by `store_rules_version`,
+as a local file is.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +19,15 @@ from sqlalchemy.orm import Session
 from db.engine import read_session
 from db.models import CouponTemplate, Member, Product, RulesVersion
 from pos_app.domain.coupons import normalize_template_code
+from pos_app.domain.errors import RulesError
+from pos_app.domain.local_promotions import merge_promotions, split_rules_text
 from pos_app.domain.permissions import Permission
 from pos_app.domain.rules import Rules, parse_rules, rules_error
 from pos_app.services.audit import record
 from pos_app.services.auth import Actor
 from pos_app.services.context import StoreContext
 from pos_app.services.rules_store import current_rules
-from pos_app.services.use_case import use_case
+from pos_app.services.use_case import UseCase, use_case
 
 
 @dataclass(frozen=True)
@@ -33,31 +42,69 @@ def load_rules(ctx: StoreContext, actor: Actor, text: str, source: str = "") -> 
 
     Besides the file's own checks, the settings that name something in the store are
     checked against it: promotion SKUs and gift SKUs against the catalogue, coupon templates
-    against the templates, and no tier that members hold may disappear."""
+    against the templates, and no tier that members hold may disappear. On an HQ-ruled till
+    only the store's own promotions may be loaded, where HQ allows them (module docstring)."""
     rules = parse_rules(text)  # refuse a bad file before taking any lock
     with use_case(ctx, actor, Permission.RULES_LOAD, target=source) as uc:
+        in_force = _in_force(uc.session)
+        hq_version: int | None = None
+        allows_local: bool | None = None
+        if in_force is not None and in_force.hq_version is not None:
+            if not in_force.hq_allows_local_promotions:
+                raise RulesError(
+                    "本机的规则由总部统一发布，总部不允许门店自行添加促销：不能在本机加载规则",
+                    "This till's rules are published by HQ, which allows no promotions of the "
+                    "store's own: a rules file cannot be loaded here",
+                    code="rules_hq_managed",
+                )
+            hq_text, _ = split_rules_text(in_force.source_text)
+            text = merge_promotions(hq_text, text)
+            rules = parse_rules(text)
+            hq_version, allows_local = in_force.hq_version, True
         _check_against_store(uc.session, rules, text)
-        version = (uc.session.scalar(select(func.max(RulesVersion.version))) or 0) + 1
-        digest = hashlib.sha256(text.encode()).hexdigest()
-        uc.session.add(
-            RulesVersion(
-                version=version,
-                label=rules.label,
-                source_text=text,
-                sha256=digest,
-                loaded_at=uc.now_iso,
-                loaded_by_id=actor.operator_id,
-            )
-        )
-        record(
-            uc.session,
-            uc.now_iso,
-            actor.operator_id,
-            "rules.load",
-            target=source,
-            detail={"version": version, "sha256": digest},
+        version = store_rules_version(
+            uc, text, rules.label, source, hq_version=hq_version, allows_local=allows_local
         )
     return LoadedRules(version, rules.label, rules)
+
+
+def _in_force(s: Session) -> RulesVersion | None:
+    return s.scalars(select(RulesVersion).order_by(RulesVersion.version.desc()).limit(1)).first()
+
+
+def store_rules_version(
+    uc: UseCase,
+    text: str,
+    label: str,
+    source: str,
+    *,
+    hq_version: int | None = None,
+    allows_local: bool | None = None,
+    loaded_by_id: str | None = None,
+) -> int:
+    """Store checked rules `text` as the next version, in force from now, loaded by
+    `loaded_by_id` (the use case's operator by default; audited). `hq_version`: the chain
+    rules version it came from."""
+    loaded_by_id = loaded_by_id or uc.ledger.operator_id
+    version = (uc.session.scalar(select(func.max(RulesVersion.version))) or 0) + 1
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    uc.session.add(
+        RulesVersion(
+            version=version,
+            label=label,
+            source_text=text,
+            sha256=digest,
+            loaded_at=uc.now_iso,
+            loaded_by_id=loaded_by_id,
+            hq_version=hq_version,
+            hq_allows_local_promotions=allows_local,
+        )
+    )
+    detail: dict[str, object] = {"version": version, "sha256": digest}
+    if hq_version is not None:
+        detail["hq_version"] = hq_version
+    record(uc.session, uc.now_iso, loaded_by_id, "rules.load", target=source, detail=detail)
+    return version
 
 
 def _check_against_store(s: Session, rules: Rules, text: str) -> None:

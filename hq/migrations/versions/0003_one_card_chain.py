@@ -313,8 +313,31 @@ def upgrade() -> None:
                 batch_op.f("fk_store_region_id_region"), "region", ["region_id"], ["id"]
             )
 
+    # --- Conflicts (helper C): detection is idempotent by (kind, subject, first_entry). ---
+    with op.batch_alter_table("conflict", schema=None) as batch_op:
+        batch_op.create_index(
+            "uq_conflict_kind_subject_first_entry",
+            ["kind", "subject", "first_entry"],
+            unique=True,
+        )
+
+    # --- Master data from HQ: coupon templates (helper D) ---------------------------------
+    op.create_table(
+        "chain_coupon_template",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("code", sa.String(length=32), nullable=False),
+        sa.Column("data", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("updated_at", sa.String(length=32), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_chain_coupon_template")),
+        sa.UniqueConstraint("code", name=op.f("uq_chain_coupon_template_code")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("chain_coupon_template")  # master data from HQ (helper D)
+    with op.batch_alter_table("conflict", schema=None) as batch_op:
+        batch_op.drop_index("uq_conflict_kind_subject_first_entry")
     if op.get_bind().dialect.name == "sqlite":
         # The column's REFERENCES (added in place above) goes with the column in the copy.
         op.drop_index(op.f("ix_store_region_id"), table_name="store")
