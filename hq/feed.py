@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from hq import master_feed
 from hq.models import (
     CardPosition,
     ChainCard,
@@ -306,10 +307,21 @@ def _pass_items(session: Session, _till: PullingTill, ids: list[str]) -> dict[st
     return {key: {**data, "items": items.get(key, [])} for key, data in passes.items()}
 
 
+def _per_key(build: master_feed.Builder) -> Builder:
+    """A master-data builder answers one key at a time; a page asks for several."""
+
+    def batch(session: Session, till: PullingTill, keys: list[str]) -> dict[str, dict[str, Any]]:
+        built = ((key, build(session, key, till)) for key in keys)
+        return {key: data for key, data in built if data is not None}
+
+    return batch
+
+
 BUILDERS: dict[str, Builder] = {
     "store": _store_items,
     "member": _member_items,
     "card": _card_items,
     "coupon": _coupon_items,
     "service_pass": _pass_items,
+    **{kind: _per_key(build) for kind, build in master_feed.BUILDERS.items()},
 }

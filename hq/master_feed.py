@@ -10,19 +10,27 @@ operator of another store or region, a row that no longer exists). The till side
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
 from hq.chain_catalogue import product_for_store
 from hq.chain_rules import rules_in_force
-from hq.models import ChainCouponTemplate, ChainProduct, HqOperator, Store, Till
+from hq.models import ChainCouponTemplate, ChainProduct, HqOperator, Store
 from hq.operators import reaches_till
 
-Builder = Callable[[Session, str, Till], dict[str, Any] | None]
+
+class TillInScope(Protocol):
+    """What a builder needs of the pulling till: its store (hq.feed.PullingTill)."""
+
+    @property
+    def store_id(self) -> int: ...
 
 
-def rules_item(session: Session, key: str, till: Till) -> dict[str, Any] | None:
+Builder = Callable[[Session, str, TillInScope], dict[str, Any] | None]
+
+
+def rules_item(session: Session, key: str, till: TillInScope) -> dict[str, Any] | None:
     """The chain rules in force (whatever the key: only the newest version matters)."""
     rules = rules_in_force(session)
     if rules is None:
@@ -37,14 +45,14 @@ def rules_item(session: Session, key: str, till: Till) -> dict[str, Any] | None:
     }
 
 
-def product_item(session: Session, key: str, till: Till) -> dict[str, Any] | None:
+def product_item(session: Session, key: str, till: TillInScope) -> dict[str, Any] | None:
     product = session.get(ChainProduct, key)
     if product is None:
         return None
     return product_for_store(session, product, till.store_id)
 
 
-def operator_item(session: Session, key: str, till: Till) -> dict[str, Any] | None:
+def operator_item(session: Session, key: str, till: TillInScope) -> dict[str, Any] | None:
     """The operator with their password hash, for a till their scope covers only."""
     op = session.get(HqOperator, key)
     store = session.get(Store, till.store_id)
@@ -61,7 +69,7 @@ def operator_item(session: Session, key: str, till: Till) -> dict[str, Any] | No
     }
 
 
-def coupon_template_item(session: Session, key: str, till: Till) -> dict[str, Any] | None:
+def coupon_template_item(session: Session, key: str, till: TillInScope) -> dict[str, Any] | None:
     template = session.get(ChainCouponTemplate, key)
     if template is None:
         return None

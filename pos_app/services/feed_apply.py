@@ -34,6 +34,7 @@ from db.ledger import LedgerWriter
 from db.models import Card, LedgerEntry, Member, Store, SyncOutbox, SyncState, own_store
 from pos_app.domain.card_lifecycle import mask_card_no
 from pos_app.domain.entry_kinds import MIRROR_KINDS
+from pos_app.services import master_apply
 from pos_app.services.chain_head import write_head
 from pos_app.services.chain_mirror import (
     apply_card_external,
@@ -50,7 +51,7 @@ log = logging.getLogger(__name__)
 
 STATE_ID = 1
 # Rows the apply writes that still go up: see the module's docstring.
-KEPT_IN_OUTBOX = frozenset({"card"})
+KEPT_IN_OUTBOX = frozenset({"card", "rules_version", "audit_event"})
 
 
 @dataclass(frozen=True)
@@ -348,4 +349,5 @@ APPLIERS: dict[str, Applier] = {
     "store": apply_store,
     "member": apply_member,
     "card": apply_card,
+    **master_apply.APPLIERS,  # rules, product, operator, coupon_template
 }

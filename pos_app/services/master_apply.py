@@ -19,13 +19,13 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from db.ledger import new_id
 from db.models import CouponTemplate, Operator, Product, ProductBarcode, RulesVersion
 from pos_app.domain.errors import RulesError
 from pos_app.domain.local_promotions import merge_promotions, split_rules_text
 from pos_app.domain.permissions import Role
 from pos_app.domain.rules import parse_rules
 from pos_app.services.audit import record
+from pos_app.services.chain_mirror import hq_sync_operator
 from pos_app.services.login_lockout import clear
 from pos_app.services.operator_records import record_operator_change
 from pos_app.services.rules import store_rules_version
@@ -34,34 +34,6 @@ from pos_app.services.use_case import UseCase
 log = logging.getLogger(__name__)
 
 Applier = Callable[[UseCase, dict[str, Any]], None]
-
-HQ_SYNC_LOGIN = "hq-sync"
-# Not a scrypt hash, so no password matches it: the operator never signs in.
-_UNUSABLE_PASSWORD = "!hq-sync"
-
-
-def _hq_sync_operator(uc: UseCase) -> Operator:
-    """The till's operator for what HQ sends (login hq-sync, inactive, no password), made
-    once and sealed like any operator.
-
-    A private stand-in for `pos_app.services.chain_mirror.hq_sync_operator` (the feed's
-    helper): the two make the same row, and should become one function when merged."""
-    op = uc.session.scalars(select(Operator).where(Operator.login == HQ_SYNC_LOGIN)).first()
-    if op is None:
-        op = Operator(
-            id=new_id(),
-            login=HQ_SYNC_LOGIN,
-            name="总部同步 HQ sync",
-            role=Role.CASHIER.value,
-            password_hash=_UNUSABLE_PASSWORD,
-            active=False,
-            created_at=uc.now_iso,
-        )
-        uc.session.add(op)
-        uc.session.flush()
-        record_operator_change(uc, op, "added")
-    return op
-
 
 # -- rules -------------------------------------------------------------------------------------
 
@@ -107,7 +79,7 @@ def apply_rules(uc: UseCase, data: dict[str, Any]) -> None:
         f"hq:{hq_version}",
         hq_version=hq_version,
         allows_local=allows_local,
-        loaded_by_id=_hq_sync_operator(uc).id,
+        loaded_by_id=hq_sync_operator(uc).id,
     )
 
 
