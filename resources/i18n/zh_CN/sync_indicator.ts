@@ -44,6 +44,14 @@
         <translation>总部已收到第 %1 条（本机共 %2 条）</translation>
     </message>
     <message>
+        <source>Last heard from HQ %1 (feed #%2)</source>
+        <translation>上次收到总部数据 %1（第 %2 条变更）</translation>
+    </message>
+    <message>
+        <source>Not yet heard from HQ (other stores&apos; cards and balances)</source>
+        <translation>尚未收到总部数据（其他门店的卡与余额）</translation>
+    </message>
+    <message>
         <source>Click to sync now</source>
         <translation>点击立即同步</translation>
     </message>
