@@ -308,7 +308,7 @@ def _write(
         codes: list[tuple[str, str]] = []
         for planned in chunk:
             product = planned.product
-            values = tuple(getattr(product, name) for name in _PRODUCT_FIELDS) + (now,)
+            values = tuple(getattr(product, name) for name in PRODUCT_FIELDS) + (now,)
             old = existing.get(product.sku) if planned.existed else None
             if old is None:
                 pid = ids[product.sku] = new_id()
@@ -330,7 +330,7 @@ def _write(
 
 
 # The columns the import writes, in the order of CatalogueProduct's fields it takes them from.
-_PRODUCT_FIELDS = (
+PRODUCT_FIELDS = (
     "sku",
     "name",
     "name_en",
@@ -345,7 +345,7 @@ _PRODUCT_FIELDS = (
     "active",
     "sold_by_weight",
 )
-_WRITTEN = (*_PRODUCT_FIELDS, "updated_at")
+_WRITTEN = (*PRODUCT_FIELDS, "updated_at")
 _SQL_INSERT_PRODUCT = (
     f"INSERT INTO product (id, {', '.join(_WRITTEN)}) VALUES (?{', ?' * len(_WRITTEN)})"
 )
@@ -445,12 +445,12 @@ def products_by_codes(
     by_barcode: dict[str, Product] = {}
     by_sku: dict[str, Product] = {}
     if wanted:
-        for barcode, product in session.execute(
+        for barcode, coded in session.execute(
             select(ProductBarcode.barcode, Product)
             .join(Product, ProductBarcode.product_id == Product.id)
             .where(ProductBarcode.barcode.in_(wanted))
         ).tuples():
-            by_barcode[barcode] = product
+            by_barcode[barcode] = coded
         skus = {t.upper() for t in wanted if t not in by_barcode}
         if skus:
             by_sku = {

@@ -25,6 +25,7 @@ from pos_app.domain.local_promotions import merge_promotions, split_rules_text
 from pos_app.domain.permissions import Role
 from pos_app.domain.rules import parse_rules
 from pos_app.services.audit import record
+from pos_app.services.catalogue import PRODUCT_FIELDS
 from pos_app.services.chain_mirror import hq_sync_operator
 from pos_app.services.login_lockout import clear
 from pos_app.services.operator_records import record_operator_change
@@ -85,22 +86,6 @@ def apply_rules(uc: UseCase, data: dict[str, Any]) -> None:
 
 # -- catalogue ---------------------------------------------------------------------------------
 
-_PRODUCT_FIELDS = (
-    "sku",
-    "name",
-    "name_en",
-    "category",
-    "unit",
-    "kind",
-    "price_fen",
-    "member_price_fen",
-    "earns_points",
-    "takes_discounts",
-    "pass_spec",
-    "active",
-    "sold_by_weight",
-)
-
 
 def apply_product(uc: UseCase, data: dict[str, Any]) -> None:
     """Upsert a chain product (at this store's price) by id. A product the store had under
@@ -110,7 +95,7 @@ def apply_product(uc: UseCase, data: dict[str, Any]) -> None:
         s.get(Product, data["id"])
         or s.scalars(select(Product).where(Product.sku == data["sku"])).first()
     )
-    values = {name: data[name] for name in _PRODUCT_FIELDS}
+    values = {name: data[name] for name in PRODUCT_FIELDS}
     if product is None:
         product = Product(id=data["id"], **values, hq_managed=True, updated_at=uc.now_iso)
         s.add(product)
