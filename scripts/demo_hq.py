@@ -319,6 +319,12 @@ def show_shared_card(data: Path, db_url: str, hq_url: str) -> None:
         f"SH01 的会员卡 SH01's card {card_no} ({member_no} {name})"
     )
     before = app_json(data / SH02.till, "balance", card_no, login="cashier")
+    if before["member_no"] != member_no:  # SH02 has a card of that number of its own
+        raise SystemExit(
+            f"{data} 由旧版演示建立，两店的会员与卡号重复；请删除后重新运行 / {data} was made "
+            "by an older demo that gave both stores the same members and cards: remove it "
+            "and run again"
+        )
     say(
         "SH02 从总部得知余额 SH02 knows its balance from HQ: "
         + format_fen(before["stored_value_fen"])
