@@ -18,6 +18,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from hq.models import HqLedgerEntry, HqRow, Store, Till
+from pos_app.domain.entry_kinds import MIRROR_KINDS
 
 CHAIN_TIMEZONE = "Asia/Shanghai"
 
@@ -116,6 +117,9 @@ def liabilities_report(session: Session) -> dict[str, Any]:
         )
         .join(Till, Till.store_id == Store.id)
         .join(HqLedgerEntry, HqLedgerEntry.till_id == Till.id)
+        # A mirror is what a till was told of the other tills' money: counting it would count
+        # every balance once more for each store that has heard of the card.
+        .where(HqLedgerEntry.kind.not_in(sorted(MIRROR_KINDS)))
         .group_by(Store.code)
         .order_by(Store.code)
     ).all()

@@ -24,6 +24,7 @@ from pos_app.services.sale_refund import refund_sale
 
 # Two members of the day: one buys a car-wash card and tops up, the other cancels their card.
 DAY_MEMBERS = (("13900001001", "周八", "DAY00001"), ("13900001002", "吴九", "DAY00002"))
+DayMember = tuple[str, str, str]  # (mobile, name, card number)
 FLOAT_FEN = 50_000
 
 
@@ -49,11 +50,16 @@ def _hand_over(ctx: StoreContext, to: Actor, float_fen: int | None = None) -> No
 
 
 def run_demo_day(
-    ctx: StoreContext, cashiers: tuple[Actor, Actor, Actor], approve: Approval
+    ctx: StoreContext,
+    cashiers: tuple[Actor, Actor, Actor],
+    approve: Approval,
+    day_members: tuple[DayMember, DayMember] = DAY_MEMBERS,
 ) -> DemoDay:
     """The day, with `cashiers` taking the till in turn. `approve` is the manager's approval
     of the card cancellation (注销 needs a manager). A shift still open before it starts
-    (the history's) is counted and handed over to the first cashier."""
+    (the history's) is counted and handed over to the first cashier. `day_members` are the
+    day's two new members: stores of one chain need their own (mobiles and card numbers are
+    unique chain-wide)."""
     first, second, third = cashiers
     out = DemoDay()
     if shifts.current_shift(ctx, first) is not None:
@@ -62,7 +68,7 @@ def run_demo_day(
         shifts.open_shift(ctx, first, FLOAT_FEN)
     out.shifts += 1
     cards: list[str] = []
-    for mobile, name, card_no in DAY_MEMBERS:
+    for mobile, name, card_no in day_members:
         member = members.register_member(ctx, first, mobile, name)
         issue_card(ctx, first, member.member_no, card_no, media="magstripe")
         cards.append(card_no)
