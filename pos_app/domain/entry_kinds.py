@@ -115,3 +115,7 @@ MOVES_VALUE = frozenset(
 # Entries that only mirror what other tills of the chain did: a till's and a store's money
 # figures (Z report, day close, clearing) and HQ's positions leave them out.
 MIRROR_KINDS = frozenset({EntryKind.CARD_SYNCED, EntryKind.POINTS_SYNCED})
+
+# The login of the till's operator who signs mirror entries and registers the rows the down
+# feed makes. HQ knows a till's copies of what it sent (a member of another store) by it.
+HQ_SYNC_LOGIN = "hq-sync"

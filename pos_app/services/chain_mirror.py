@@ -19,14 +19,13 @@ from sqlalchemy import func, select
 
 from db.ledger import new_id
 from db.models import Card, LedgerEntry, Member, Operator, PointLot
-from pos_app.domain.entry_kinds import EntryKind
+from pos_app.domain.entry_kinds import HQ_SYNC_LOGIN, EntryKind
 from pos_app.domain.permissions import Role
 from pos_app.domain.points import Allocation, allocate, settle_debt
 from pos_app.services.operator_records import record_operator_change
 from pos_app.services.points_book import as_domain, member_lots
 from pos_app.services.use_case import UseCase
 
-HQ_SYNC_LOGIN = "hq-sync"
 # Not a hash any password can match (`verify_secret` knows only "scrypt$…"): the operator
 # exists to sign mirror entries, never to sign in.
 UNUSABLE_PASSWORD = "!hq-sync: no password"

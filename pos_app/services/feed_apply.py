@@ -11,9 +11,11 @@ first):
 - the till's own rows (its store, members registered here, cards of its own) are never
   overwritten: they are newer here than anything HQ has; members and cards another till of
   the same store made come down like any other store's;
-- the outbox rows the apply's triggers wrote are deleted before commit, so what HQ sent does
-  not go back up as this till's — except card rows: a card's row on this till is its own
-  ledger's projection, mirrors included, which HQ checks against the entries it receives;
+- the rows the apply writes go up with the next push like any row of this till: they are
+  its copy (a card row is its own ledger's projection, mirrors included, which HQ checks
+  against the entries it receives), and HQ's rows of this till are what `pos-app sync
+  restore` rebuilds it from — its mirror entries name those members, stores, point lots,
+  products and operators. HQ tells a copy from the home store's row (`hq.till_copies`);
 - `sync_state.feed_cursor` moves and `pulled_at` is set in the same transaction.
 
 Kinds are applied by `APPLIERS`; master data kinds bring appliers of their own.
@@ -27,11 +29,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import select, text, update
 
 from db.engine import write_session
 from db.ledger import LedgerWriter
-from db.models import Card, LedgerEntry, Member, Store, SyncOutbox, SyncState, own_store
+from db.models import Card, LedgerEntry, Member, Store, SyncState, own_store
 from pos_app.domain.card_lifecycle import mask_card_no
 from pos_app.domain.entry_kinds import MIRROR_KINDS
 from pos_app.services import master_apply
@@ -50,8 +52,6 @@ from pos_app.services.use_case import UseCase
 log = logging.getLogger(__name__)
 
 STATE_ID = 1
-# Rows the apply writes that still go up: see the module's docstring.
-KEPT_IN_OUTBOX = frozenset({"card", "rules_version", "audit_event"})
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,6 @@ def apply_page(ctx: StoreContext, items: list[dict[str, Any]], cursor: int) -> A
     applied = skipped = 0
     with feed_transaction(ctx) as uc:
         s = uc.session
-        before = s.scalar(select(func.coalesce(func.max(SyncOutbox.id), 0))) or 0
         for item in sorted(items, key=_apply_order):
             applier = APPLIERS.get(str(item.get("kind")))
             data = item.get("data")
@@ -115,11 +114,6 @@ def apply_page(ctx: StoreContext, items: list[dict[str, Any]], cursor: int) -> A
             else:
                 skipped += 1
         s.flush()
-        s.execute(
-            delete(SyncOutbox).where(
-                SyncOutbox.id > before, SyncOutbox.table_name.not_in(sorted(KEPT_IN_OUTBOX))
-            )
-        )
         now = uc.now_iso
         s.execute(
             update(SyncState)

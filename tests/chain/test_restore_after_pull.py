@@ -1,0 +1,100 @@
+"""A till that pulled and spent another store's card is restored from HQ after its disk
+died (docs/sync-protocol.md, "Head and restore"; docs/chain-protocol.md, "Down"): the rows
+the feed apply wrote went up as the till's copy, so the rebuilt database holds every row its
+mirror entries name; it verifies, sells again, pushes onto the same chain, and its next pull
+applies nothing twice. On SQLite and PostgreSQL HQs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.engine import read_session
+from db.models import Card, LedgerEntry, Member, PointLot, Store
+from hq import admin
+from pos_app.services import stored_value
+from pos_app.services.cards import issue_card
+from pos_app.services.checkout import sell
+from pos_app.services.members import register_member
+from pos_app.services.sign_in import sign_in
+from pos_app.services.sync_restore import restore_from_hq
+from tests.chain.conftest import ChainTill, hq_verified
+from tests.conftest import PASSWORD, hand_till_to
+from tests.services.support import req
+from tests.sync_support.hq_thread import HqThread
+
+CARD = "88880001"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _snapshot(till: ChainTill) -> dict[str, object]:
+    with read_session(till.ctx.engine) as s:
+        card = s.scalars(select(Card).where(Card.card_no == CARD)).one()
+        member = s.get(Member, card.member_id)
+        assert member is not None
+        return {
+            "card": (card.principal_fen, card.bonus_fen, card.state),
+            "points": (member.points_balance, member.points_debt, member.tier_code),
+            "lots": sorted(
+                (lot.id, lot.points, lot.remaining)
+                for lot in s.scalars(select(PointLot).where(PointLot.member_id == member.id))
+            ),
+            "stores": sorted(s.scalars(select(Store.code))),
+            "entries": s.scalar(select(func.count()).select_from(LedgerEntry)),
+        }
+
+
+def test_a_till_that_spent_another_stores_card_restores_from_hq(
+    hq: HqThread, two_stores: tuple[ChainTill, ChainTill], tmp_path: Path
+) -> None:
+    shanghai, beijing = two_stores
+    member = register_member(shanghai.ctx, shanghai.admin, "13800138000", "张三")
+    issue_card(shanghai.ctx, shanghai.admin, member.member_no, CARD)
+    stored_value.top_up(shanghai.ctx, shanghai.admin, CARD, 50_000)
+    sell(shanghai.ctx, shanghai.admin, req(("V001", 2), card=CARD))
+    shanghai.push()
+    beijing.pull()
+    # Spent at BJ01 online (stored value and points), then SH01 earns more and BJ01 hears it.
+    sell(beijing.ctx, beijing.admin, req(("V001", 1), card=CARD, pay=[("stored_value", None)]))
+    beijing.push()
+    stored_value.top_up(shanghai.ctx, shanghai.admin, CARD, 10_000)
+    shanghai.push()
+    beijing.pull()
+    beijing.push()
+    before = _snapshot(beijing)
+    beijing.ctx.engine.dispose()
+
+    # BJ01's disk dies.
+    with Session(hq.engine) as session, session.begin():
+        token = admin.enroll_till(session, "BJ01", _now(), "BJ01-01").token
+    data_dir, key_dir = tmp_path / "new-disk" / "data", tmp_path / "new-disk" / "keys"
+    result, ctx = restore_from_hq(data_dir, hq.url, token, key_dir=key_dir, clock=_now)
+    restored = ChainTill("BJ01-01", ctx, sign_in(ctx, "admin", PASSWORD))
+    try:
+        assert result.verified, result.problems
+        after = _snapshot(restored)
+        assert after["entries"] == before["entries"] + result.new_head_seq - result.head_seq
+        assert {k: v for k, v in after.items() if k != "entries"} == {
+            k: v for k, v in before.items() if k != "entries"
+        }
+        # A pull applies nothing twice: HQ's values are already mirrored here.
+        entries = after["entries"]
+        restored.pull()
+        assert _snapshot(restored)["entries"] == entries
+        # It goes on: the card spent again, pushed onto the same chain; SH01 hears of it.
+        hand_till_to(ctx, restored.admin, 10_000)
+        sell(ctx, restored.admin, req(("V001", 1), card=CARD, pay=[("stored_value", None)]))
+        restored.push()
+        shanghai.pull()
+        assert _snapshot(shanghai)["card"] == _snapshot(restored)["card"]
+        restored.verified()
+        shanghai.verified()
+        hq_verified(hq)
+    finally:
+        ctx.engine.dispose()
