@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from db.engine import read_session
 from db.models import Card, LedgerEntry, Member, PointLot, Store
-from hq import admin
+from hq import admin, conflicts
 from pos_app.services import stored_value
 from pos_app.services.cards import issue_card
 from pos_app.services.checkout import sell
-from pos_app.services.members import register_member
+from pos_app.services.members import register_member, update_member
 from pos_app.services.sign_in import sign_in
 from pos_app.services.sync_restore import restore_from_hq
 from tests.chain.conftest import ChainTill, hq_verified
@@ -98,3 +98,29 @@ def test_a_till_that_spent_another_stores_card_restores_from_hq(
         hq_verified(hq)
     finally:
         ctx.engine.dispose()
+
+
+def test_a_tills_copy_of_a_member_is_not_taken_for_the_home_stores(
+    hq: HqThread, two_stores: tuple[ChainTill, ChainTill]
+) -> None:
+    """BJ01's copy of an SH01 member keeps the old mobile after SH01 changed it and gave it
+    to a new member: no `mobile_duplicate` (the copy is not SH01's data)."""
+    shanghai, beijing = two_stores
+    first = register_member(shanghai.ctx, shanghai.admin, "13800138000", "张三")
+    shanghai.push()
+    beijing.pull()
+    beijing.push()  # BJ01's copy, with 13800138000
+    update_member(shanghai.ctx, shanghai.admin, first.member_no, mobile="13900139000")
+    register_member(shanghai.ctx, shanghai.admin, "13800138000", "李四")
+    shanghai.push()
+    with Session(hq.engine) as session, session.begin():
+        conflicts.detect(session, _now())
+        found = conflicts.list_conflicts(session, include_resolved=True)
+    assert [c.kind for c in found if c.kind == "mobile_duplicate"] == []
+    # Two members of one mobile at two stores still are one.
+    register_member(beijing.ctx, beijing.admin, "13900139000", "王五")
+    beijing.push()
+    with Session(hq.engine) as session, session.begin():
+        conflicts.detect(session, _now())
+        found = conflicts.list_conflicts(session, include_resolved=True)
+    assert [c.kind for c in found] == ["mobile_duplicate"]
