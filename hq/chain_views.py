@@ -3,15 +3,16 @@
 In the transaction that stores a till's batch, after its entries and rows are stored:
 
 - `chain_member` / `chain_card` take the member and card rows the till sent (a member's row
-  only from its home store's tills once HQ knows it: the feed hands out the row "as its home
-  till sent it"; a card's from any till, newest received wins);
+  only from its home store's tills once HQ knows it, and never a till's copy of what the feed
+  sent it (`hq.till_copies`): the feed hands out the row "as its home till sent it"; a card's
+  from any till, newest received wins);
 - `card_position` / `member_position` add the till's new entries, mirrors excepted, after the
   `chain_card` row of every card the batch touches is locked (PostgreSQL: `FOR UPDATE`, in card
   id order, the same lock an authorization takes; missing rows are made first);
 - a card's chain state follows its state-change entries by business time;
 - holds named by the entries are confirmed (`hq.hold_confirm`);
-- one `feed_change` per member, card, coupon, service pass and store touched, so every other
-  till hears of it at its next pull.
+- one `feed_change` per member, card, coupon, service pass and store touched (a store only
+  by its own tills), so every other till hears of it at its next pull.
 
 `rebuild` runs the same code over everything HQ held before this version (tills that pushed
 under schema 0002), when `pos-hq init` upgrades across 0003.

@@ -28,7 +28,9 @@ from pos_app.domain.entry_kinds import HQ_SYNC_LOGIN
 def hq_sync_ids(session: Session, till_ids: Iterable[int] | None = None) -> dict[int, str]:
     """Till id → the id of its `hq-sync` operator, for the tills (all when None) that sent
     one up (a till that never pulled has none)."""
-    query = select(HqRow.till_id, HqRow.data).where(HqRow.table_name == "operator")
+    query = select(HqRow.till_id, HqRow.data).where(
+        HqRow.table_name == "operator", HqRow.data["login"].as_string() == HQ_SYNC_LOGIN
+    )
     if till_ids is not None:
         query = query.where(HqRow.till_id.in_(sorted(set(till_ids))))
     out: dict[int, str] = {}

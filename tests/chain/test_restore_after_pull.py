@@ -15,12 +15,15 @@ from sqlalchemy.orm import Session
 from db.engine import read_session
 from db.models import Card, LedgerEntry, Member, PointLot, Store
 from hq import admin, conflicts
+from hq.chain_catalogue import import_products
+from hq.operators import add_operator
 from pos_app.services import stored_value
 from pos_app.services.cards import issue_card
 from pos_app.services.checkout import sell
 from pos_app.services.members import register_member, update_member
 from pos_app.services.sign_in import sign_in
 from pos_app.services.sync_restore import restore_from_hq
+from pos_app.sync.status import sync_status
 from tests.chain.conftest import ChainTill, hq_verified
 from tests.conftest import PASSWORD, hand_till_to
 from tests.services.support import req
@@ -54,14 +57,26 @@ def test_a_till_that_spent_another_stores_card_restores_from_hq(
     hq: HqThread, two_stores: tuple[ChainTill, ChainTill], tmp_path: Path
 ) -> None:
     shanghai, beijing = two_stores
+    # HQ's master data: a chain product and a manager of BJ01 (both come down to BJ01).
+    now = _now()
+    with Session(hq.engine) as session, session.begin():
+        import_products(
+            session, "sku,barcodes,name,category,price\nH001,,茶,饮料,6.00\n".encode(), now
+        )
+        add_operator(
+            session, "bj-mgr", "王经理", "manager", "store", "hq-pass-1", now, store_code="BJ01"
+        )
     member = register_member(shanghai.ctx, shanghai.admin, "13800138000", "张三")
     issue_card(shanghai.ctx, shanghai.admin, member.member_no, CARD)
     stored_value.top_up(shanghai.ctx, shanghai.admin, CARD, 50_000)
     sell(shanghai.ctx, shanghai.admin, req(("V001", 2), card=CARD))
     shanghai.push()
     beijing.pull()
-    # Spent at BJ01 online (stored value and points), then SH01 earns more and BJ01 hears it.
-    sell(beijing.ctx, beijing.admin, req(("V001", 1), card=CARD, pay=[("stored_value", None)]))
+    # Spent at BJ01 online by HQ's manager, on HQ's product; then SH01 tops up and BJ01
+    # hears it.
+    manager = sign_in(beijing.ctx, "bj-mgr", "hq-pass-1")
+    hand_till_to(beijing.ctx, manager, 10_000)
+    sell(beijing.ctx, manager, req(("H001", 1), card=CARD, pay=[("stored_value", None)]))
     beijing.push()
     stored_value.top_up(shanghai.ctx, shanghai.admin, CARD, 10_000)
     shanghai.push()
@@ -83,9 +98,11 @@ def test_a_till_that_spent_another_stores_card_restores_from_hq(
         assert {k: v for k, v in after.items() if k != "entries"} == {
             k: v for k, v in before.items() if k != "entries"
         }
+        assert sign_in(ctx, "bj-mgr", "hq-pass-1").login == "bj-mgr"
         # A pull applies nothing twice: HQ's values are already mirrored here.
         entries = after["entries"]
-        restored.pull()
+        assert sync_status(ctx).feed_cursor == 0  # HQ keeps no cursor: the feed again
+        assert restored.pull().items >= 3  # SH01, the member, the card, HQ's master data
         assert _snapshot(restored)["entries"] == entries
         # It goes on: the card spent again, pushed onto the same chain; SH01 hears of it.
         hand_till_to(ctx, restored.admin, 10_000)
