@@ -16,6 +16,7 @@ from db.engine import read_session
 from db.models import Card, LedgerEntry, Member, PointLot, Store
 from hq import admin, conflicts
 from hq.chain_catalogue import import_products
+from hq.models import ChainMember
 from hq.operators import add_operator
 from pos_app.services import stored_value
 from pos_app.services.cards import issue_card
@@ -24,7 +25,7 @@ from pos_app.services.members import register_member, update_member
 from pos_app.services.sign_in import sign_in
 from pos_app.services.sync_restore import restore_from_hq
 from pos_app.sync.status import sync_status
-from tests.chain.conftest import ChainTill, hq_verified
+from tests.chain.conftest import ChainTill, hq_verified, make_till
 from tests.conftest import PASSWORD, hand_till_to
 from tests.services.support import req
 from tests.sync_support.hq_thread import HqThread
@@ -141,3 +142,50 @@ def test_a_tills_copy_of_a_member_is_not_taken_for_the_home_stores(
         conflicts.detect(session, _now())
         found = conflicts.list_conflicts(session, include_resolved=True)
     assert [c.kind for c in found] == ["mobile_duplicate"]
+
+
+def test_a_till_that_pulled_a_member_of_its_own_stores_other_till_restores(
+    hq: HqThread, two_stores: tuple[ChainTill, ChainTill], tmp_path: Path
+) -> None:
+    """SH01-01 spends a card SH01-02 issued; its copy of the member (same store) is not taken
+    for SH01-02's row at HQ; SH01-01 restores, verifies and goes on."""
+    shanghai, _ = two_stores
+    second = make_till(hq, tmp_path, "SH01", "上海南京路店", number=2)
+    try:
+        member = register_member(second.ctx, second.admin, "13900139000", "李四")
+        issue_card(second.ctx, second.admin, member.member_no, CARD)
+        stored_value.top_up(second.ctx, second.admin, CARD, 20_000)
+        second.push()
+        shanghai.pull()
+        sell(
+            shanghai.ctx, shanghai.admin, req(("V001", 1), card=CARD, pay=[("stored_value", None)])
+        )
+        shanghai.push()
+        with Session(hq.engine) as session:
+            held = session.scalars(
+                select(ChainMember).where(ChainMember.member_no == member.member_no)
+            ).one()
+            assert held.data["registered_by_id"] == second.admin.operator_id
+        before = _snapshot(shanghai)
+        shanghai.ctx.engine.dispose()
+        with Session(hq.engine) as session, session.begin():
+            token = admin.enroll_till(session, "SH01", _now(), "SH01-01").token
+        data_dir, key_dir = tmp_path / "new-disk" / "data", tmp_path / "new-disk" / "keys"
+        result, ctx = restore_from_hq(data_dir, hq.url, token, key_dir=key_dir, clock=_now)
+        restored = ChainTill("SH01-01", ctx, sign_in(ctx, "admin", PASSWORD))
+        try:
+            assert result.verified, result.problems
+            assert (result.store_code, _snapshot(restored)["card"]) == ("SH01", before["card"])
+            restored.pull()
+            hand_till_to(ctx, restored.admin, 10_000)
+            sell(ctx, restored.admin, req(("V001", 1), card=CARD, pay=[("stored_value", None)]))
+            restored.push()
+            second.pull()
+            assert _snapshot(second)["card"] == _snapshot(restored)["card"]
+            for till in (restored, second):
+                till.verified()
+            hq_verified(hq)
+        finally:
+            ctx.engine.dispose()
+    finally:
+        second.ctx.engine.dispose()
