@@ -268,26 +268,41 @@ def _newest_rows(session: Session, table: str, keys: list[str]) -> dict[str, dic
 
 
 def _coupon_items(session: Session, _till: PullingTill, ids: list[str]) -> dict[str, Any]:
-    """A coupon as last sent, `state` "redeemed" once any till used it (and none restored)."""
+    """A coupon as last sent, `state` "redeemed" once any till used it (and none restored),
+    with `state_source` (the till whose row says so) and that till's `used_at` and
+    `used_receipt_no`; `template`: the template row, which a till of another store may not
+    hold (a store's own template)."""
     out: dict[str, Any] = {}
     rows = session.execute(
-        select(HqRow.data)
+        select(HqRow.data, Till.code)
+        .join(Till, Till.id == HqRow.till_id)
         .where(
             HqRow.table_name == "coupon",
             HqRow.row_key.in_([f'["{key}"]' for key in ids]),
             HqRow.data.is_not(None),
         )
         .order_by(HqRow.received_at, HqRow.outbox_id)
-    ).scalars()
-    used: set[str] = set()
-    for data in rows:
+    ).all()
+    used: dict[str, tuple[str, dict[str, Any]]] = {}
+    for data, till_code in rows:
         if not isinstance(data, dict) or not isinstance(data.get("id"), str):
             continue
         out[data["id"]] = dict(data)
         if data.get("state") == "used":
-            used.add(data["id"])
+            used[data["id"]] = (till_code, data)
+    templates = _newest_rows(
+        session, "coupon_template", sorted({str(data.get("template_id")) for data in out.values()})
+    )
     for coupon_id, data in out.items():
-        data["state"] = "redeemed" if coupon_id in used else data.get("state")
+        if coupon_id in used:
+            source, row = used[coupon_id]
+            data.update(
+                state="redeemed",
+                state_source=source,
+                used_at=row.get("used_at"),
+                used_receipt_no=row.get("used_receipt_no"),
+            )
+        data["template"] = templates.get(str(data.get("template_id")))
     return out
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from db.ledger import new_id
-from db.models import Card, LedgerEntry, Member, Operator, PointLot
+from db.models import Card, Coupon, CouponTemplate, LedgerEntry, Member, Operator, PointLot
 from pos_app.domain.entry_kinds import HQ_SYNC_LOGIN, EntryKind
 from pos_app.domain.permissions import Role
 from pos_app.domain.points import Allocation, allocate, settle_debt
@@ -212,3 +212,47 @@ def _allocate_fall(
         more, left = allocate(as_domain(others), left)
         allocations.extend(a for a in more if a.points)
     return allocations, left
+
+
+# A coupon's chain state moves one way only: what another till did (a use, a void) is news
+# here; HQ saying "issued" of a coupon this till holds as used is older than this till's use
+# (not pushed yet) or a restore elsewhere, and a coupon refused is safer than one used twice.
+_FORWARD = {("issued", "used"), ("issued", "void")}
+
+
+def apply_coupon_external(
+    uc: UseCase,
+    coupon: Coupon,
+    template: CouponTemplate,
+    *,
+    state: str,
+    first: bool,
+    used_at: str | None = None,
+    used_receipt_no: str | None = None,
+    change: int | None = None,
+) -> LedgerEntry | None:
+    """Another store's coupon as HQ knows it: one `coupon_synced` entry when it first comes
+    (its terms, as `coupon_issued` would carry them) or when its chain state moves on (used
+    or voided at another till); None when nothing changed. Verify replays it."""
+    moved = (coupon.state, state) in _FORWARD
+    if not first and not moved:
+        return None
+    new_state = state
+    payload = _payload(
+        coupon_id=coupon.id,
+        code=coupon.code,
+        template=template.code,
+        valid_from=coupon.valid_from,
+        valid_to=coupon.valid_to,
+        state=new_state,
+        used_receipt_no=used_receipt_no if new_state == "used" else None,
+        change=change,
+    )
+    with _as_hq_sync(uc):
+        entry = uc.ledger.append(
+            EntryKind.COUPON_SYNCED, member_id=coupon.member_id, payload=payload
+        )
+    coupon.state = new_state
+    if new_state == "used":
+        coupon.used_at, coupon.used_receipt_no = used_at, used_receipt_no
+    return entry

@@ -33,13 +33,23 @@ from sqlalchemy import select, text, update
 
 from db.engine import write_session
 from db.ledger import LedgerWriter
-from db.models import Card, LedgerEntry, Member, Store, SyncState, own_store
+from db.models import (
+    Card,
+    Coupon,
+    CouponTemplate,
+    LedgerEntry,
+    Member,
+    Store,
+    SyncState,
+    own_store,
+)
 from pos_app.domain.card_lifecycle import mask_card_no
 from pos_app.domain.entry_kinds import MIRROR_KINDS
 from pos_app.services import master_apply
 from pos_app.services.chain_head import write_head
 from pos_app.services.chain_mirror import (
     apply_card_external,
+    apply_coupon_external,
     apply_member_external_points,
     hq_sync_operator,
 )
@@ -125,7 +135,7 @@ def apply_page(ctx: StoreContext, items: list[dict[str, Any]], cursor: int) -> A
 
 # What rows point at comes first (a card names its member, a member its store); the rest
 # keep HQ's order.
-_FIRST = {"store": 0, "member": 1}
+_FIRST = {"store": 0, "member": 1, "coupon_template": 2, "coupon": 3}
 
 
 def _apply_order(item: dict[str, Any]) -> int:
@@ -339,9 +349,92 @@ def apply_card(uc: UseCase, data: dict[str, Any]) -> bool:
     return changed or entry is not None
 
 
+# HQ's coupon states as the till's (HQ says "redeemed" once any till used it).
+_COUPON_STATES = {"issued": "issued", "used": "used", "redeemed": "used", "void": "void"}
+
+
+def apply_coupon(uc: UseCase, data: dict[str, Any]) -> bool:
+    """A coupon of the chain: another store's comes with its row, its template when the till
+    has none of that id (kept inactive: this store does not issue it), and its terms as a
+    mirror; any coupon's chain state moves forward only (used or voided at another till),
+    as a mirror too."""
+    s = uc.session
+    coupon_id, code, template_id = data.get("id"), data.get("code"), data.get("template_id")
+    if not isinstance(coupon_id, str) or not isinstance(code, str):
+        return False
+    if not isinstance(template_id, str) or str(data.get("state")) not in _COUPON_STATES:
+        return False
+    member_id = data.get("member_id")
+    if member_id is not None and s.get(Member, member_id) is None:
+        log.warning("feed: coupon %s not applied: its member is not here", coupon_id)
+        return False
+    template = s.get(CouponTemplate, template_id) or _coupon_template(uc, data.get("template"))
+    if template is None:
+        log.warning("feed: coupon %s not applied: its template is not here", coupon_id)
+        return False
+    coupon = s.get(Coupon, coupon_id)
+    first = coupon is None
+    if coupon is None:
+        if s.scalars(select(Coupon.id).where(Coupon.code == code)).first() is not None:
+            log.warning("feed: coupon %s not applied: its code is another coupon's", coupon_id)
+            return False
+        coupon = Coupon(
+            id=coupon_id,
+            code=code,
+            template_id=template.id,
+            member_id=member_id,
+            source=str(data.get("source") or "chain"),
+            batch_label=data.get("batch_label"),
+            valid_from=str(data.get("valid_from")),
+            valid_to=str(data.get("valid_to")),
+            issued_at=str(data.get("issued_at") or uc.now_iso),
+            state="issued",
+            used_at=None,
+            used_receipt_no=None,
+        )
+        s.add(coupon)
+        s.flush()
+    # A use this till made itself is newer here than HQ's echo of it (it may have been
+    # restored by a refund since).
+    state = _COUPON_STATES[str(data["state"])]
+    if data.get("state_source") == uc.ctx.till_id:
+        state = coupon.state
+    entry = apply_coupon_external(
+        uc,
+        coupon,
+        template,
+        state=state,
+        first=first,
+        used_at=data.get("used_at"),
+        used_receipt_no=data.get("used_receipt_no"),
+        change=_change(data),
+    )
+    return entry is not None
+
+
+# The template columns a coupon of another store needs here (its own id and code).
+_TEMPLATE_COLUMNS = tuple(
+    c.name for c in CouponTemplate.__table__.columns if c.name not in ("active", "created_at")
+)
+
+
+def _coupon_template(uc: UseCase, data: object) -> CouponTemplate | None:
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+        return None
+    s = uc.session
+    if s.scalars(select(CouponTemplate.id).where(CouponTemplate.code == data.get("code"))).first():
+        return None  # this store has a template of that code: it cannot hold both
+    values = {name: data[name] for name in _TEMPLATE_COLUMNS if name in data}
+    template = CouponTemplate(**values, active=False, created_at=uc.now_iso)
+    s.add(template)
+    s.flush()
+    return template
+
+
 APPLIERS: dict[str, Applier] = {
     "store": apply_store,
     "member": apply_member,
     "card": apply_card,
+    "coupon": apply_coupon,
     **master_apply.APPLIERS,  # rules, product, operator, coupon_template
 }
