@@ -61,6 +61,7 @@ class EntryKind(StrEnum):
     CARD_SYNCED = "card_synced"
     POINTS_SYNCED = "points_synced"
     COUPON_SYNCED = "coupon_synced"  # another store's coupon: its terms and chain state
+    PASS_SYNCED = "pass_synced"  # a service pass: its terms and the uses at other tills
 
 
 # Card state changes and the state each leads to.

@@ -39,6 +39,8 @@ from db.models import (
     CouponTemplate,
     LedgerEntry,
     Member,
+    ServicePass,
+    ServicePassItem,
     Store,
     SyncState,
     own_store,
@@ -51,6 +53,7 @@ from pos_app.services.chain_mirror import (
     apply_card_external,
     apply_coupon_external,
     apply_member_external_points,
+    apply_pass_external,
     hq_sync_operator,
 )
 from pos_app.services.context import StoreContext
@@ -135,7 +138,7 @@ def apply_page(ctx: StoreContext, items: list[dict[str, Any]], cursor: int) -> A
 
 # What rows point at comes first (a card names its member, a member its store); the rest
 # keep HQ's order.
-_FIRST = {"store": 0, "member": 1, "coupon_template": 2, "coupon": 3}
+_FIRST = {"store": 0, "member": 1, "coupon_template": 2, "coupon": 3, "service_pass": 3}
 
 
 def _apply_order(item: dict[str, Any]) -> int:
@@ -431,10 +434,63 @@ def _coupon_template(uc: UseCase, data: object) -> CouponTemplate | None:
     return template
 
 
+def apply_service_pass(uc: UseCase, data: dict[str, Any]) -> bool:
+    """A service pass of the chain (a count card works in every store): another till's comes
+    with its row and items; for any pass, the uses made at the other tills and its chain
+    state come as a `pass_synced` mirror, so its uses left here are the chain's."""
+    s = uc.session
+    pass_id, member_id = data.get("id"), data.get("member_id")
+    raw_items = data.get("items")
+    if not isinstance(pass_id, str) or not isinstance(member_id, str):
+        return False
+    if not isinstance(raw_items, list) or s.get(Member, member_id) is None:
+        log.warning("feed: service pass %s not applied: its member is not here", pass_id)
+        return False
+    items: dict[str, int | None] = {
+        str(i["service_sku"]): None if i.get("uses_total") is None else int(i["uses_total"])
+        for i in raw_items
+        if isinstance(i, dict) and i.get("service_sku")
+    }
+    row = s.get(ServicePass, pass_id)
+    first = row is None
+    if row is None:
+        row = ServicePass(
+            id=pass_id,
+            member_id=member_id,
+            product_sku=str(data.get("product_sku")),
+            kind=str(data.get("kind")),
+            name=str(data.get("name")),
+            valid_until=str(data.get("valid_until")),
+            receipt_no=data.get("receipt_no"),
+            state="active",
+            granted_at=str(data.get("granted_at") or uc.now_iso),
+        )
+        s.add(row)
+        s.flush()
+        for sku, total in items.items():
+            s.add(
+                ServicePassItem(pass_id=pass_id, service_sku=sku, uses_total=total, uses_left=total)
+            )
+        s.flush()
+    used = data.get("external_used")
+    external = {sku: int(used.get(sku) or 0) if isinstance(used, dict) else 0 for sku in items}
+    entry = apply_pass_external(
+        uc,
+        row,
+        items=items,
+        external_used=external,
+        state=str(data.get("state") or "") or None,
+        first=first,
+        change=_change(data),
+    )
+    return entry is not None
+
+
 APPLIERS: dict[str, Applier] = {
     "store": apply_store,
     "member": apply_member,
     "card": apply_card,
     "coupon": apply_coupon,
+    "service_pass": apply_service_pass,
     **master_apply.APPLIERS,  # rules, product, operator, coupon_template
 }
