@@ -13,12 +13,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.engine import read_session
-from db.models import Card, LedgerEntry, Member, PointLot, Store
+from db.models import Card, Coupon, LedgerEntry, Member, PointLot, Store
 from hq import admin, conflicts
 from hq.chain_catalogue import import_products
 from hq.models import ChainMember
 from hq.operators import add_operator
-from pos_app.services import stored_value
+from pos_app.domain.coupons import TemplateSpec
+from pos_app.services import coupons, stored_value
 from pos_app.services.cards import issue_card
 from pos_app.services.checkout import sell
 from pos_app.services.members import register_member, update_member
@@ -31,6 +32,14 @@ from tests.services.support import req
 from tests.sync_support.hq_thread import HqThread
 
 CARD = "88880001"
+SPEC = TemplateSpec(
+    code="VEG20-8",
+    name="蔬菜满20减8",
+    kind="amount_off",
+    threshold_fen=2000,
+    amount_off_fen=800,
+    valid_days=30,
+)
 
 
 def _now() -> datetime:
@@ -50,6 +59,7 @@ def _snapshot(till: ChainTill) -> dict[str, object]:
                 for lot in s.scalars(select(PointLot).where(PointLot.member_id == member.id))
             ),
             "stores": sorted(s.scalars(select(Store.code))),
+            "coupons": sorted(s.execute(select(Coupon.code, Coupon.state)).tuples()),
             "entries": s.scalar(select(func.count()).select_from(LedgerEntry)),
         }
 
@@ -71,6 +81,8 @@ def test_a_till_that_spent_another_stores_card_restores_from_hq(
     issue_card(shanghai.ctx, shanghai.admin, member.member_no, CARD)
     stored_value.top_up(shanghai.ctx, shanghai.admin, CARD, 50_000)
     sell(shanghai.ctx, shanghai.admin, req(("V001", 2), card=CARD))
+    coupons.add_template(shanghai.ctx, shanghai.admin, SPEC)  # SH01's own template
+    coupons.issue_coupons(shanghai.ctx, shanghai.admin, "VEG20-8", member.member_no)
     shanghai.push()
     beijing.pull()
     # Spent at BJ01 online by HQ's manager, on HQ's product; then SH01 tops up and BJ01
@@ -84,6 +96,7 @@ def test_a_till_that_spent_another_stores_card_restores_from_hq(
     beijing.pull()
     beijing.push()
     before = _snapshot(beijing)
+    assert [state for _, state in before["coupons"]] == ["issued"]  # SH01's, as BJ01 holds it
     beijing.ctx.engine.dispose()
 
     # BJ01's disk dies.
