@@ -6,8 +6,9 @@ first):
 - rows are upserted with SQLite's `defer_foreign_keys` on (a card may come before its member
   in a page); another store's member names its home store, whose row is made here, and
   `hq-sync` as the one who registered them; another store's card has no stock batch;
-- balances, points and card states go through mirror entries (`chain_mirror`), never into
-  the projections directly, so verify still recomputes everything from this till's ledger;
+- balances, points, card states, and coupons' and service passes' terms, states and uses
+  at other tills go through mirror entries (`chain_mirror`), never into the projections
+  directly, so verify still recomputes everything from this till's ledger;
 - the till's own rows (its store, members registered here, cards of its own) are never
   overwritten: they are newer here than anything HQ has; members and cards another till of
   the same store made come down like any other store's;
