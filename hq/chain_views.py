@@ -3,15 +3,16 @@
 In the transaction that stores a till's batch, after its entries and rows are stored:
 
 - `chain_member` / `chain_card` take the member and card rows the till sent (a member's row
-  only from its home store's tills once HQ knows it: the feed hands out the row "as its home
-  till sent it"; a card's from any till, newest received wins);
+  only from its home store's tills once HQ knows it, and never a till's copy of what the feed
+  sent it (`hq.till_copies`): the feed hands out the row "as its home till sent it"; a card's
+  from any till, newest received wins);
 - `card_position` / `member_position` add the till's new entries, mirrors excepted, after the
   `chain_card` row of every card the batch touches is locked (PostgreSQL: `FOR UPDATE`, in card
   id order, the same lock an authorization takes; missing rows are made first);
 - a card's chain state follows its state-change entries by business time;
 - holds named by the entries are confirmed (`hq.hold_confirm`);
-- one `feed_change` per member, card, coupon, service pass and store touched, so every other
-  till hears of it at its next pull.
+- one `feed_change` per member, card, coupon, service pass and store touched (a store only
+  by its own tills), so every other till hears of it at its next pull.
 
 `rebuild` runs the same code over everything HQ held before this version (tills that pushed
 under schema 0002), when `pos-hq init` upgrades across 0003.
@@ -28,7 +29,7 @@ from typing import Any, cast
 from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import Session
 
-from hq import hold_confirm
+from hq import hold_confirm, till_copies
 from hq.dialect_insert import conflict_insert
 from hq.feed_changes import Change, record_changes
 from hq.models import (
@@ -86,13 +87,20 @@ def apply_batch(
     till = _Till(till_id, code, store_id)
     taken = _taken(session, till_id, rows)
     changes = _Changes(till_id)
-    store_codes = _store_codes(session)
+    own_code = session.scalar(select(Store.code).where(Store.id == store_id))
+    hq_sync_id = (
+        till_copies.hq_sync_ids(session, [till_id]).get(till_id)
+        if any(row.table == "member" for row in taken)
+        else None
+    )
     _lock_cards(session, till, entries, taken)
     for row in taken:
         data = row.data
         if data is None:
             continue
         if row.table == "member":
+            if till_copies.is_member_copy(data, hq_sync_id):
+                continue  # the till's copy of what the feed sent it: HQ holds the original
             _upsert_member(session, till, data, now)
             changes.add("member", data.get("id"))
         elif row.table == "card":
@@ -104,7 +112,8 @@ def apply_batch(
             changes.add("service_pass", data.get("id"))
         elif row.table == "service_pass_item":
             changes.add("service_pass", data.get("pass_id"))
-        elif row.table == "store" and data.get("code") in store_codes:
+        elif row.table == "store" and data.get("code") == own_code:
+            # Only the till's own store: another store's row is its copy from the feed.
             changes.add("store", data.get("code"))
     session.flush()  # the rows' changes, before Core statements and the states below
     _add_positions(session, till, entries, changes)
@@ -125,10 +134,6 @@ class _Changes:
 
     def list(self) -> list[Change]:
         return [Change(kind, key, origin_till_id=self.till_id) for kind, key in self.keys]
-
-
-def _store_codes(session: Session) -> set[str]:
-    return set(session.scalars(select(Store.code)))
 
 
 def _taken(session: Session, till_id: int, rows: Sequence[SentRow]) -> list[SentRow]:

@@ -29,6 +29,7 @@ from typing import Any, cast
 from sqlalchemy import Table, func, or_, select
 from sqlalchemy.orm import Session
 
+from hq import till_copies
 from hq.admin import iso
 from hq.dialect_insert import conflict_insert
 from hq.errors import HqError, HqInvalidInput
@@ -521,11 +522,14 @@ def _mobile_duplicates(session: Session) -> list[_Found]:
     members: dict[str, dict[str, Any]] = {}
     holders: dict[str, set[str]] = defaultdict(set)
     codes = _till_codes(session)
+    hq_sync_ids = till_copies.hq_sync_ids(session)
     for till_id, data in session.execute(
         select(HqRow.till_id, HqRow.data).where(HqRow.table_name == "member")
     ):
         if not isinstance(data, dict) or not isinstance(data.get("id"), str):
             continue
+        if till_copies.is_member_copy(data, hq_sync_ids.get(till_id)):
+            continue  # a till's copy of another till's member (an older mobile, maybe)
         if not isinstance(data.get("mobile"), str) or not data["mobile"]:
             continue
         members[data["id"]] = data

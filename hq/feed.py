@@ -13,6 +13,7 @@ the registry the same way: `Builder(session, till, keys) -> {key: data}`.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,12 +28,14 @@ from hq.models import (
     ChainCard,
     ChainMember,
     FeedChange,
+    HqLedgerEntry,
     HqRow,
     MemberPosition,
     Region,
     Store,
     Till,
 )
+from pos_app.domain.entry_kinds import EntryKind
 
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 500
@@ -268,43 +271,94 @@ def _newest_rows(session: Session, table: str, keys: list[str]) -> dict[str, dic
 
 
 def _coupon_items(session: Session, _till: PullingTill, ids: list[str]) -> dict[str, Any]:
-    """A coupon as last sent, `state` "redeemed" once any till used it (and none restored)."""
+    """A coupon as last sent, `state` "redeemed" once any till used it (and none restored),
+    with `state_source` (the till whose row says so) and that till's `used_at` and
+    `used_receipt_no`; `template`: the template row, which a till of another store may not
+    hold (a store's own template)."""
     out: dict[str, Any] = {}
     rows = session.execute(
-        select(HqRow.data)
+        select(HqRow.data, Till.code)
+        .join(Till, Till.id == HqRow.till_id)
         .where(
             HqRow.table_name == "coupon",
             HqRow.row_key.in_([f'["{key}"]' for key in ids]),
             HqRow.data.is_not(None),
         )
         .order_by(HqRow.received_at, HqRow.outbox_id)
-    ).scalars()
-    used: set[str] = set()
-    for data in rows:
+    ).all()
+    used: dict[str, tuple[str, dict[str, Any]]] = {}
+    for data, till_code in rows:
         if not isinstance(data, dict) or not isinstance(data.get("id"), str):
             continue
         out[data["id"]] = dict(data)
         if data.get("state") == "used":
-            used.add(data["id"])
+            used[data["id"]] = (till_code, data)
+    templates = _newest_rows(
+        session, "coupon_template", sorted({str(data.get("template_id")) for data in out.values()})
+    )
     for coupon_id, data in out.items():
-        data["state"] = "redeemed" if coupon_id in used else data.get("state")
+        if coupon_id in used:
+            source, row = used[coupon_id]
+            data.update(
+                state="redeemed",
+                state_source=source,
+                used_at=row.get("used_at"),
+                used_receipt_no=row.get("used_receipt_no"),
+            )
+        data["template"] = templates.get(str(data.get("template_id")))
     return out
 
 
-def _pass_items(session: Session, _till: PullingTill, ids: list[str]) -> dict[str, Any]:
-    passes = _newest_rows(session, "service_pass", ids)
-    items: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for data in session.scalars(
-        select(HqRow.data)
-        .where(HqRow.table_name == "service_pass_item", HqRow.data.is_not(None))
-        .where(or_(*(HqRow.row_key.like(f'["{key}",%') for key in ids)))
+def _pass_items(session: Session, till: PullingTill, ids: list[str]) -> dict[str, Any]:
+    """A service pass as its granting till sent it, with its items' totals, and
+    `external_used`: per service, the uses made at every till but `till` (its own uses are
+    in its ledger), less the uses given back."""
+    granted: dict[str, int] = {
+        entry_id: till_id
+        for entry_id, till_id in session.execute(
+            select(HqLedgerEntry.entry_id, HqLedgerEntry.till_id).where(
+                HqLedgerEntry.entry_id.in_(ids), HqLedgerEntry.kind == EntryKind.PASS_GRANTED
+            )
+        )
+    }
+    if not granted:
+        return {}
+    passes: dict[str, dict[str, Any]] = {}
+    items: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for table, data, till_id in session.execute(
+        select(HqRow.table_name, HqRow.data, HqRow.till_id)
+        .where(HqRow.table_name.in_(["service_pass", "service_pass_item"]), HqRow.data.is_not(None))
+        .where(or_(*(HqRow.row_key.like(f'["{key}"%') for key in granted)))
         .order_by(HqRow.received_at, HqRow.outbox_id)
     ):
-        if isinstance(data, dict) and data.get("pass_id") in passes:
-            held = items[data["pass_id"]]
-            held[:] = [i for i in held if i.get("service_sku") != data.get("service_sku")]
-            held.append(data)
-    return {key: {**data, "items": items.get(key, [])} for key, data in passes.items()}
+        if not isinstance(data, dict):
+            continue
+        if table == "service_pass" and granted.get(str(data.get("id"))) == till_id:
+            passes[data["id"]] = dict(data)
+        elif table == "service_pass_item" and granted.get(str(data.get("pass_id"))) == till_id:
+            items[data["pass_id"]][str(data.get("service_sku"))] = data
+    used: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    members = sorted({str(data.get("member_id")) for data in passes.values()})
+    for kind, payload in session.execute(
+        select(HqLedgerEntry.kind, HqLedgerEntry.payload).where(
+            HqLedgerEntry.member_id.in_(members),
+            HqLedgerEntry.kind.in_([EntryKind.PASS_USED, EntryKind.PASS_USE_REVERSED]),
+            HqLedgerEntry.till_id != till.id,
+        )
+    ):
+        data = json.loads(payload or "{}")
+        pass_id = str(data.get("pass_id"))
+        if pass_id in passes:
+            sign = 1 if kind == EntryKind.PASS_USED else -1
+            used[pass_id][str(data.get("service_sku"))] += sign * int(data.get("qty") or 0)
+    return {
+        key: {
+            **data,
+            "items": list(items[key].values()),
+            "external_used": dict(used[key]),
+        }
+        for key, data in passes.items()
+    }
 
 
 def _per_key(build: master_feed.Builder) -> Builder:

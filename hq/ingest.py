@@ -32,7 +32,7 @@ from hq.dialect_insert import conflict_insert
 from hq.models import Fork, HqLedgerEntry, HqRow, Till
 from hq.sync_refusals import BadEntry, BatchTooLarge, ChainFork, ChainGap, InvalidRequest
 from pos_app.domain.ledger_chain import GENESIS_HASH, HASHED_FIELDS, chain_hash
-from pos_app.domain.sync_signing import SyncForbidden, check_owner
+from pos_app.domain.sync_signing import SyncForbidden, check_owner, store_of
 
 MAX_BATCH_ITEMS = 1000
 ENTRIES = cast(Table, HqLedgerEntry.__table__)
@@ -200,8 +200,6 @@ def _parse_rows(till: str, raw_rows: list[Any]) -> list[_Row]:
         row = _parse_row(raw)
         if row.table == "till" and row.data is not None:
             check_owner(till, till=str(row.data.get("id")))
-        if row.table == "store" and row.data is not None:
-            check_owner(till, store=str(row.data.get("code")))
         held = newest.get((row.table, row.key))
         if held is None or held.outbox_id < row.outbox_id:
             newest[(row.table, row.key)] = row
@@ -300,6 +298,7 @@ def _apply(
         assert previous is not None
         acked_seq, head_hash = previous["store_seq"], previous["hash"]
     if rows:
+        _check_store_rows(till_code, store_id, rows)
         _upsert_rows(conn, till_id, rows, received_at)
         acked_outbox_id = max(acked_outbox_id, rows[-1].outbox_id)
     if accepted or rows:
@@ -324,6 +323,20 @@ def _apply(
             )
         )
     return BatchResult(acked_seq, head_hash, acked_outbox_id, accepted, duplicates, len(rows))
+
+
+def _check_store_rows(till_code: str, store_id: str | None, rows: list[_Row]) -> None:
+    """A till sends its own store's row, and its copies of other stores' rows (the down feed
+    made them for its members of other stores; HQ keeps them only to restore the till). A
+    row of another store's code is taken as a copy only once HQ knows the till's own store
+    id (from its entries) and the row is not that store: a till may not rename its store
+    to another's, nor send another store's row before it has a store of its own."""
+    for row in rows:
+        if row.table != "store" or row.data is None:
+            continue
+        code = str(row.data.get("code"))
+        if code != store_of(till_code) and (store_id is None or row.data.get("id") == store_id):
+            check_owner(till_code, store=code)
 
 
 def _held_hashes(

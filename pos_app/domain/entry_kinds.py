@@ -60,6 +60,8 @@ class EntryKind(StrEnum):
     # as HQ last told this till. Mirrors move no money of this store.
     CARD_SYNCED = "card_synced"
     POINTS_SYNCED = "points_synced"
+    COUPON_SYNCED = "coupon_synced"  # another store's coupon: its terms and chain state
+    PASS_SYNCED = "pass_synced"  # a service pass: its terms and the uses at other tills
 
 
 # Card state changes and the state each leads to.
@@ -114,4 +116,8 @@ MOVES_VALUE = frozenset(
 
 # Entries that only mirror what other tills of the chain did: a till's and a store's money
 # figures (Z report, day close, clearing) and HQ's positions leave them out.
-MIRROR_KINDS = frozenset({EntryKind.CARD_SYNCED, EntryKind.POINTS_SYNCED})
+MIRROR_KINDS = frozenset({EntryKind.CARD_SYNCED, EntryKind.POINTS_SYNCED, EntryKind.COUPON_SYNCED})
+
+# The login of the till's operator who signs mirror entries and registers the rows the down
+# feed makes. HQ knows a till's copies of what it sent (a member of another store) by it.
+HQ_SYNC_LOGIN = "hq-sync"

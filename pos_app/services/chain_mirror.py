@@ -11,6 +11,7 @@ Mirrors move no money of this store: every figure leaves `MIRROR_KINDS` out.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,15 +19,24 @@ from typing import Any
 from sqlalchemy import func, select
 
 from db.ledger import new_id
-from db.models import Card, LedgerEntry, Member, Operator, PointLot
-from pos_app.domain.entry_kinds import EntryKind
+from db.models import (
+    Card,
+    Coupon,
+    CouponTemplate,
+    LedgerEntry,
+    Member,
+    Operator,
+    PointLot,
+    ServicePass,
+    ServicePassItem,
+)
+from pos_app.domain.entry_kinds import HQ_SYNC_LOGIN, EntryKind
 from pos_app.domain.permissions import Role
 from pos_app.domain.points import Allocation, allocate, settle_debt
 from pos_app.services.operator_records import record_operator_change
 from pos_app.services.points_book import as_domain, member_lots
 from pos_app.services.use_case import UseCase
 
-HQ_SYNC_LOGIN = "hq-sync"
 # Not a hash any password can match (`verify_secret` knows only "scrypt$…"): the operator
 # exists to sign mirror entries, never to sign in.
 UNUSABLE_PASSWORD = "!hq-sync: no password"
@@ -213,3 +223,109 @@ def _allocate_fall(
         more, left = allocate(as_domain(others), left)
         allocations.extend(a for a in more if a.points)
     return allocations, left
+
+
+# A coupon's chain state moves one way only: what another till did (a use, a void) is news
+# here; HQ saying "issued" of a coupon this till holds as used is older than this till's use
+# (not pushed yet) or a restore elsewhere, and a coupon refused is safer than one used twice.
+_FORWARD = {("issued", "used"), ("issued", "void")}
+
+
+def apply_coupon_external(
+    uc: UseCase,
+    coupon: Coupon,
+    template: CouponTemplate,
+    *,
+    state: str,
+    first: bool,
+    used_at: str | None = None,
+    used_receipt_no: str | None = None,
+    change: int | None = None,
+) -> LedgerEntry | None:
+    """Another store's coupon as HQ knows it: one `coupon_synced` entry when it first comes
+    (its terms, as `coupon_issued` would carry them) or when its chain state moves on (used
+    or voided at another till); None when nothing changed. Verify replays it."""
+    moved = (coupon.state, state) in _FORWARD
+    if not first and not moved:
+        return None
+    new_state = state
+    payload = _payload(
+        coupon_id=coupon.id,
+        code=coupon.code,
+        template=template.code,
+        valid_from=coupon.valid_from,
+        valid_to=coupon.valid_to,
+        state=new_state,
+        used_receipt_no=used_receipt_no if new_state == "used" else None,
+        change=change,
+    )
+    with _as_hq_sync(uc):
+        entry = uc.ledger.append(
+            EntryKind.COUPON_SYNCED, member_id=coupon.member_id, payload=payload
+        )
+    coupon.state = new_state
+    if new_state == "used":
+        coupon.used_at, coupon.used_receipt_no = used_at, used_receipt_no
+    return entry
+
+
+def apply_pass_external(
+    uc: UseCase,
+    service_pass: ServicePass,
+    *,
+    items: dict[str, int | None],
+    external_used: dict[str, int],
+    state: str | None,
+    first: bool,
+    change: int | None = None,
+) -> LedgerEntry | None:
+    """A service pass as HQ knows it: one `pass_synced` entry when a pass of another till
+    first comes (its terms, as `pass_granted` carries them), and whenever the uses made at the
+    other tills (a running total per service) or its chain state (revoked there) move on;
+    None when nothing changed."""
+    s = uc.session
+    s.flush()
+    last = s.scalar(
+        select(LedgerEntry.payload)
+        .where(
+            LedgerEntry.kind == EntryKind.PASS_SYNCED,
+            func.json_extract(LedgerEntry.payload, "$.pass_id") == service_pass.id,
+        )
+        .order_by(LedgerEntry.store_seq.desc())
+        .limit(1)
+    )
+    before = (
+        {str(k): int(v) for k, v in (json.loads(last).get("external_used") or {}).items()}
+        if last
+        else {}
+    )
+    deltas = {sku: n - before.get(sku, 0) for sku, n in external_used.items()}
+    deltas.update({sku: -n for sku, n in before.items() if sku not in external_used})
+    revoked = state == "revoked" and service_pass.state != "revoked"
+    if not first and not revoked and not any(deltas.values()):
+        return None
+    with _as_hq_sync(uc):
+        entry = uc.ledger.append(
+            EntryKind.PASS_SYNCED,
+            member_id=service_pass.member_id,
+            payload=_payload(
+                pass_id=service_pass.id,
+                sku=service_pass.product_sku,
+                kind=service_pass.kind,
+                name=service_pass.name,
+                valid_until=service_pass.valid_until,
+                items=items,
+                external_used=dict(sorted(external_used.items())),
+                state="revoked" if revoked else None,
+                change=change,
+            ),
+        )
+    for item in s.scalars(
+        select(ServicePassItem).where(ServicePassItem.pass_id == service_pass.id)
+    ):
+        delta = deltas.get(item.service_sku, 0)
+        if item.uses_left is not None and delta:
+            item.uses_left -= delta
+    if revoked:
+        service_pass.state = "revoked"
+    return entry

@@ -730,7 +730,11 @@ _COUPON_KINDS = (
     EntryKind.COUPON_REDEEMED,
     EntryKind.COUPON_RESTORED,
     EntryKind.COUPON_VOIDED,
+    EntryKind.COUPON_SYNCED,
 )
+# A `coupon_synced` mirror (another store's coupon) replays as the kinds it stands for: the
+# first as the coupon's issue, and a chain state it moves to as a use or a void elsewhere.
+_SYNCED_AS = {"used": EntryKind.COUPON_REDEEMED, "void": EntryKind.COUPON_VOIDED}
 
 
 @dataclass
@@ -759,6 +763,15 @@ def verify_coupons(session: Session) -> list[tuple[str, str]]:
             problems.append((f"entry {entry_id}", f"{kind} names no coupon"))
             continue
         r = replayed[coupon_id]
+        if kind == EntryKind.COUPON_SYNCED:
+            if not r.kinds:
+                r.kinds.append(EntryKind.COUPON_ISSUED)
+                r.issue, r.issue_member_id = payload, member_id
+            synced_as = _SYNCED_AS.get(str(payload.get("state")))
+            if synced_as is not None:
+                r.kinds.append(synced_as)
+                r.last_receipt = payload.get("used_receipt_no")
+            continue
         r.kinds.append(kind)
         if kind == EntryKind.COUPON_ISSUED and r.issue is None:
             if coupon_id != entry_id:

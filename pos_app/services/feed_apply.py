@@ -6,14 +6,17 @@ first):
 - rows are upserted with SQLite's `defer_foreign_keys` on (a card may come before its member
   in a page); another store's member names its home store, whose row is made here, and
   `hq-sync` as the one who registered them; another store's card has no stock batch;
-- balances, points and card states go through mirror entries (`chain_mirror`), never into
-  the projections directly, so verify still recomputes everything from this till's ledger;
+- balances, points, card states, and coupons' and service passes' terms, states and uses
+  at other tills go through mirror entries (`chain_mirror`), never into the projections
+  directly, so verify still recomputes everything from this till's ledger;
 - the till's own rows (its store, members registered here, cards of its own) are never
   overwritten: they are newer here than anything HQ has; members and cards another till of
   the same store made come down like any other store's;
-- the outbox rows the apply's triggers wrote are deleted before commit, so what HQ sent does
-  not go back up as this till's — except card rows: a card's row on this till is its own
-  ledger's projection, mirrors included, which HQ checks against the entries it receives;
+- the rows the apply writes go up with the next push like any row of this till: they are
+  its copy (a card row is its own ledger's projection, mirrors included, which HQ checks
+  against the entries it receives), and HQ's rows of this till are what `pos-app sync
+  restore` rebuilds it from — its mirror entries name those members, stores, point lots,
+  products and operators. HQ tells a copy from the home store's row (`hq.till_copies`);
 - `sync_state.feed_cursor` moves and `pulled_at` is set in the same transaction.
 
 Kinds are applied by `APPLIERS`; master data kinds bring appliers of their own.
@@ -27,18 +30,31 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import select, text, update
 
 from db.engine import write_session
 from db.ledger import LedgerWriter
-from db.models import Card, LedgerEntry, Member, Store, SyncOutbox, SyncState, own_store
+from db.models import (
+    Card,
+    Coupon,
+    CouponTemplate,
+    LedgerEntry,
+    Member,
+    ServicePass,
+    ServicePassItem,
+    Store,
+    SyncState,
+    own_store,
+)
 from pos_app.domain.card_lifecycle import mask_card_no
 from pos_app.domain.entry_kinds import MIRROR_KINDS
 from pos_app.services import master_apply
 from pos_app.services.chain_head import write_head
 from pos_app.services.chain_mirror import (
     apply_card_external,
+    apply_coupon_external,
     apply_member_external_points,
+    apply_pass_external,
     hq_sync_operator,
 )
 from pos_app.services.context import StoreContext
@@ -50,8 +66,6 @@ from pos_app.services.use_case import UseCase
 log = logging.getLogger(__name__)
 
 STATE_ID = 1
-# Rows the apply writes that still go up: see the module's docstring.
-KEPT_IN_OUTBOX = frozenset({"card", "rules_version", "audit_event"})
 
 
 @dataclass(frozen=True)
@@ -102,7 +116,6 @@ def apply_page(ctx: StoreContext, items: list[dict[str, Any]], cursor: int) -> A
     applied = skipped = 0
     with feed_transaction(ctx) as uc:
         s = uc.session
-        before = s.scalar(select(func.coalesce(func.max(SyncOutbox.id), 0))) or 0
         for item in sorted(items, key=_apply_order):
             applier = APPLIERS.get(str(item.get("kind")))
             data = item.get("data")
@@ -115,11 +128,6 @@ def apply_page(ctx: StoreContext, items: list[dict[str, Any]], cursor: int) -> A
             else:
                 skipped += 1
         s.flush()
-        s.execute(
-            delete(SyncOutbox).where(
-                SyncOutbox.id > before, SyncOutbox.table_name.not_in(sorted(KEPT_IN_OUTBOX))
-            )
-        )
         now = uc.now_iso
         s.execute(
             update(SyncState)
@@ -131,7 +139,7 @@ def apply_page(ctx: StoreContext, items: list[dict[str, Any]], cursor: int) -> A
 
 # What rows point at comes first (a card names its member, a member its store); the rest
 # keep HQ's order.
-_FIRST = {"store": 0, "member": 1}
+_FIRST = {"store": 0, "member": 1, "coupon_template": 2, "coupon": 3, "service_pass": 3}
 
 
 def _apply_order(item: dict[str, Any]) -> int:
@@ -345,9 +353,145 @@ def apply_card(uc: UseCase, data: dict[str, Any]) -> bool:
     return changed or entry is not None
 
 
+# HQ's coupon states as the till's (HQ says "redeemed" once any till used it).
+_COUPON_STATES = {"issued": "issued", "used": "used", "redeemed": "used", "void": "void"}
+
+
+def apply_coupon(uc: UseCase, data: dict[str, Any]) -> bool:
+    """A coupon of the chain: another store's comes with its row, its template when the till
+    has none of that id (kept inactive: this store does not issue it), and its terms as a
+    mirror; any coupon's chain state moves forward only (used or voided at another till),
+    as a mirror too."""
+    s = uc.session
+    coupon_id, code, template_id = data.get("id"), data.get("code"), data.get("template_id")
+    if not isinstance(coupon_id, str) or not isinstance(code, str):
+        return False
+    if not isinstance(template_id, str) or str(data.get("state")) not in _COUPON_STATES:
+        return False
+    member_id = data.get("member_id")
+    if member_id is not None and s.get(Member, member_id) is None:
+        log.warning("feed: coupon %s not applied: its member is not here", coupon_id)
+        return False
+    template = s.get(CouponTemplate, template_id) or _coupon_template(uc, data.get("template"))
+    if template is None:
+        log.warning("feed: coupon %s not applied: its template is not here", coupon_id)
+        return False
+    coupon = s.get(Coupon, coupon_id)
+    first = coupon is None
+    if coupon is None:
+        if s.scalars(select(Coupon.id).where(Coupon.code == code)).first() is not None:
+            log.warning("feed: coupon %s not applied: its code is another coupon's", coupon_id)
+            return False
+        coupon = Coupon(
+            id=coupon_id,
+            code=code,
+            template_id=template.id,
+            member_id=member_id,
+            source=str(data.get("source") or "chain"),
+            batch_label=data.get("batch_label"),
+            valid_from=str(data.get("valid_from")),
+            valid_to=str(data.get("valid_to")),
+            issued_at=str(data.get("issued_at") or uc.now_iso),
+            state="issued",
+            used_at=None,
+            used_receipt_no=None,
+        )
+        s.add(coupon)
+        s.flush()
+    # A use this till made itself is newer here than HQ's echo of it (it may have been
+    # restored by a refund since).
+    state = _COUPON_STATES[str(data["state"])]
+    if data.get("state_source") == uc.ctx.till_id:
+        state = coupon.state
+    entry = apply_coupon_external(
+        uc,
+        coupon,
+        template,
+        state=state,
+        first=first,
+        used_at=data.get("used_at"),
+        used_receipt_no=data.get("used_receipt_no"),
+        change=_change(data),
+    )
+    return entry is not None
+
+
+# The template columns a coupon of another store needs here (its own id and code).
+_TEMPLATE_COLUMNS = tuple(
+    c.name for c in CouponTemplate.__table__.columns if c.name not in ("active", "created_at")
+)
+
+
+def _coupon_template(uc: UseCase, data: object) -> CouponTemplate | None:
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+        return None
+    s = uc.session
+    if s.scalars(select(CouponTemplate.id).where(CouponTemplate.code == data.get("code"))).first():
+        return None  # this store has a template of that code: it cannot hold both
+    values = {name: data[name] for name in _TEMPLATE_COLUMNS if name in data}
+    template = CouponTemplate(**values, active=False, created_at=uc.now_iso)
+    s.add(template)
+    s.flush()
+    return template
+
+
+def apply_service_pass(uc: UseCase, data: dict[str, Any]) -> bool:
+    """A service pass of the chain (a count card works in every store): another till's comes
+    with its row and items; for any pass, the uses made at the other tills and its chain
+    state come as a `pass_synced` mirror, so its uses left here are the chain's."""
+    s = uc.session
+    pass_id, member_id = data.get("id"), data.get("member_id")
+    raw_items = data.get("items")
+    if not isinstance(pass_id, str) or not isinstance(member_id, str):
+        return False
+    if not isinstance(raw_items, list) or s.get(Member, member_id) is None:
+        log.warning("feed: service pass %s not applied: its member is not here", pass_id)
+        return False
+    items: dict[str, int | None] = {
+        str(i["service_sku"]): None if i.get("uses_total") is None else int(i["uses_total"])
+        for i in raw_items
+        if isinstance(i, dict) and i.get("service_sku")
+    }
+    row = s.get(ServicePass, pass_id)
+    first = row is None
+    if row is None:
+        row = ServicePass(
+            id=pass_id,
+            member_id=member_id,
+            product_sku=str(data.get("product_sku")),
+            kind=str(data.get("kind")),
+            name=str(data.get("name")),
+            valid_until=str(data.get("valid_until")),
+            receipt_no=data.get("receipt_no"),
+            state="active",
+            granted_at=str(data.get("granted_at") or uc.now_iso),
+        )
+        s.add(row)
+        s.flush()
+        for sku, total in items.items():
+            s.add(
+                ServicePassItem(pass_id=pass_id, service_sku=sku, uses_total=total, uses_left=total)
+            )
+        s.flush()
+    used = data.get("external_used")
+    external = {sku: int(used.get(sku) or 0) if isinstance(used, dict) else 0 for sku in items}
+    entry = apply_pass_external(
+        uc,
+        row,
+        items=items,
+        external_used=external,
+        state=str(data.get("state") or "") or None,
+        first=first,
+        change=_change(data),
+    )
+    return entry is not None
+
+
 APPLIERS: dict[str, Applier] = {
     "store": apply_store,
     "member": apply_member,
     "card": apply_card,
+    "coupon": apply_coupon,
+    "service_pass": apply_service_pass,
     **master_apply.APPLIERS,  # rules, product, operator, coupon_template
 }

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -570,6 +570,7 @@ class _Replayed:
     totals: dict[str, int | None]
     left: dict[str, int | None]
     state: str = ACTIVE
+    external: dict[str, int] = field(default_factory=dict)  # uses at other tills (mirrors)
 
 
 @dataclass
@@ -585,6 +586,7 @@ _PASS_KINDS = (
     EntryKind.PASS_USED,
     EntryKind.PASS_USE_REVERSED,
     EntryKind.PASS_REVOKED,
+    EntryKind.PASS_SYNCED,
 )
 
 
@@ -639,6 +641,8 @@ def _replay(
         return None
     pass_id = str(data["pass_id"])
     held = passes.get(pass_id)
+    if kind == EntryKind.PASS_SYNCED:
+        return _replay_synced(e, data, passes, held)
     if held is None:
         return f"{kind}: no pass_granted entry for pass {pass_id}"
     if held.member_id != e.member_id:
@@ -677,6 +681,37 @@ def _replay(
         held.left[sku] = left + qty
     if e.amount_fen != expected:
         return f"pass_use_reversed: amount {e.amount_fen} but the use's share is {expected}"
+    return None
+
+
+def _replay_synced(
+    e: LedgerEntry, data: dict[str, Any], passes: dict[str, _Replayed], held: _Replayed | None
+) -> str | None:
+    """A `pass_synced` mirror: the first of a pass granted at another till stands for its
+    grant; each brings the uses made at the other tills (a running total per service) and
+    the chain state (revoked there)."""
+    if held is None:
+        items: dict[str, int | None] = {
+            str(sku): None if n is None else int(n) for sku, n in data["items"].items()
+        }
+        held = passes[str(data["pass_id"])] = _Replayed(
+            e.member_id,
+            str(data["sku"]),
+            str(data["kind"]),
+            str(data["valid_until"]),
+            items,
+            dict(items),
+        )
+    elif held.member_id != e.member_id:
+        return "pass_synced: the entry's member is not the pass holder"
+    used = {str(sku): int(n) for sku, n in (data.get("external_used") or {}).items()}
+    for sku in set(used) | set(held.external):
+        left = held.left.get(sku)
+        if left is not None:
+            held.left[sku] = left - (used.get(sku, 0) - held.external.get(sku, 0))
+    held.external = used
+    if data.get("state") == REVOKED:
+        held.state = REVOKED
     return None
 
 

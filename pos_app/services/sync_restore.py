@@ -42,10 +42,11 @@ from db.engine import make_engine, write_session
 from db.ledger import LedgerWriter
 from db.migrate import upgrade
 from db.models import Base, Operator, Store, SyncOutbox, SyncState, Till, own_store
-from pos_app.domain.entry_kinds import EntryKind
+from pos_app.domain.entry_kinds import HQ_SYNC_LOGIN, EntryKind
 from pos_app.domain.errors import AlreadyExists, DomainError
 from pos_app.domain.ledger_chain import GENESIS_HASH, chain_hash
 from pos_app.domain.permissions import Role
+from pos_app.domain.sync_signing import store_of
 from pos_app.services.audit import record
 from pos_app.services.chain_head import head_record_path, write_head
 from pos_app.services.context import DB_FILENAME, StoreContext, iso, open_store, utc_now
@@ -218,7 +219,9 @@ def _rebuild(
             text("INSERT INTO sqlite_sequence (name, seq) VALUES (:name, :seq)"),
             {"name": "sync_outbox", "seq": outbox_mark},
         )
-        store = session.scalars(select(Store)).first()  # before the till row: the only store
+        # The till's own store (HQ may hold no till row of a till from before the till
+        # table): other stores' rows are there too, for the members the feed brought.
+        store = session.scalars(select(Store).where(Store.code == store_of(till_id))).first()
         if store is None:
             raise _failed("总部没有这个收银机的门店记录", "HQ holds no store row for this till")
         if session.get(Till, till_id) is None:
@@ -343,7 +346,9 @@ def _reseal(
     head_record_path(keys, Path(data_dir)).unlink(missing_ok=True)
     with write_session(ctx.engine) as session:
         operators = list(session.scalars(select(Operator).order_by(Operator.created_at)))
-        admins = [op for op in operators if op.role == Role.ADMIN.value] or operators
+        # The store's own admin signs the restore, before any HQ sends down, hq-sync last.
+        local = sorted(operators, key=lambda op: (op.hq_managed, op.login == HQ_SYNC_LOGIN))
+        admins = [op for op in local if op.role == Role.ADMIN.value] or local
         if not admins:
             raise _failed("总部没有这个门店的操作员", "HQ holds no operator of this store")
         version, rules = current_rules(session)

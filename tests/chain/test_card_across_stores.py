@@ -1,8 +1,8 @@
 """One card across the chain, down feed (docs/chain-protocol.md): a card topped up at SH01
 works at BJ01 once SH01 pushed and BJ01 pulled — found by its number, with its balance and
 points; spending there comes back to SH01; a card reported lost at SH01 is refused at BJ01;
-re-pulling applies nothing; nothing BJ01 pulled goes back up as BJ01's; SH01's own rows are
-never overwritten; both tills' verify and HQ's pass after every step."""
+re-pulling applies nothing; what BJ01 pulled goes back up as BJ01's copy, never as SH01's
+data; SH01's own rows are never overwritten; both tills' verify and HQ's pass after every step."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import read_session
 from db.models import Card, LedgerEntry, Member, Operator, Store
-from hq.models import HqRow
+from hq.models import ChainMember, FeedChange, HqRow
 from hq.models import Till as HqTill
 from pos_app.domain.entry_kinds import EntryKind
 from pos_app.domain.errors import CardStateError
@@ -86,19 +86,32 @@ def test_a_card_of_shanghai_works_in_beijing(
     beijing.verified()
     shanghai.verified()
 
-    # BJ01 pushes its mirrors; nothing it was sent goes back up as BJ01's.
+    # BJ01 pushes its mirrors and its copies of the rows it was sent (HQ keeps them to
+    # restore BJ01), but they are not SH01's: HQ's member stays SH01's row, and the copies
+    # tell no till anything (no feed change for the member or SH01 comes from BJ01).
+    with Session(hq.engine) as s:
+        held_member = s.scalars(select(ChainMember).where(ChainMember.member_no == member_no))
+        sh_row = held_member.one().data
+        last_change = s.scalar(select(func.max(FeedChange.id))) or 0
     beijing.push()
     with Session(hq.engine) as s:
         bj = s.scalar(select(HqTill.id).where(HqTill.code == "BJ01-01"))
-        tables = set(s.scalars(select(HqRow.table_name).where(HqRow.till_id == bj)))
-        stores = [
-            r.data["code"]
+        copies = {
+            (r.table_name, r.data.get("code") or r.data.get("member_no"))
             for r in s.scalars(
-                select(HqRow).where(HqRow.till_id == bj, HqRow.table_name == "store")
+                select(HqRow).where(HqRow.till_id == bj, HqRow.table_name.in_(["member", "store"]))
             )
             if r.data
-        ]
-    assert "member" not in tables and stores == ["BJ01"]
+        }
+        assert copies == {("store", "BJ01"), ("store", "SH01"), ("member", member_no)}
+        held = s.scalars(select(ChainMember).where(ChainMember.member_no == member_no)).one()
+        assert held.data == sh_row and held.data["registered_by_id"] == shanghai.admin.operator_id
+        heard = s.execute(
+            select(FeedChange.kind, FeedChange.key).where(FeedChange.id > last_change)
+        ).all()
+        # BJ01's first push: its own store, and the card (whose row is BJ01's projection).
+        assert {kind for kind, _ in heard} == {"card", "store"}, heard
+        assert ("store", "SH01") not in heard and ("member", held.id) not in heard
     hq_verified(hq)
 
     # Spent at BJ01: SH01 hears of it; both ledgers and HQ still verify.

@@ -14,12 +14,19 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hq.cli import main
-from hq.models import EnrollmentToken, HqLedgerEntry, HqNonce, Till
+from hq.models import EnrollmentToken, FeedChange, HqLedgerEntry, HqNonce, HqRow, Store, Till
 from hq.nonce_registry import DatabaseNonceRegistry
 from hq.server import create_app
 from pos_app.domain.sync_signing import HEADER_SIGNATURE, MAX_SKEW_SECONDS
 from tests.hq.conftest import Hq
-from tests.hq.signing_till import SigningTill, add_store_and_till, body_of, chain, enroll
+from tests.hq.signing_till import (
+    STORE_UUID,
+    SigningTill,
+    add_store_and_till,
+    body_of,
+    chain,
+    enroll,
+)
 
 NONCE = "n0nce-0f-a-test-request-0001"
 
@@ -144,6 +151,22 @@ def test_a_till_may_not_send_another_tills_or_stores_rows(hq: Hq):
     store_row = {"outbox_id": 2, "table": "store", "key": ["u"], "op": "U"}
     refused(hq.push(rows=[{**store_row, "data": {"code": "BJ01"}}]), 403, "sync_forbidden")
     assert hq.push(rows=[{**store_row, "data": {"code": "SH01"}}]).status_code == 200
+
+
+def test_a_till_sends_its_copy_of_another_stores_row_once_hq_knows_its_own(hq: Hq):
+    """The down feed makes another store's row on a till (for its members); the till sends
+    it up as its copy, to be restored from. Its own store it may not rename to another's."""
+    assert hq.push(chain(1)).status_code == 200  # HQ now knows SH01-01's store id
+    copy = {"outbox_id": 3, "table": "store", "key": ["bj"], "op": "I"}
+    assert hq.push(rows=[{**copy, "data": {"id": "bj", "code": "BJ01"}}]).status_code == 200
+    renamed = {"outbox_id": 4, "table": "store", "key": [STORE_UUID], "op": "U"}
+    answer = hq.push(rows=[{**renamed, "data": {"id": STORE_UUID, "code": "BJ01"}}])
+    refused(answer, 403, "sync_forbidden")
+    with Session(hq.engine) as session:
+        assert session.scalar(select(Store.id).where(Store.code == "BJ01")) is None
+        rows = session.execute(select(HqRow.row_key, HqRow.outbox_id)).all()
+        assert rows == [('["bj"]', 3)]
+        assert not session.scalars(select(FeedChange).where(FeedChange.kind == "store")).all()
 
 
 def test_nonces_older_than_twice_the_window_are_pruned(hq: Hq):

@@ -11,13 +11,9 @@ from sqlalchemy import select
 
 from db.engine import read_session
 from db.models import Card, Member, Operator
-from pos_app.domain.entry_kinds import EntryKind
+from pos_app.domain.entry_kinds import HQ_SYNC_LOGIN, EntryKind
 from pos_app.domain.permissions import Permission
-from pos_app.services.chain_mirror import (
-    HQ_SYNC_LOGIN,
-    apply_card_external,
-    apply_member_external_points,
-)
+from pos_app.services.chain_mirror import apply_card_external, apply_member_external_points
 from pos_app.services.credentials import verify_secret
 from pos_app.services.liabilities import liabilities
 from pos_app.services.member_history import member_history
