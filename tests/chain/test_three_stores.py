@@ -6,7 +6,9 @@ SH01 reports the card lost, GZ01 (not told) takes it once more, and a day after 
 a stand-in is refused as stale. HQ back up, every till pushes and pulls: `pos-hq --json
 conflicts` lists the overspend with the member's debt and the card used while lost, the
 month's clearing balances (Σ net + Δ liability = 0), `pos-hq verify` and every till's
-`pos-app verify` exit 0, and the lost card is refused at BJ01 and GZ01."""
+`pos-app verify` exit 0, and the lost card is refused at BJ01 and GZ01.
+
+And: two stores spending the whole balance online at once leave no debt behind."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hq import conflicts
 from hq.models import Hold
 from pos_app.domain.card_lifecycle import mask_card_no
 from pos_app.domain.errors import CardStateError
@@ -159,7 +162,7 @@ def test_one_card_across_three_stores_through_a_day_without_hq(
         till.pushed()
     for till in (gz, bj, sh):
         till.pulled()
-    # ¥1150 topped up, ¥1200 spent: principal ¥200 below zero with ¥150 bonus left.
+    # ¥1150 topped up, ¥1200 spent: ¥50 overspent (principal ¥200 below zero, ¥150 bonus).
     assert chain_balance(hq) == (-20_000, 15_000)
     for till in tills.values():
         card = till.card()
@@ -179,7 +182,11 @@ def test_one_card_across_three_stores_through_a_day_without_hq(
     assert set(by_kind) == {"offline_overspend", "card_used_while_blocked"}, found
     overspend = by_kind["offline_overspend"]
     assert overspend["card_no_masked"] == mask_card_no(CARD)
-    assert overspend["amount_fen"] == 20_000
+    assert overspend["amount_fen"] == 5_000
+    assert (overspend["detail"]["principal_fen"], overspend["detail"]["bonus_fen"]) == (
+        -20_000,
+        15_000,
+    )
     assert sorted(overspend["tills"]) == ["BJ01-01", "GZ01-01"]
     used_lost = by_kind["card_used_while_blocked"]
     # The till that took the card and the one where the loss was reported.
@@ -187,7 +194,7 @@ def test_one_card_across_three_stores_through_a_day_without_hq(
     assert (used_lost["detail"]["till"], used_lost["detail"]["state"]) == ("GZ01-01", "lost")
     assert used_lost["card_no_masked"] == mask_card_no(CARD)
     [debt] = found["debts"]
-    assert (debt["member_no"], debt["debt_fen"]) == (member.member_no, 20_000)
+    assert (debt["member_no"], debt["debt_fen"]) == (member.member_no, 5_000)
     assert debt["card_no_masked"] == mask_card_no(CARD)
 
     code, month = pos_hq(hq.db_url, "clearing", "--month", MONTH)
@@ -214,3 +221,34 @@ def test_one_card_across_three_stores_through_a_day_without_hq(
     for till in tills.values():
         code, report = pos_app_verify(till.store.data_dir)
         assert (code, report["ok"]) == (0, True), (till.code, report)
+
+
+def test_two_stores_spending_the_whole_balance_online_at_once_leave_no_debt(
+    hq: HqThread, tills: dict[str, StoreTill], clock: FakeClock
+) -> None:
+    """BJ01 spends ¥1000 and GZ01, while BJ01's hold is not yet confirmed, the ¥150 HQ still
+    offers: both take principal first from what they heard, so the chain's principal ends
+    ¥150 below zero with ¥150 of bonus — the card is spent to exactly zero, no conflict."""
+    sh, bj, gz = tills["SH01"], tills["BJ01"], tills["GZ01"]
+    member = register_member(sh.ctx, sh.cashier, "13800138000", "张三")
+    issue_card(sh.ctx, sh.cashier, member.member_no, CARD)
+    stored_value.top_up(sh.ctx, sh.cashier, CARD, 100_000)
+    sh.pushed()
+    bj.pulled()
+    gz.pulled()
+    bj.spend(1000)
+    with pytest.raises(HqDeclined) as declined:
+        gz.spend(151)
+    assert declined.value.details["available_fen"] == 15_000
+    gz.spend(150)
+    for till in (bj, gz):
+        till.pushed()
+    assert chain_balance(hq) == (-15_000, 15_000)
+    with Session(hq.engine) as session, session.begin():
+        conflicts.detect(session, clock.moment)
+        assert conflicts.list_conflicts(session) == []
+        assert conflicts.member_debts(session) == []
+    for till in tills.values():
+        till.pulled()
+        assert _total(till) == 0
+    _all_verified(hq, tills)
