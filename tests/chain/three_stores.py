@@ -116,6 +116,21 @@ class StoreTill:
             ),
         )
 
+    def spend_what_it_can(self, yuan: int, card_no: str = CARD) -> int:
+        """A sale of `yuan` yuan, the card's stored value paying what it can and cash the
+        rest: the stored value it took, in fen."""
+        lines = [("X100", yuan // 100), ("X001", yuan % 100)]
+        sale = sell(
+            self.ctx,
+            self.cashier,
+            req(
+                *[line for line in lines if line[1]],
+                card=card_no,
+                pay=[("stored_value", None), ("cash", None)],
+            ),
+        )
+        return sum(t.amount_fen for t in sale.receipt.tenders if t.tender == "stored_value")
+
     def card(self, card_no: str = CARD) -> Card | None:
         with read_session(self.ctx.engine) as s:
             card = s.scalars(select(Card).where(Card.card_no == card_no)).one_or_none()
