@@ -17,7 +17,7 @@ import shutil
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -32,7 +32,8 @@ from hypothesis.stateful import (
 )
 from sqlalchemy.orm import Session
 
-from hq import conflicts
+from hq import clearing, conflicts
+from hq.errors import HqError
 from pos_app.domain.errors import CardStateError, InsufficientBalance
 from pos_app.domain.offline_limits import OfflineRefused
 from pos_app.services import stored_value
@@ -42,7 +43,6 @@ from pos_app.sync.card_authorizer import HqDeclined
 from pos_app.sync.pusher import PushResult
 from tests.chain.three_stores import (
     CARD,
-    START,
     STORES,
     StoreTill,
     build_store_template,
@@ -60,6 +60,10 @@ CODES = list(STORES)
 HOLD_SECONDS = 120  # an unconfirmed hold stops counting at HQ after this
 CARD_DAILY_FEN = 50_000  # the example rules' offline_card_daily
 STALE_AFTER = timedelta(hours=24)  # offline_staleness_hours
+# Two days before the month ends in Shanghai: a run crosses into April, March is closed
+# and the records of March that arrive later count in April.
+MACHINE_START = datetime(2026, 3, 30, 2, 0, tzinfo=UTC)
+MONTHS = ("2026-03", "2026-04")
 
 
 @dataclass
@@ -77,7 +81,7 @@ class ChainMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.folder = Path(tempfile.mkdtemp(prefix="chain-machine-"))
-        self.clock = FakeClock(START)
+        self.clock = FakeClock(MACHINE_START)
         self._database = hq_database(self.database_kind, self.folder)
         self.hq = HqThread(self._database.__enter__(), clock=self.clock).start()
         self.tills = {
@@ -96,6 +100,7 @@ class ChainMachine(RuleBasedStateMachine):
         self.local_state = dict.fromkeys(CODES, "active")
         self.hq_state = "active"
         self.pending: PendingState | None = None
+        self.march_closed = False
         # SH01 issues the card; every till hears of it.
         sh = self.tills["SH01"]
         member = register_member(sh.ctx, sh.cashier, "13800138000", "张三")
@@ -325,12 +330,30 @@ class ChainMachine(RuleBasedStateMachine):
         self.local_state[code] = "active"
         self.pending = PendingState(code, "active")
 
+    @precondition(lambda self: not self.march_closed)
+    @rule()
+    def close_march(self) -> None:
+        with Session(self.hq.engine) as session, session.begin():
+            if self.clock.moment < clearing.month_start(MONTHS[1]):
+                with pytest.raises(HqError) as refused:
+                    clearing.close_month(session, MONTHS[0], "test", self.clock.moment)
+                assert refused.value.code == "month_not_over"
+                return
+            closed = clearing.close_month(session, MONTHS[0], "test", self.clock.moment)
+        assert closed.closed and closed.invariant_ok
+        self.march_closed = True
+
     # -- invariants ------------------------------------------------------------------------
 
     @invariant()
     def hq_and_every_till_verify(self) -> None:
         assert hq_verify_problems(self.hq) == []
-        assert clearing_statement(self.hq).invariant_ok
+        for month in MONTHS:
+            assert clearing_statement(self.hq, month).invariant_ok, month
+        # Every entry HQ holds counts in March or April: April's end is the chain's liability.
+        assert clearing_statement(self.hq, MONTHS[1]).liability_end_fen == sum(
+            self.pushed_own.values()
+        )
         for till in self.tills.values():
             till.verified()
 
