@@ -1,7 +1,7 @@
 """Conflicts (docs/chain-protocol.md, "Conflicts"): what the chain's tills did, each within
 its own rules, that cannot all stand once HQ holds them together.
 
-- `offline_overspend`: a card's chain balance, principal or bonus, below zero; the amount is
+- `offline_overspend`: a card's chain balance (principal + bonus) below zero; the amount is
   how far below, and it is the member's debt.
 - `points_overspend`: a member's chain points below zero; `points` how far.
 - `coupon_reused`: one coupon redeemed by more than one entry (any tills), not restored.
@@ -26,7 +26,7 @@ from datetime import datetime
 from itertools import groupby
 from typing import Any, cast
 
-from sqlalchemy import Table, func, or_, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from hq import till_copies
@@ -200,19 +200,20 @@ def _till_codes(session: Session) -> dict[int, str]:
 
 
 def _card_overspends(session: Session) -> list[_Found]:
-    """Cards whose chain principal or bonus is below zero now. The conflict is the negative
-    stretch the balance is in: it starts at the entry (by business time) that took the card
-    below zero after it last stood at or above zero."""
+    """Cards whose chain balance (principal + bonus) is below zero now. The conflict is the
+    negative stretch the balance is in: it starts at the entry (by business time) that took
+    the card below zero after it last stood at or above zero.
+
+    The sum, not each bucket: two tills that spend the card at once, each within what HQ
+    authorized, each take principal first from what they last heard, so the chain's
+    principal can fall below zero while its bonus still covers it. The member then owes
+    nothing; the detail keeps the buckets for the accountant."""
     value = HqLedgerEntry.principal_delta + HqLedgerEntry.bonus_delta
     negative = (
         select(HqLedgerEntry.card_id)
         .where(HqLedgerEntry.card_id.is_not(None), HqLedgerEntry.kind.not_in(_MIRRORS))
         .group_by(HqLedgerEntry.card_id)
-        .having(
-            or_(
-                func.sum(HqLedgerEntry.principal_delta) < 0, func.sum(HqLedgerEntry.bonus_delta) < 0
-            )
-        )
+        .having(func.sum(value) < 0)
     )
     rows = session.execute(
         select(
@@ -241,7 +242,7 @@ def _card_overspends(session: Session) -> list[_Found]:
         # Tills that spent since the card was last credited: they spent the same money.
         recent: set[str] = set()
         for _card, entry_id, member_id, d_principal, d_bonus, moment, till in entries:
-            was_negative = principal < 0 or bonus < 0
+            was_negative = principal + bonus < 0
             principal += d_principal
             bonus += d_bonus
             member = member_id or member
@@ -249,7 +250,7 @@ def _card_overspends(session: Session) -> list[_Found]:
                 recent.add(till)
             else:
                 recent = set()
-            if principal < 0 or bonus < 0:
+            if principal + bonus < 0:
                 if not was_negative:
                     start, spenders = (entry_id, moment), set(recent)
                 if d_principal + d_bonus < 0:
@@ -264,7 +265,7 @@ def _card_overspends(session: Session) -> list[_Found]:
                 spenders,
                 card_id=card_id,
                 member_id=member,
-                amount_fen=-min(principal, 0) - min(bonus, 0),
+                amount_fen=-(principal + bonus),
                 detail={"principal_fen": principal, "bonus_fen": bonus, "since": start[1]},
             )
         )

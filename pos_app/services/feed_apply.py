@@ -47,7 +47,7 @@ from db.models import (
     own_store,
 )
 from pos_app.domain.card_lifecycle import mask_card_no
-from pos_app.domain.entry_kinds import MIRROR_KINDS
+from pos_app.domain.entry_kinds import CARD_STATE_AFTER, MIRROR_KINDS
 from pos_app.services import master_apply
 from pos_app.services.chain_head import write_head
 from pos_app.services.chain_mirror import (
@@ -296,6 +296,22 @@ def _own_card(uc: UseCase, card: Card) -> bool:
     return found is not None
 
 
+def _unacked_state_change(uc: UseCase, card: Card) -> bool:
+    """Whether this till changed the card's state in an entry HQ does not hold yet."""
+    acked = uc.session.scalar(select(SyncState.acked_seq).where(SyncState.id == STATE_ID)) or 0
+    found = uc.session.scalar(
+        select(LedgerEntry.entry_id)
+        .where(
+            LedgerEntry.card_id == card.id,
+            LedgerEntry.store_id == uc.ctx.store.id,
+            LedgerEntry.store_seq > acked,
+            LedgerEntry.kind.in_([str(k) for k in CARD_STATE_AFTER]),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 def apply_card(uc: UseCase, data: dict[str, Any]) -> bool:
     """A card of the chain: the row (another store's only), and what the other tills did to
     it (balances, the chain state) as a mirror."""
@@ -339,8 +355,12 @@ def apply_card(uc: UseCase, data: dict[str, Any]) -> bool:
             if value is not None and getattr(card, name) != value:
                 setattr(card, name, value)
                 changed = True
-    # The state this till set itself is newer here than HQ's echo of it.
-    state = data.get("state") if data.get("state_source") != uc.ctx.till_id else None
+    # The state this till set itself is newer here than HQ's echo of it, and so is a state
+    # change HQ has not received yet (a card reported lost here stays lost, whatever HQ
+    # still says of it, until HQ holds the report).
+    state = data.get("state")
+    if data.get("state_source") == uc.ctx.till_id or _unacked_state_change(uc, card):
+        state = None
     entry = apply_card_external(
         uc,
         card,

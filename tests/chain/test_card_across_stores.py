@@ -222,3 +222,30 @@ def test_a_member_of_another_till_of_the_same_store_comes_down(
         hq_verified(hq)
     finally:
         second.ctx.engine.dispose()
+
+
+def test_a_loss_reported_here_and_not_pushed_yet_is_kept_over_hqs_older_state(
+    hq: HqThread, two_stores: tuple[ChainTill, ChainTill]
+) -> None:
+    """BJ01 reports SH01's card lost while it has not pushed; the card changes elsewhere, so
+    BJ01's next pull brings HQ's card, still active: the card stays lost at BJ01 (it must
+    not pay again there), and once pushed the loss reaches SH01."""
+    shanghai, beijing = two_stores
+    _issued_at_shanghai(shanghai)
+    shanghai.push()
+    beijing.pull()
+    report_card_lost(beijing.ctx, beijing.admin, CARD)
+    stored_value.top_up(shanghai.ctx, shanghai.admin, CARD, 10_000)
+    shanghai.push()
+    assert beijing.pull().applied  # the new balance came down with HQ's state
+    assert _card(beijing)[2] == "lost"
+    with pytest.raises(CardStateError):
+        sell(beijing.ctx, beijing.admin, req(("V001", 1), card=CARD, pay=[("stored_value", None)]))
+    beijing.verified()
+    beijing.push()
+    beijing.pull()
+    shanghai.pull()
+    assert _card(beijing)[2] == _card(shanghai)[2] == "lost"
+    for till in (shanghai, beijing):
+        till.verified()
+    hq_verified(hq)
