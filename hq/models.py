@@ -387,7 +387,7 @@ class HqAudit(Base):
     detail: Mapped[dict[str, Any] | None] = mapped_column(RowData)
 
 
-# --- Master data from HQ: coupon templates (issue 14, helper D) -------------------------------
+# --- Master data from HQ: coupon templates (issue 14) -------------------------------
 # Added beside chain_rules / chain_product: the chain's coupon templates go down to every till.
 
 

@@ -44,7 +44,7 @@ def upgrade() -> None:
             )
     with op.batch_alter_table("rules_version", schema=None, recreate="never") as batch_op:
         batch_op.add_column(sa.Column("hq_version", sa.Integer(), nullable=True))
-    # --- Master data from HQ (helper D): whether HQ lets this store add its own promotions
+    # --- Master data from HQ: whether HQ lets this store add its own promotions
     # on top of the chain rules that version came from (None for a store's own file).
     with op.batch_alter_table("rules_version", schema=None, recreate="never") as batch_op:
         batch_op.add_column(sa.Column("hq_allows_local_promotions", sa.Boolean(), nullable=True))

@@ -1,4 +1,4 @@
-"""The console's conflicts and clearing pages, on helper C's hq.conflicts / hq.clearing."""
+"""The console's conflicts and clearing pages, on hq.conflicts / hq.clearing."""
 
 from __future__ import annotations
 

@@ -296,7 +296,7 @@ def upgrade() -> None:
             batch_op.f("ix_hq_ledger_entry_clearing_month"), ["clearing_month"], unique=False
         )
 
-    # (helper A, chain-feed) On SQLite a batch copy of `store` drops the old table, which its
+    # On SQLite a batch copy of `store` drops the old table, which its
     # foreign-key check refuses once tills reference it (any HQ that has tills): SQLite adds
     # a nullable column with a named REFERENCES in place instead.
     if op.get_bind().dialect.name == "sqlite":
@@ -313,7 +313,7 @@ def upgrade() -> None:
                 batch_op.f("fk_store_region_id_region"), "region", ["region_id"], ["id"]
             )
 
-    # --- Conflicts (helper C): detection is idempotent by (kind, subject, first_entry). ---
+    # --- Conflicts: detection is idempotent by (kind, subject, first_entry). ---
     with op.batch_alter_table("conflict", schema=None) as batch_op:
         batch_op.create_index(
             "uq_conflict_kind_subject_first_entry",
@@ -321,7 +321,7 @@ def upgrade() -> None:
             unique=True,
         )
 
-    # --- Master data from HQ: coupon templates (helper D) ---------------------------------
+    # --- Master data from HQ: coupon templates ---------------------------------
     op.create_table(
         "chain_coupon_template",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -335,7 +335,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table("chain_coupon_template")  # master data from HQ (helper D)
+    op.drop_table("chain_coupon_template")  # master data from HQ
     with op.batch_alter_table("conflict", schema=None) as batch_op:
         batch_op.drop_index("uq_conflict_kind_subject_first_entry")
     if op.get_bind().dialect.name == "sqlite":
